@@ -1,0 +1,82 @@
+#pragma once
+/// @file cost_model.hpp
+/// @brief The roofline cost of forward steps and KV transfers for one replica (the paper's Eq. 4-16).
+///
+/// A forward step processes, for each sequence in the batch, `new_tokens` tokens that attend to `cached_tokens`
+/// tokens already in the KV cache plus themselves. Its FLOPs generalise the paper's Eq. 7 (Kaplan et al.):
+///   new x (2 x P_active + 2 x layers x width x (cached + new))
+/// which is exactly Eq. 7 for a first prefill (cached = 0). Its HBM bytes generalise Eq. 12: the weights it reads
+/// once per step plus the KV of every sequence (cached + new tokens). With tensor parallelism over N GPUs each GPU
+/// does 1/N of both and sends two all-reduces per layer (Megatron-LM) over NVLink.
+
+#include <span>
+#include <string>
+
+#include "engine/hardware.hpp"
+#include "engine/model.hpp"
+
+namespace kvsim {
+
+/// @brief Which resource sets a duration.
+enum class Bound { kCompute, kMemory, kInterconnect, kCapacity, kHostLink };
+/// @brief "compute", "memory", "nvlink", "capacity", "host-link".
+std::string bound_name(Bound b);
+
+/// @brief How the attention term counts context: the paper's Eq. 7 lets every new token attend to all
+/// cached + new tokens (full); causal counts each new token against the tokens before it only.
+enum class AttentionFlops { kFull, kCausal };
+
+/// @brief One sequence's share of a forward step.
+struct SeqWork {
+  double new_tokens = 0;
+  double cached_tokens = 0;
+};
+
+/// @brief The work of one forward step per GPU of the replica and its roofline duration.
+struct StepCost {
+  double flops_per_gpu = 0;
+  double hbm_bytes_per_gpu = 0;
+  double nvlink_bytes_per_gpu = 0;
+  double seconds = 0;
+  Bound bound = Bound::kCompute;
+};
+
+/// @brief Roofline costs for one model on one deployment.
+class CostModel {
+ public:
+  CostModel(ModelSpec model, Deployment deployment, AttentionFlops attention = AttentionFlops::kFull);
+
+  const ModelSpec& model() const { return model_; }
+  const Deployment& deployment() const { return deployment_; }
+
+  /// @brief KV bytes per token of context for the whole replica.
+  double kv_bytes_per_token() const { return kv_per_token_; }
+  /// @brief Weight bytes of the whole model (every GPU holds 1/tensor_parallel of it).
+  double weight_bytes() const { return weights_; }
+  /// @brief FLOPs of one sequence's share of a step, summed over the replica's GPUs.
+  double seq_flops(const SeqWork& s) const;
+  /// @brief Work and roofline time of one forward step over `batch`.
+  StepCost step(std::span<const SeqWork> batch) const;
+  /// @brief Roofline time of a step whose per-GPU work is given.
+  StepCost time(double flops_per_gpu, double hbm_bytes_per_gpu, double nvlink_bytes_per_gpu) const;
+  /// @brief One prefill of `new_tokens` on top of `cached_tokens`, alone on the replica.
+  StepCost prefill(double new_tokens, double cached_tokens) const;
+  /// @brief Seconds to generate `answer_tokens` one step at a time for one sequence whose context is
+  /// `context_tokens` when decoding starts; each step reads all weights and the KV so far.
+  double decode_seconds(double answer_tokens, double context_tokens) const;
+  /// @brief Seconds to move `bytes` of KV one way over the host link, alone.
+  double transfer_seconds(double bytes) const;
+  /// @brief FLOP per byte at which a step turns from memory- to compute-bound (Eq. 5).
+  double critical_intensity() const;
+  /// @brief HBM bytes of the replica available for KV: total HBM - weights - activation reserve.
+  double kv_capacity_bytes() const;
+
+ private:
+  ModelSpec model_;
+  Deployment deployment_;
+  AttentionFlops attention_;
+  double kv_per_token_;
+  double weights_;
+};
+
+}  // namespace kvsim

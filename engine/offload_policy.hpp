@@ -1,0 +1,67 @@
+#pragma once
+/// @file offload_policy.hpp
+/// @brief KV offload policies and victim selection. A policy decides; it never touches the platform.
+/// Adding a policy: one file in engine/policies/, one line in engine/policies/registry.cpp, one test.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kvsim {
+
+using SessionId = std::uint32_t;
+
+/// @brief What happens to an evicted session's KV.
+enum class EvictAction {
+  kSwapOut,  ///< copy it to CPU DDR over the host link; swap it back in when the next round arrives
+  kDrop,     ///< free it; the next round re-prefills the whole context
+};
+
+/// @brief What a policy knows about one eviction candidate.
+struct VictimInfo {
+  SessionId session = 0;
+  double kv_bytes = 0;
+  double tokens = 0;
+  double last_used_s = 0;        ///< when its last round finished
+  double expected_return_s = 0;  ///< when its next round is expected (last use + mean think time)
+};
+
+/// @brief The replica's state as a policy sees it when it decides.
+struct PolicyContext {
+  double now_s = 0;
+  double ddr_free_bytes = 0;
+  double host_link_bandwidth = 0;  ///< bytes/s per direction for one session's KV
+  double prefill_flop_rate = 0;    ///< effective FLOP/s of the replica
+};
+
+/// @brief Decides what leaves HBM and how.
+class OffloadPolicy {
+ public:
+  virtual ~OffloadPolicy() = default;
+  /// @brief The registry name.
+  virtual std::string_view name() const = 0;
+  /// @brief HBM is short and `victim` was chosen: swap its KV out or drop it.
+  virtual EvictAction on_evict(const VictimInfo& victim, const PolicyContext& ctx) const = 0;
+};
+
+/// @brief Orders eviction candidates, best victim first.
+class VictimPolicy {
+ public:
+  virtual ~VictimPolicy() = default;
+  virtual std::string_view name() const = 0;
+  /// @brief Sorts `candidates` so that the first one should leave HBM first. Ties break by session id.
+  virtual void order(std::vector<VictimInfo>& candidates) const = 0;
+};
+
+/// @brief The names of the registered offload policies.
+std::vector<std::string> offload_policy_names();
+/// @brief Makes a registered policy; throws std::invalid_argument listing the valid names if unknown.
+std::unique_ptr<OffloadPolicy> make_offload_policy(const std::string& name);
+/// @brief The names of the registered victim policies.
+std::vector<std::string> victim_policy_names();
+/// @brief Makes a victim policy; throws std::invalid_argument listing the valid names if unknown.
+std::unique_ptr<VictimPolicy> make_victim_policy(const std::string& name);
+
+}  // namespace kvsim

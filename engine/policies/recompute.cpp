@@ -1,0 +1,15 @@
+// `recompute`: drop an evicted session's KV; its next round re-prefills the whole context (vLLM's default).
+#include "engine/policies/policies.hpp"
+
+namespace kvsim {
+namespace {
+class RecomputePolicy final : public OffloadPolicy {
+ public:
+  std::string_view name() const override { return "recompute"; }
+  EvictAction on_evict(const VictimInfo&, const PolicyContext&) const override { return EvictAction::kDrop; }
+};
+}  // namespace
+
+std::unique_ptr<OffloadPolicy> make_recompute_policy() { return std::make_unique<RecomputePolicy>(); }
+
+}  // namespace kvsim

@@ -1,0 +1,180 @@
+#include "sim/catalog.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace kvsim {
+namespace fs = std::filesystem;
+namespace {
+
+KeySpec q(std::string path, Dim dim, std::string desc, bool required = true) {
+  KeySpec k{.path = std::move(path), .type = KeyType::kQuantity, .dim = dim, .required = required,
+            .description = std::move(desc)};
+  k.min = 0;
+  k.min_exclusive = true;
+  return k;
+}
+
+KeySpec text(std::string path, std::string desc, bool required = false) {
+  return KeySpec{.path = std::move(path), .type = KeyType::kString, .required = required, .description = std::move(desc)};
+}
+
+KeySpec sources() {
+  return KeySpec{.path = "source", .type = KeyType::kStringMap, .required = true,
+                 .description = "map from each numeric field to the document its value comes from"};
+}
+
+Schema gpu_schema() {
+  return Schema({text("description", "what the entry is"),
+                 q("flops_bf16", Dim::kFlopRate, "dense bf16 tensor peak"),
+                 q("hbm_capacity", Dim::kBytes, "HBM capacity"),
+                 q("hbm_bandwidth", Dim::kBandwidth, "HBM bandwidth"),
+                 text("host_link", "links.yaml entry from GPU to CPU memory", true),
+                 text("nvlink", "links.yaml entry from GPU to GPU (omit if none)"),
+                 q("host_memory", Dim::kBytes, "CPU memory of a typical node, for KV offload"),
+                 sources()});
+}
+
+Schema link_schema() {
+  KeySpec eff = q("typical_efficiency", Dim::kRatio, "achievable fraction of bandwidth for large copies", false);
+  eff.max = 1.0;
+  eff.default_value = "1";
+  KeySpec latency = q("latency", Dim::kTime, "one-way latency", false);
+  latency.min_exclusive = false;
+  latency.default_value = "0s";
+  return Schema({text("description", "what the entry is"), q("bandwidth", Dim::kBandwidth, "per direction"),
+                 KeySpec{.path = "duplex", .type = KeyType::kChoice, .default_value = "full",
+                         .choices = {"full", "half"}, .description = "full: each direction has the bandwidth"},
+                 latency, eff, sources()});
+}
+
+Schema node_schema() {
+  KeySpec gpus{.path = "gpus", .type = KeyType::kInteger, .required = true, .min = 1, .description = "GPUs"};
+  KeySpec share{.path = "gpus_per_host_link", .type = KeyType::kInteger, .default_value = "1", .min = 1,
+                .description = "GPUs sharing one host link"};
+  return Schema({text("description", "what the entry is"), text("gpu", "gpus.yaml entry", true), gpus,
+                 text("host_link", "links.yaml entry", true), share,
+                 q("host_memory", Dim::kBytes, "CPU memory of the node"), sources()});
+}
+
+// Every numeric field that is present must name its source.
+void check_sources(const ValueMap& v, const std::string& entry, Diagnostics& diag) {
+  const auto it = v.values.find("source");
+  const auto* notes = it == v.values.end() ? nullptr : std::get_if<std::map<std::string, std::string>>(&it->second);
+  for (const auto& [path, value] : v.values) {
+    const bool numeric = std::holds_alternative<double>(value) || std::holds_alternative<long>(value);
+    if (!numeric || !v.origins.count(path)) continue;  // defaults need no source
+    if (!notes || notes->count(path) == 0 || notes->at(path).empty()) {
+      Diagnostic d = v.at(path, "number has no source note; add '" + path + ": <datasheet>' under source");
+      d.key = entry + "." + path;
+      diag.add(d);
+    }
+  }
+}
+
+YAML::Node load_yaml(const fs::path& path) {
+  try {
+    return YAML::LoadFile(path.string());
+  } catch (const YAML::BadFile&) {
+    throw InputError(std::vector<Diagnostic>{{path.string(), "", 0, 0, "", "cannot open file"}});
+  } catch (const YAML::ParserException& e) {
+    throw InputError(std::vector<Diagnostic>{
+        {path.string(), "", e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg}});
+  }
+}
+
+template <typename Build>
+void load_entries(const fs::path& file, const Schema& schema, Diagnostics& diag, Build build) {
+  const YAML::Node root = load_yaml(file);
+  if (!root.IsMap()) {
+    diag.add(Diagnostic{file.string(), "", 0, 0, "", "expected a map from entry names to entries"});
+    return;
+  }
+  for (const auto& kv : root) {
+    const std::string name = kv.first.as<std::string>();
+    const std::size_t before = diag.size();
+    ValueMap v = schema.read(kv.second, file.string(), diag, name);
+    check_sources(v, name, diag);
+    if (diag.size() == before) build(name, v);
+  }
+}
+
+template <typename Map>
+const typename Map::mapped_type& lookup(const Map& map, const std::string& kind, const std::string& name) {
+  auto it = map.find(name);
+  if (it != map.end()) return it->second;
+  std::vector<std::string> names;
+  for (const auto& [k, _] : map) names.push_back(k);
+  const auto near = closest_match(name, names);
+  throw InputError(fmt::format("unknown {} '{}'{}; valid: {}", kind, name,
+                               near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near), join(names)));
+}
+
+template <typename Map>
+std::vector<std::string> names_of(const Map& map) {
+  std::vector<std::string> out;
+  for (const auto& [k, _] : map) out.push_back(k);
+  return out;
+}
+
+std::string opt_string(const ValueMap& v, const std::string& path) { return v.has(path) ? v.string(path) : ""; }
+
+}  // namespace
+
+fs::path Catalog::default_dir() {
+  if (const char* env = std::getenv("KVSIM_PLATFORMS"); env && *env) return env;
+  return KVSIM_PLATFORMS_DIR;
+}
+
+Catalog Catalog::load(const fs::path& dir) {
+  Catalog c;
+  Diagnostics diag;
+  load_entries(dir / "links.yaml", link_schema(), diag, [&](const std::string& name, const ValueMap& v) {
+    c.links_[name] = LinkSpec{name, opt_string(v, "description"), v.quantity("bandwidth"), v.quantity("latency"),
+                              v.quantity("typical_efficiency")};
+  });
+  load_entries(dir / "models.yaml", Schema(model_keys("", true)), diag,
+               [&](const std::string& name, const ValueMap& v) {
+                 ModelSpec m = model_from_values(v, "", ModelSpec{});
+                 m.name = name;
+                 if (auto err = validate_model(m); !err.empty()) {
+                   diag.add(Diagnostic{(dir / "models.yaml").string(), name, 0, 0, "", err});
+                 }
+                 c.models_[name] = m;
+               });
+  const auto gpu_file = (dir / "gpus.yaml").string();
+  load_entries(dir / "gpus.yaml", gpu_schema(), diag, [&](const std::string& name, const ValueMap& v) {
+    GpuSpec g{name, opt_string(v, "description"), v.quantity("flops_bf16"), v.quantity("hbm_capacity"),
+              v.quantity("hbm_bandwidth"), {}, {}, v.quantity("host_memory")};
+    for (const auto& [field, slot] : {std::pair{"host_link", &g.host_link}, std::pair{"nvlink", &g.nvlink}}) {
+      const std::string link = opt_string(v, field);
+      if (link.empty()) continue;
+      if (c.links_.count(link)) {
+        *slot = c.links_.at(link);
+      } else {
+        diag.add(v.at(field, fmt::format("unknown link; valid: {}", join(names_of(c.links_)))));
+      }
+    }
+    c.gpus_[name] = g;
+  });
+  load_entries(dir / "nodes.yaml", node_schema(), diag, [&](const std::string& name, const ValueMap& v) {
+    NodeSpec n{name, opt_string(v, "description"), v.string("gpu"), int(v.integer("gpus")), v.string("host_link"),
+               int(v.integer("gpus_per_host_link")), v.quantity("host_memory")};
+    if (!c.gpus_.count(n.gpu)) diag.add(v.at("gpu", "unknown GPU; valid: " + join(names_of(c.gpus_))));
+    if (!c.links_.count(n.host_link)) diag.add(v.at("host_link", "unknown link; valid: " + join(names_of(c.links_))));
+    c.nodes_[name] = n;
+  });
+  diag.throw_if_any();
+  return c;
+}
+
+const GpuSpec& Catalog::gpu(const std::string& name) const { return lookup(gpus_, "GPU", name); }
+const LinkSpec& Catalog::link(const std::string& name) const { return lookup(links_, "link", name); }
+const ModelSpec& Catalog::model(const std::string& name) const { return lookup(models_, "model", name); }
+const NodeSpec& Catalog::node(const std::string& name) const { return lookup(nodes_, "node", name); }
+std::vector<std::string> Catalog::gpu_names() const { return names_of(gpus_); }
+std::vector<std::string> Catalog::link_names() const { return names_of(links_); }
+std::vector<std::string> Catalog::model_names() const { return names_of(models_); }
+std::vector<std::string> Catalog::node_names() const { return names_of(nodes_); }
+
+}  // namespace kvsim

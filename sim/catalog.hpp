@@ -1,0 +1,63 @@
+#pragma once
+/// @file catalog.hpp
+/// @brief The hardware and model catalogs in platforms/*.yaml, and Hugging Face config.json import.
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/hardware.hpp"
+#include "engine/model.hpp"
+#include "sim/schema.hpp"
+
+namespace kvsim {
+
+/// @brief A typical server: how many GPUs of which kind, and how they reach CPU memory.
+struct NodeSpec {
+  std::string name;
+  std::string description;
+  std::string gpu;
+  int gpus = 1;
+  std::string host_link;
+  int gpus_per_host_link = 1;
+  double host_memory = 0;
+};
+
+/// @brief Declared keys of a model description, each path prefixed by `prefix` ("" for catalog entries,
+/// "model" inside a scenario). Shared by models.yaml and the scenario's inline models.
+std::vector<KeySpec> model_keys(const std::string& prefix, bool catalog_entry);
+/// @brief Builds a ModelSpec from validated values under `prefix`, over `base` (fields not given keep base's).
+ModelSpec model_from_values(const ValueMap& v, const std::string& prefix, ModelSpec base);
+
+/// @brief Reads a Hugging Face config.json (num_hidden_layers, num_key_value_heads, head_dim or
+/// hidden_size / num_attention_heads, MoE and MLA fields) and derives the parameter counts from the shapes.
+/// Throws InputError naming the file and field on bad input.
+ModelSpec load_hf_config(const std::filesystem::path& path);
+
+/// @brief All catalogs of one platforms/ directory.
+class Catalog {
+ public:
+  /// @brief Loads gpus.yaml, links.yaml, models.yaml and nodes.yaml from `dir`; throws InputError with every
+  /// problem found (unknown keys, bad units, a number without a source note, a dangling link name).
+  static Catalog load(const std::filesystem::path& dir);
+  /// @brief The platforms directory: $KVSIM_PLATFORMS, else the source tree's platforms/ baked in at build time.
+  static std::filesystem::path default_dir();
+
+  const GpuSpec& gpu(const std::string& name) const;
+  const LinkSpec& link(const std::string& name) const;
+  const ModelSpec& model(const std::string& name) const;
+  const NodeSpec& node(const std::string& name) const;
+  std::vector<std::string> gpu_names() const;
+  std::vector<std::string> link_names() const;
+  std::vector<std::string> model_names() const;
+  std::vector<std::string> node_names() const;
+
+ private:
+  std::map<std::string, GpuSpec> gpus_;
+  std::map<std::string, LinkSpec> links_;
+  std::map<std::string, ModelSpec> models_;
+  std::map<std::string, NodeSpec> nodes_;
+};
+
+}  // namespace kvsim

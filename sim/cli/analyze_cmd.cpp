@@ -1,0 +1,157 @@
+// `kvsim analyze`: the paper's four metrics for one user at theoretical peak, for one deployment or a sweep.
+#include "sim/cli/analyze_cmd.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "engine/peak_analysis.hpp"
+#include "sim/cli/analyze_output.hpp"
+#include "sim/scenario.hpp"
+
+namespace kvsim::cli {
+namespace {
+
+struct Case {
+  ModelSpec model;
+  Deployment deployment;
+  double context = 0;
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const auto end = s.find(',', start);
+    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+const std::vector<std::string> kSweepKeys{"context", "gpu", "tp", "model", "attention", "moe", "kv_dtype"};
+
+// Applies one sweep value to a case; throws InputError on a bad value.
+void apply(const Catalog& cat, Case& c, const std::string& key, const std::string& value) {
+  const std::string flag = "--sweep " + key;
+  if (key == "context") {
+    c.context = parse_flag_quantity(flag, value, Dim::kTokens, 1);
+  } else if (key == "gpu") {
+    c.deployment.gpu = cat.gpu(value);
+    c.deployment.host_link = c.deployment.gpu.host_link;
+  } else if (key == "tp") {
+    c.deployment.tensor_parallel = int(parse_flag_quantity(flag, value, Dim::kCount, 1));
+  } else if (key == "model") {
+    c.model = cat.model(value);
+  } else if (key == "attention") {
+    if (value == "mha") {
+      c.model.num_kv_heads = c.model.num_attention_heads;
+    } else if (value == "mqa") {
+      c.model.num_kv_heads = 1;
+    } else if (value != "gqa") {
+      throw InputError(std::vector<Diagnostic>{{"", flag, 0, 0, value, "expected mha, gqa or mqa"}});
+    }
+    c.model.name += "-" + value;
+  } else if (key == "moe") {
+    upcycle_moe(c.model, flag, value);
+  } else if (key == "kv_dtype") {
+    auto t = parse_dtype(value);
+    if (!t) throw InputError(std::vector<Diagnostic>{{"", flag, 0, 0, value, "expected one of " + dtype_names()}});
+    c.model.kv_dtype = *t;
+  }
+}
+
+std::vector<Case> expand(const Catalog& cat, const Case& base, const std::vector<std::string>& contexts,
+                         const std::vector<std::string>& sweeps) {
+  std::vector<Case> cases;
+  for (const auto& ctx : contexts) {
+    Case c = base;
+    c.context = parse_flag_quantity("--context", ctx, Dim::kTokens, 1);
+    cases.push_back(c);
+  }
+  for (const auto& sweep : sweeps) {
+    const auto eq = sweep.find('=');
+    const std::string key = sweep.substr(0, eq);
+    if (eq == std::string::npos || std::find(kSweepKeys.begin(), kSweepKeys.end(), key) == kSweepKeys.end()) {
+      throw InputError(std::vector<Diagnostic>{
+          {"", "--sweep", 0, 0, sweep, "expected KEY=v1,v2,... with KEY one of: " + join(kSweepKeys)}});
+    }
+    std::vector<Case> next;
+    for (const auto& c : cases) {
+      for (const auto& v : split_list(sweep.substr(eq + 1))) {
+        Case n = c;
+        apply(cat, n, key, v);
+        next.push_back(n);
+      }
+    }
+    cases = std::move(next);
+  }
+  return cases;
+}
+
+// Flags that override the deployment apply after the sweep, so `--sweep gpu=...` keeps `--host-link-bw`.
+void apply_flags(const Catalog& cat, const AnalyzeOptions& opt, Deployment& d) {
+  if (opt.tp) d.tensor_parallel = *opt.tp;
+  if (!opt.host_link.empty()) d.host_link = cat.link(opt.host_link);
+  if (!opt.host_link_bw.empty()) {
+    d.host_link.bandwidth = parse_flag_quantity("--host-link-bw", opt.host_link_bw, Dim::kBandwidth, 0);
+  }
+  if (opt.host_link_per_gpu) d.host_link_shared = false;
+  if (opt.compute_eff) d.compute_efficiency = *opt.compute_eff;
+  if (opt.memory_eff) d.memory_efficiency = *opt.memory_eff;
+}
+
+}  // namespace
+
+void add_analyze_command(CLI::App& app, AnalyzeOptions& opt) {
+  auto* cmd = app.add_subcommand("analyze", "The paper's four metrics for one user at theoretical peak");
+  cmd->add_option("scenario", opt.scenario, "Scenario YAML to take the model and hardware from");
+  cmd->add_option("--model", opt.model, "Model from platforms/models.yaml");
+  cmd->add_option("--hf-config", opt.hf_config, "Model from a Hugging Face config.json");
+  cmd->add_option("--gpu", opt.gpu, "GPU from platforms/gpus.yaml");
+  cmd->add_option("--tp", opt.tp, "Tensor-parallel GPUs per replica");
+  cmd->add_option("--context", opt.contexts, "Context lengths in tokens (e.g. 4K 50K); several allowed")->delimiter(',');
+  cmd->add_option("--answer-tokens", opt.answer_tokens, "Tokens per answer for the decode latency (default 250)");
+  cmd->add_option("--host-link", opt.host_link, "Host link from platforms/links.yaml (default: the GPU's)");
+  cmd->add_option("--host-link-bw", opt.host_link_bw, "Override the host-link bandwidth, e.g. 20GBps (the paper's)");
+  cmd->add_flag("--host-link-per-gpu", opt.host_link_per_gpu, "Each GPU has its own host link (default: shared)");
+  cmd->add_option("--compute-efficiency", opt.compute_eff, "Fraction of peak FLOP/s achieved (default 1)");
+  cmd->add_option("--memory-efficiency", opt.memory_eff, "Fraction of peak HBM bandwidth achieved (default 1)");
+  cmd->add_option("--kv-dtype", opt.kv_dtype, "KV element type: " + dtype_names());
+  cmd->add_option("--sweep", opt.sweeps, "KEY=v1,v2 with KEY in " + join(kSweepKeys) + "; several give a product");
+  cmd->add_option("--format", opt.format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
+  cmd->add_option("--platforms", opt.platforms, "Catalog directory (default: $KVSIM_PLATFORMS or the built-in)");
+}
+
+int run_analyze(const AnalyzeOptions& opt) {
+  const Catalog cat = Catalog::load(opt.platforms.empty() ? Catalog::default_dir() : std::filesystem::path(opt.platforms));
+  Case base;
+  base.context = 50000;
+  if (!opt.scenario.empty()) {
+    const Scenario sc = load_scenario(opt.scenario, {}, cat);
+    base.model = sc.model;
+    base.deployment = sc.deployment;
+  } else {
+    if (opt.model.empty() == opt.hf_config.empty()) {
+      throw InputError("analyze needs a SCENARIO, or exactly one of --model and --hf-config");
+    }
+    base.model = opt.hf_config.empty() ? cat.model(opt.model) : load_hf_config(opt.hf_config);
+    base.deployment.gpu = cat.gpu(opt.gpu.empty() ? "a100-sxm-80g" : opt.gpu);
+    base.deployment.host_link = base.deployment.gpu.host_link;
+  }
+  if (!opt.kv_dtype.empty()) apply(cat, base, "kv_dtype", opt.kv_dtype);
+  const std::vector<std::string> contexts = opt.contexts.empty() ? std::vector<std::string>{"50000"} : opt.contexts;
+
+  std::vector<PeakReport> rows;
+  for (auto& c : expand(cat, base, contexts, opt.sweeps)) {
+    apply_flags(cat, opt, c.deployment);
+    if (auto err = validate_deployment(c.deployment); !err.empty()) throw InputError(err);
+    if (auto err = validate_model(c.model); !err.empty()) throw InputError("model " + c.model.name + ": " + err);
+    rows.push_back(analyze_peak(CostModel(c.model, c.deployment), c.context, opt.answer_tokens));
+  }
+  write_analyze(std::cout, rows, opt.format);
+  return 0;
+}
+
+}  // namespace kvsim::cli

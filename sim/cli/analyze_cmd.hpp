@@ -1,0 +1,37 @@
+#pragma once
+/// @file analyze_cmd.hpp
+/// @brief `kvsim analyze`: options and entry point.
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kvsim::cli {
+
+/// @brief Options of `kvsim analyze`.
+struct AnalyzeOptions {
+  std::string scenario;
+  std::string model;
+  std::string hf_config;
+  std::string gpu;
+  std::optional<int> tp;
+  std::vector<std::string> contexts;
+  double answer_tokens = 250;
+  std::string host_link;
+  std::string host_link_bw;
+  bool host_link_per_gpu = false;
+  std::optional<double> compute_eff;
+  std::optional<double> memory_eff;
+  std::string kv_dtype;
+  std::vector<std::string> sweeps;
+  std::string format = "table";
+  std::string platforms;
+};
+
+/// @brief Registers the subcommand and its options on `app`.
+void add_analyze_command(CLI::App& app, AnalyzeOptions& opt);
+/// @brief Runs it; throws InputError on bad input.
+int run_analyze(const AnalyzeOptions& opt);
+
+}  // namespace kvsim::cli

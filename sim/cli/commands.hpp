@@ -1,0 +1,28 @@
+#pragma once
+/// @file commands.hpp
+/// @brief The subcommands other than analyze: schema, validate, run.
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kvsim::cli {
+
+/// @brief Options of every subcommand registered by add_commands.
+struct Commands {
+  std::string schema_format = "markdown";
+  std::string scenario;
+  std::vector<std::string> sets;
+  std::string out_dir;
+  std::optional<long> seed;
+  std::string platforms;
+  bool quiet = false;
+};
+
+/// @brief Registers schema, validate and run on `app`.
+void add_commands(CLI::App& app, Commands& c);
+/// @brief Runs whichever of them was parsed.
+int run_commands(const CLI::App& app, const Commands& c);
+
+}  // namespace kvsim::cli

@@ -1,0 +1,50 @@
+// kvsim: a discrete-event simulator of long-context LLM serving. Subcommands are registered here; each lives
+// in its own file. Exit codes: 0 success, 2 bad input (every problem printed), 1 internal error.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "sim/cli/analyze_cmd.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/diagnostics.hpp"
+
+namespace {
+
+int report_input_error(const kvsim::InputError& e) {
+  for (const auto& d : e.items()) std::cerr << "error: " << d.str() << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kvsim: a discrete-event simulator of long-context LLM serving (SimGrid inside)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", KVSIM_VERSION);
+  kvsim::cli::AnalyzeOptions analyze;
+  kvsim::cli::add_analyze_command(app, analyze);
+  kvsim::cli::Commands commands;
+  kvsim::cli::add_commands(app, commands);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << e.what() << "\nRun with --help for the options.\n";
+    return 2;
+  }
+  try {
+    if (app.got_subcommand("analyze")) return kvsim::cli::run_analyze(analyze);
+    return kvsim::cli::run_commands(app, commands);
+  } catch (const kvsim::InputError& e) {
+    return report_input_error(e);
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,98 @@
+// Model descriptions: the declared keys shared by models.yaml and a scenario's inline `model:` section,
+// and Hugging Face config.json import.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "sim/catalog.hpp"
+
+namespace kvsim {
+namespace {
+
+std::string join_path(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+KeySpec int_key(const std::string& prefix, const std::string& key, std::string desc, bool required, double min) {
+  return KeySpec{.path = join_path(prefix, key), .type = KeyType::kInteger, .required = required, .min = min,
+                 .description = std::move(desc)};
+}
+
+KeySpec dtype_key(const std::string& prefix, const std::string& key, std::string desc) {
+  return KeySpec{.path = join_path(prefix, key), .type = KeyType::kChoice, .default_value = "",
+                 .choices = {"fp32", "bf16", "fp16", "fp8", "int8", "int4", "int2"}, .description = std::move(desc)};
+}
+
+}  // namespace
+
+std::vector<KeySpec> model_keys(const std::string& prefix, bool catalog_entry) {
+  const bool req = catalog_entry;
+  KeySpec params{.path = join_path(prefix, "params"), .type = KeyType::kQuantity, .dim = Dim::kCount,
+                 .required = req, .min = 0, .min_exclusive = true,
+                 .description = "total parameters, all experts included (e.g. 34B)"};
+  KeySpec active = params;
+  active.path = join_path(prefix, "params_active");
+  active.required = false;
+  active.description = "parameters used per token (MoE); default: params";
+  KeySpec context{.path = join_path(prefix, "max_context"), .type = KeyType::kQuantity, .dim = Dim::kTokens,
+                  .min = 0, .description = "longest context the model supports, in tokens"};
+  std::vector<KeySpec> keys{
+      KeySpec{.path = join_path(prefix, "description"), .type = KeyType::kString, .description = "what the model is"},
+      int_key(prefix, "layers", "transformer layers", req, 1),
+      int_key(prefix, "hidden_size", "model width", req, 1),
+      int_key(prefix, "num_attention_heads", "query heads", req, 1),
+      int_key(prefix, "num_kv_heads", "KV heads (GQA); = num_attention_heads for MHA, 1 for MQA", req, 1),
+      int_key(prefix, "head_dim", "width of one head", req, 1),
+      int_key(prefix, "intermediate_size", "MLP width", false, 1),
+      int_key(prefix, "vocab_size", "vocabulary", false, 1),
+      params,
+      active,
+      int_key(prefix, "num_experts", "routed experts per MoE layer (0 = dense)", false, 0),
+      int_key(prefix, "experts_per_token", "experts each token is routed to", false, 0),
+      int_key(prefix, "num_shared_experts", "always-on experts (informational; counted in params_active)", false, 0),
+      int_key(prefix, "kv_lora_rank", "MLA latent KV width (0 = not MLA)", false, 0),
+      int_key(prefix, "qk_rope_head_dim", "MLA decoupled RoPE key width, cached beside the latent", false, 0),
+      dtype_key(prefix, "weights_dtype", "weight element type (default bf16)"),
+      dtype_key(prefix, "kv_dtype", "KV element type (default bf16)"),
+      context};
+  if (catalog_entry) {
+    keys.push_back(KeySpec{.path = "source", .type = KeyType::kStringMap, .required = true,
+                           .description = "map from each numeric field to its source"});
+  }
+  return keys;
+}
+
+ModelSpec model_from_values(const ValueMap& v, const std::string& prefix, ModelSpec m) {
+  auto get_int = [&](const char* key, int& slot) {
+    if (v.has(join_path(prefix, key))) slot = int(v.integer(join_path(prefix, key)));
+  };
+  auto get_q = [&](const char* key, double& slot) {
+    if (v.has(join_path(prefix, key))) slot = v.quantity(join_path(prefix, key));
+  };
+  const bool params_given = v.has(join_path(prefix, "params"));
+  if (v.has(join_path(prefix, "description"))) m.description = v.string(join_path(prefix, "description"));
+  get_int("layers", m.layers);
+  get_int("hidden_size", m.hidden_size);
+  get_int("num_attention_heads", m.num_attention_heads);
+  get_int("num_kv_heads", m.num_kv_heads);
+  get_int("head_dim", m.head_dim);
+  get_int("intermediate_size", m.intermediate_size);
+  get_int("vocab_size", m.vocab_size);
+  get_int("num_experts", m.num_experts);
+  get_int("experts_per_token", m.experts_per_token);
+  get_int("kv_lora_rank", m.kv_lora_rank);
+  get_int("qk_rope_head_dim", m.qk_rope_head_dim);
+  get_q("params", m.params);
+  get_q("max_context", m.max_context);
+  if (params_given && m.num_experts == 0) m.params_active = m.params;
+  get_q("params_active", m.params_active);
+  if (m.params_active == 0) m.params_active = m.params;
+  for (auto [key, slot] : {std::pair{"weights_dtype", &m.weights_dtype}, std::pair{"kv_dtype", &m.kv_dtype}}) {
+    const auto path = join_path(prefix, key);
+    if (v.has(path) && !v.string(path).empty()) *slot = *parse_dtype(v.string(path));
+  }
+  return m;
+}
+
+}  // namespace kvsim

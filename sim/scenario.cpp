@@ -1,0 +1,194 @@
+#include "sim/scenario.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace kvsim {
+namespace fs = std::filesystem;
+namespace {
+
+YAML::Node load_document(const fs::path& file) {
+  try {
+    return YAML::LoadFile(file.string());
+  } catch (const YAML::BadFile&) {
+    throw InputError(std::vector<Diagnostic>{{file.string(), "", 0, 0, "", "cannot open scenario file"}});
+  } catch (const YAML::ParserException& e) {
+    throw InputError(std::vector<Diagnostic>{
+        {file.string(), "", e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg}});
+  }
+}
+
+// Applies "a.b.c=value" to the document, creating maps on the way. Unknown keys are caught by validation.
+void apply_override(YAML::Node& root, const std::string& text, Diagnostics& diag) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    diag.add(Diagnostic{"--set", text, 0, 0, "", "expected key.path=value"});
+    return;
+  }
+  const std::string path = text.substr(0, eq);
+  const std::string value = text.substr(eq + 1);
+  std::vector<std::string> parts;
+  for (std::size_t s = 0, e; s <= path.size(); s = e + 1) {
+    e = path.find('.', s);
+    if (e == std::string::npos) e = path.size();
+    parts.push_back(path.substr(s, e - s));
+  }
+  if (!root.IsMap()) root = YAML::Node(YAML::NodeType::Map);
+  YAML::Node node = root;
+  std::string prefix;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    prefix += (prefix.empty() ? "" : ".") + parts[i];
+    YAML::Node child = node[parts[i]];
+    if (child.IsScalar() && scenario_schema().find(prefix + ".catalog")) {  // "gpu: a100" becomes {catalog: a100}
+      YAML::Node map(YAML::NodeType::Map);
+      map["catalog"] = child.Scalar();
+      node[parts[i]] = map;
+    } else if (!child.IsMap()) {
+      node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    }
+    node.reset(node[parts[i]]);
+  }
+  node[parts.back()] = value;
+}
+
+ModelSpec build_model(const ValueMap& v, const fs::path& file, const Catalog& cat, Diagnostics& diag) {
+  ModelSpec base;
+  try {
+    const std::string hf = v.has("model.hf_config") ? v.string("model.hf_config") : "";
+    if (!hf.empty()) {
+      const fs::path p = fs::path(hf).is_absolute() ? fs::path(hf) : file.parent_path() / hf;
+      base = load_hf_config(p);
+    } else {
+      base = cat.model(v.string("model.catalog"));
+    }
+  } catch (const InputError& e) {
+    const bool hf = v.has("model.hf_config") && !v.string("model.hf_config").empty();
+    diag.add(v.at(hf ? "model.hf_config" : "model.catalog", e.what()));
+    return base;
+  }
+  ModelSpec m = model_from_values(v, "model", base);
+  if (auto err = validate_model(m); !err.empty()) diag.add(Diagnostic{file.string(), "model", 0, 0, "", err});
+  return m;
+}
+
+Deployment build_deployment(const ValueMap& v, const Catalog& cat, Diagnostics& diag) {
+  Deployment d;
+  try {
+    d.gpu = cat.gpu(v.string("hardware.gpu.catalog"));
+    d.host_link = d.gpu.host_link;
+    const std::string link = v.string("hardware.host_link.catalog");
+    if (!link.empty()) d.host_link = cat.link(link);
+  } catch (const InputError& e) {
+    diag.add(v.at(v.has("hardware.host_link.catalog") && !v.string("hardware.host_link.catalog").empty()
+                      ? "hardware.host_link.catalog" : "hardware.gpu.catalog", e.what()));
+    return d;
+  }
+  if (v.has("hardware.gpu.flops_bf16")) d.gpu.flops_bf16 = v.quantity("hardware.gpu.flops_bf16");
+  if (v.has("hardware.gpu.hbm_capacity")) d.gpu.hbm_capacity = v.quantity("hardware.gpu.hbm_capacity");
+  if (v.has("hardware.gpu.hbm_bandwidth")) d.gpu.hbm_bandwidth = v.quantity("hardware.gpu.hbm_bandwidth");
+  if (v.has("hardware.host_link.bandwidth")) d.host_link.bandwidth = v.quantity("hardware.host_link.bandwidth");
+  d.tensor_parallel = int(v.integer("hardware.tensor_parallel"));
+  d.host_link_shared = v.boolean("hardware.host_link.shared");
+  d.host_link_efficiency = v.quantity("hardware.host_link.efficiency");
+  d.compute_efficiency = v.quantity("hardware.compute_efficiency");
+  d.memory_efficiency = v.quantity("hardware.memory_efficiency");
+  d.activation_reserve = v.quantity("hardware.activation_reserve");
+  return d;
+}
+
+WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
+  WorkloadSpec w;
+  w.document_tokens = v.dist("workload.document_tokens");
+  w.question_tokens = v.dist("workload.question_tokens");
+  w.answer_tokens = v.dist("workload.answer_tokens");
+  w.rounds = v.dist("workload.rounds");
+  w.think_time = v.dist("workload.think_time");
+  w.arrival.type = v.string("workload.arrival.type");
+  w.arrival.users = v.integer("workload.arrival.users");
+  if (v.has("workload.arrival.rate")) w.arrival.rate = v.quantity("workload.arrival.rate");
+  if (v.has("workload.arrival.times")) w.arrival.times = std::get<std::vector<double>>(v.values.at("workload.arrival.times"));
+  w.duration = v.quantity("workload.duration");
+  w.max_sessions = v.integer("workload.sessions");
+  w.warmup = v.quantity("workload.warmup");
+  const auto& t = w.arrival.type;
+  if (t == "poisson" && !(w.arrival.rate > 0)) {
+    diag.add(v.at("workload.arrival.type", "arrival type poisson needs workload.arrival.rate > 0, e.g. 60/h"));
+  }
+  if (t == "closed" && w.arrival.users < 1) {
+    diag.add(v.at("workload.arrival.type", "arrival type closed needs workload.arrival.users >= 1"));
+  }
+  if (t == "list" && w.arrival.times.empty()) {
+    diag.add(v.at("workload.arrival.type", "arrival type list needs workload.arrival.times, e.g. [0s, 10s]"));
+  }
+  if (w.warmup >= w.duration) {
+    diag.add(v.at("workload.warmup", fmt::format("warmup ({:g} s) must be shorter than workload.duration ({:g} s)",
+                                                 w.warmup, w.duration)));
+  }
+  return w;
+}
+
+}  // namespace
+
+double parse_flag_quantity(const std::string& flag, const std::string& text, Dim dim, double min) {
+  auto q = parse_quantity(text, dim);
+  if (!q.value) throw InputError(std::vector<Diagnostic>{{"", flag, 0, 0, "", q.error}});
+  if (*q.value < min) {
+    throw InputError(std::vector<Diagnostic>{{"", flag, 0, 0, text, fmt::format("expected a value >= {:g}", min)}});
+  }
+  return *q.value;
+}
+
+void upcycle_moe(ModelSpec& model, const std::string& flag, const std::string& spec) {
+  const auto x = spec.find('x');
+  int e = 0, k = 0;
+  if (x != std::string::npos) {
+    e = std::atoi(spec.substr(0, x).c_str());
+    k = std::atoi(spec.substr(x + 1).c_str());
+  }
+  if (spec == "dense") return;
+  if (e < 1 || k < 1 || k > e) {
+    throw InputError(std::vector<Diagnostic>{{"", flag, 0, 0, spec, "expected EXPERTSxTOPK such as 8x2, or dense"}});
+  }
+  model.params_active = model.params * k;
+  model.params = model.params * e;
+  model.num_experts = e;
+  model.experts_per_token = k;
+  model.name += fmt::format("-moe{}x{}", e, k);
+}
+
+Scenario load_scenario(const fs::path& file, const std::vector<std::string>& overrides, const Catalog& catalog) {
+  YAML::Node root = load_document(file);
+  Diagnostics diag;
+  for (const auto& o : overrides) apply_override(root, o, diag);
+  Scenario s;
+  s.file = file;
+  s.values = scenario_schema().read(root, file.string(), diag);
+  if (!diag.empty()) throw InputError(diag.items());
+  const ValueMap& v = s.values;
+  s.model = build_model(v, file, catalog, diag);
+  s.deployment = build_deployment(v, catalog, diag);
+  s.workload = build_workload(v, diag);
+  s.scheduler = SchedulerSpec{v.integer("scheduler.max_batch_tokens"), v.integer("scheduler.max_batch_size"),
+                              v.integer("scheduler.block_tokens"), v.string("scheduler.kv_offload.policy"),
+                              v.string("scheduler.kv_offload.victim")};
+  s.slo = SloSpec{v.quantity("slo.ttft"), v.quantity("slo.decode_rate")};
+  s.seed = static_cast<std::uint64_t>(v.integer("seed"));
+  s.timeline_period = v.quantity("output.timeline_period");
+  const long count = v.integer("hardware.count");
+  s.gpu_count = count == 0 ? s.deployment.tensor_parallel : int(count);
+  if (s.gpu_count % s.deployment.tensor_parallel != 0) {
+    diag.add(v.at("hardware.count", fmt::format("hardware.count ({}) must be a multiple of tensor_parallel ({})",
+                                                s.gpu_count, s.deployment.tensor_parallel)));
+  }
+  s.replicas = std::max(1, s.gpu_count / s.deployment.tensor_parallel);
+  const double host_total = v.has("hardware.host_memory") ? v.quantity("hardware.host_memory") : s.deployment.gpu.host_memory;
+  s.deployment.host_memory = host_total / s.replicas;
+  if (diag.empty()) {
+    if (auto err = validate_deployment(s.deployment); !err.empty()) diag.add(Diagnostic{file.string(), "hardware", 0, 0, "", err});
+  }
+  diag.throw_if_any();
+  return s;
+}
+
+}  // namespace kvsim

@@ -1,0 +1,79 @@
+#pragma once
+/// @file scenario.hpp
+/// @brief A runnable scenario: model, hardware, workload, scheduler, SLOs and seed, validated against the
+/// declared keys of scenario_schema(). `--set key.path=value` overrides apply before validation.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "engine/cost_model.hpp"
+#include "sim/catalog.hpp"
+#include "sim/schema.hpp"
+
+namespace kvsim {
+
+/// @brief How sessions arrive.
+struct ArrivalSpec {
+  std::string type = "poisson";  ///< poisson, closed, list
+  double rate = 0;               ///< sessions per second (poisson)
+  long users = 0;                ///< closed loop: each user starts a new session when the last ends
+  std::vector<double> times;     ///< list: session start times in seconds
+};
+
+/// @brief User sessions as in the paper's Table 1.
+struct WorkloadSpec {
+  DistSpec document_tokens, question_tokens, answer_tokens, rounds, think_time;
+  ArrivalSpec arrival;
+  double duration = 3600;  ///< seconds of simulated time after which no new session starts
+  long max_sessions = 0;   ///< 0 = no limit
+  double warmup = 0;       ///< sessions starting before this are excluded from statistics
+};
+
+/// @brief Batching and KV management knobs.
+struct SchedulerSpec {
+  long max_batch_tokens = 8192;
+  long max_batch_size = 256;
+  long block_tokens = 16;
+  std::string offload_policy = "swap";
+  std::string victim = "lru";
+};
+
+/// @brief The paper's Table 1 preferences as targets.
+struct SloSpec {
+  double ttft = 30;        ///< seconds
+  double decode_rate = 6;  ///< tokens per second, "faster than reading"
+};
+
+/// @brief Everything a run needs, validated.
+struct Scenario {
+  std::filesystem::path file;
+  ModelSpec model;
+  Deployment deployment;  ///< one replica
+  int gpu_count = 1;
+  int replicas = 1;
+  WorkloadSpec workload;
+  SchedulerSpec scheduler;
+  SloSpec slo;
+  std::uint64_t seed = 1;
+  double timeline_period = 1.0;
+  ValueMap values;  ///< validated values with origins, for messages and echoing
+};
+
+/// @brief The declared keys of a scenario file.
+const Schema& scenario_schema();
+
+/// @brief Loads and validates a scenario; `overrides` are "key.path=value" strings from --set. Throws InputError
+/// with every problem found, including impossible deployments (weights that do not fit, with the arithmetic).
+Scenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+                       const Catalog& catalog);
+
+/// @brief Parses a command-line quantity; throws InputError naming the flag. `min` is inclusive.
+double parse_flag_quantity(const std::string& flag, const std::string& text, Dim dim, double min);
+
+/// @brief Turns a dense model into an E-expert MoE with top-k routing, as the paper's "8 x 34B" upcycling:
+/// total parameters x E, active x k; the KV is unchanged. `spec` is "8x2".
+void upcycle_moe(ModelSpec& model, const std::string& flag, const std::string& spec);
+
+}  // namespace kvsim

@@ -1,0 +1,119 @@
+// The declared keys of a scenario file: each key once, with type, unit, default, range and description.
+// docs/scenario-format.md is generated from this table (`kvsim schema --markdown`).
+#include "engine/offload_policy.hpp"
+#include "sim/scenario.hpp"
+
+namespace kvsim {
+namespace {
+
+KeySpec quantity(std::string path, Dim dim, std::string def, std::string desc, double min = 0, bool excl = true) {
+  return KeySpec{.path = std::move(path), .type = KeyType::kQuantity, .dim = dim, .default_value = std::move(def),
+                 .min = min, .min_exclusive = excl, .description = std::move(desc)};
+}
+
+KeySpec ratio(std::string path, std::string def, std::string desc) {
+  KeySpec k = quantity(std::move(path), Dim::kRatio, std::move(def), std::move(desc));
+  k.max = 1.0;
+  return k;
+}
+
+KeySpec integer(std::string path, std::string def, std::string desc, double min) {
+  return KeySpec{.path = std::move(path), .type = KeyType::kInteger, .default_value = std::move(def), .min = min,
+                 .description = std::move(desc)};
+}
+
+KeySpec dist(std::string path, Dim dim, std::string def, std::string desc, bool allow_zero) {
+  return KeySpec{.path = std::move(path), .type = KeyType::kDistribution, .dim = dim, .default_value = std::move(def),
+                 .min = 0, .min_exclusive = !allow_zero, .description = std::move(desc)};
+}
+
+KeySpec choice(std::string path, std::string def, std::vector<std::string> choices, std::string desc) {
+  return KeySpec{.path = std::move(path), .type = KeyType::kChoice, .default_value = std::move(def),
+                 .choices = std::move(choices), .description = std::move(desc)};
+}
+
+KeySpec str(std::string path, std::string def, std::string desc) {
+  return KeySpec{.path = std::move(path), .type = KeyType::kString, .default_value = std::move(def),
+                 .description = std::move(desc)};
+}
+
+std::vector<KeySpec> hardware_keys() {
+  return {
+      str("hardware.gpu.catalog", "a100-sxm-80g", "GPU from platforms/gpus.yaml (`hardware.gpu: NAME` is short for this)"),
+      quantity("hardware.gpu.flops_bf16", Dim::kFlopRate, "", "override the GPU's dense bf16 peak FLOP/s"),
+      quantity("hardware.gpu.hbm_capacity", Dim::kBytes, "", "override the GPU's HBM capacity"),
+      quantity("hardware.gpu.hbm_bandwidth", Dim::kBandwidth, "", "override the GPU's HBM bandwidth"),
+      integer("hardware.count", "0", "GPUs in total; replicas = count / tensor_parallel (0 = tensor_parallel)", 0),
+      integer("hardware.tensor_parallel", "1", "GPUs per model replica", 1),
+      str("hardware.host_link.catalog", "", "host link from platforms/links.yaml (default: the GPU's own)"),
+      quantity("hardware.host_link.bandwidth", Dim::kBandwidth, "", "override the host link's bandwidth per direction"),
+      KeySpec{.path = "hardware.host_link.shared", .type = KeyType::kBool, .default_value = "true",
+              .description = "one host link per replica, shared by its GPUs (the paper's assumption); false = one per GPU"},
+      ratio("hardware.host_link.efficiency", "1", "fraction of the host link's bandwidth achieved by KV copies"),
+      quantity("hardware.host_memory", Dim::kBytes, "", "CPU DDR per replica for swapped KV (default: the GPU's node figure)"),
+      ratio("hardware.compute_efficiency", "1", "fraction of peak FLOP/s achieved (the paper's Fig. 1 uses ~0.7)"),
+      ratio("hardware.memory_efficiency", "1", "fraction of peak HBM bandwidth achieved"),
+      quantity("hardware.activation_reserve", Dim::kBytes, "0GiB", "HBM per GPU kept free for activations", 0, false),
+  };
+}
+
+std::vector<KeySpec> workload_keys() {
+  KeySpec times{.path = "workload.arrival.times", .type = KeyType::kQuantityList, .dim = Dim::kTime,
+                .description = "session start times (type: list)"};
+  return {
+      dist("workload.document_tokens", Dim::kTokens, "50000", "tokens of the document in round 1's prompt", true),
+      dist("workload.question_tokens", Dim::kTokens, "100", "new prompt tokens of each question", false),
+      dist("workload.answer_tokens", Dim::kTokens, "250", "tokens generated per round (one screen, the paper's 250)",
+           false),
+      dist("workload.rounds", Dim::kCount, "5", "question rounds per session", false),
+      dist("workload.think_time", Dim::kTime, "60s", "time a user reads and thinks between rounds", true),
+      choice("workload.arrival.type", "poisson", {"poisson", "closed", "list"},
+             "poisson: open loop at `rate`; closed: `users` users back to back; list: sessions start at `times`"),
+      quantity("workload.arrival.rate", Dim::kRate, "", "session arrival rate (type: poisson), e.g. 60/h"),
+      integer("workload.arrival.users", "0", "concurrent users (type: closed)", 0),
+      times,
+      quantity("workload.duration", Dim::kTime, "1h", "no session starts after this simulated time"),
+      integer("workload.sessions", "0", "stop starting sessions after this many (0 = no limit)", 0),
+      quantity("workload.warmup", Dim::kTime, "0s", "sessions starting earlier are excluded from statistics", 0, false),
+  };
+}
+
+std::vector<KeySpec> scheduler_keys() {
+  return {
+      integer("scheduler.max_batch_tokens", "8192", "token budget of one forward step (chunked prefill)", 1),
+      integer("scheduler.max_batch_size", "256", "rounds in one forward step", 1),
+      integer("scheduler.block_tokens", "16", "tokens per KV block (paged KV)", 1),
+      choice("scheduler.kv_offload.policy", "swap", offload_policy_names(), "what happens to KV when HBM is short"),
+      choice("scheduler.kv_offload.victim", "lru", victim_policy_names(), "which idle session's KV leaves HBM first"),
+      choice("scheduler.attention_flops", "full", {"full", "causal"},
+             "full: every new token attends to all context (the paper's Eq. 7); causal: only to earlier tokens"),
+  };
+}
+
+std::vector<KeySpec> all_keys() {
+  std::vector<KeySpec> keys{
+      str("model.catalog", "yi-34b-200k", "model from platforms/models.yaml (`model: NAME` is short for this)"),
+      str("model.hf_config", "", "path to a Hugging Face config.json, relative to the scenario file"),
+  };
+  for (auto& k : model_keys("model", false)) {
+    if (k.path != "model.description") keys.push_back(k);
+  }
+  for (auto* group : {&hardware_keys, &workload_keys, &scheduler_keys}) {
+    for (auto& k : (*group)()) keys.push_back(std::move(k));
+  }
+  keys.push_back(quantity("slo.ttft", Dim::kTime, "30s", "time to first token a user accepts (Table 1, 'not too long')"));
+  keys.push_back(quantity("slo.decode_rate", Dim::kTokenRate, "6tok/s", "generation faster than reading (Table 1)"));
+  keys.push_back(integer("seed", "1", "random seed; same scenario and seed give byte-identical outputs", 0));
+  keys.push_back(quantity("output.timeline_period", Dim::kTime, "1s", "sampling period of timeline.csv"));
+  keys.push_back(str("description", "", "what the scenario shows"));
+  return keys;
+}
+
+}  // namespace
+
+const Schema& scenario_schema() {
+  static const Schema schema(all_keys());
+  return schema;
+}
+
+}  // namespace kvsim

@@ -1,0 +1,184 @@
+#include "sim/schema.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <set>
+
+namespace kvsim {
+namespace {
+
+ValueOrigin origin_of(const YAML::Node& node, const std::string& file) {
+  ValueOrigin o{file, 0, 0, ""};
+  const auto mark = node.Mark();
+  if (!mark.is_null()) {
+    o.line = mark.line + 1;
+    o.column = mark.column + 1;
+  }
+  if (node.IsScalar()) o.text = node.Scalar();
+  return o;
+}
+
+Diagnostic diag_at(const ValueOrigin& o, const std::string& key, const std::string& value, std::string message) {
+  return Diagnostic{o.file, key, o.line, o.column, value, std::move(message)};
+}
+
+std::string range_text(const KeySpec& s) {
+  if (s.min && s.max) return fmt::format("in [{:g}, {:g}]", *s.min, *s.max);
+  if (s.min) return fmt::format("{} {:g}", s.min_exclusive ? ">" : ">=", *s.min);
+  if (s.max) return fmt::format("<= {:g}", *s.max);
+  return "";
+}
+
+std::string check_range(const KeySpec& s, double v) {
+  const bool low = s.min && (s.min_exclusive ? !(v > *s.min) : !(v >= *s.min));
+  const bool high = s.max && !(v <= *s.max);
+  if (low || high) return fmt::format("value {:g} is out of range; expected {}", v, range_text(s));
+  return "";
+}
+
+std::optional<long> parse_long(const std::string& text) {
+  long v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<bool> parse_bool(const std::string& text) {
+  if (text == "true" || text == "yes" || text == "on") return true;
+  if (text == "false" || text == "no" || text == "off") return false;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string describe_type(const KeySpec& spec) {
+  switch (spec.type) {
+    case KeyType::kQuantity:
+      return dim_description(spec.dim);
+    case KeyType::kInteger:
+      return "an integer";
+    case KeyType::kString:
+      return "a string";
+    case KeyType::kBool:
+      return "true or false";
+    case KeyType::kChoice:
+      return "one of: " + join(spec.choices);
+    case KeyType::kQuantityList:
+      return "a list of " + dim_description(spec.dim);
+    case KeyType::kDistribution:
+      return dim_description(spec.dim) +
+             ", or a map {dist: constant|uniform|exponential|lognormal|empirical, value|low,high|mean[,sigma]|values}";
+    case KeyType::kStringMap:
+      return "a map of strings";
+  }
+  return "a value";
+}
+
+Diagnostic ValueMap::at(const std::string& path, std::string message) const {
+  auto it = origins.find(path);
+  if (it == origins.end()) return Diagnostic{"", path, 0, 0, "", std::move(message)};
+  return diag_at(it->second, path, it->second.text, std::move(message));
+}
+
+Schema::Schema(std::vector<KeySpec> keys) : keys_(std::move(keys)) {}
+
+const KeySpec* Schema::find(const std::string& path) const {
+  for (const auto& k : keys_) {
+    if (k.path == path) return &k;
+  }
+  return nullptr;
+}
+
+bool Schema::is_section(const std::string& path) const {
+  for (const auto& k : keys_) {
+    if (k.path.size() > path.size() && k.path.starts_with(path) && k.path[path.size()] == '.') return true;
+  }
+  return false;
+}
+
+std::vector<std::string> Schema::children(const std::string& section) const {
+  std::set<std::string> out;
+  const std::string prefix = section.empty() ? "" : section + ".";
+  for (const auto& k : keys_) {
+    if (!k.path.starts_with(prefix)) continue;
+    const std::string rest = k.path.substr(prefix.size());
+    out.insert(rest.substr(0, rest.find('.')));
+  }
+  return {out.begin(), out.end()};
+}
+
+std::optional<Value> Schema::parse_scalar(const KeySpec& spec, const std::string& text, std::string& error) {
+  switch (spec.type) {
+    case KeyType::kQuantity:
+    case KeyType::kDistribution: {
+      auto q = parse_quantity(text, spec.dim);
+      if (!q.value) {
+        error = q.error;
+        return std::nullopt;
+      }
+      if (auto r = check_range(spec, *q.value); !r.empty()) {
+        error = r;
+        return std::nullopt;
+      }
+      if (spec.type == KeyType::kQuantity) return Value(*q.value);
+      DistSpec d;
+      d.value = *q.value;
+      return Value(d);
+    }
+    case KeyType::kInteger: {
+      auto v = parse_long(text);
+      if (!v) {
+        error = "expected an integer";
+        return std::nullopt;
+      }
+      if (auto r = check_range(spec, double(*v)); !r.empty()) {
+        error = r;
+        return std::nullopt;
+      }
+      return Value(*v);
+    }
+    case KeyType::kBool: {
+      auto b = parse_bool(text);
+      if (!b) {
+        error = "expected true or false";
+        return std::nullopt;
+      }
+      return Value(*b);
+    }
+    case KeyType::kChoice: {
+      for (const auto& c : spec.choices) {
+        if (c == text) return Value(text);
+      }
+      const auto near = closest_match(text, spec.choices);
+      error = fmt::format("unknown value; expected one of: {}{}", join(spec.choices),
+                          near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near));
+      return std::nullopt;
+    }
+    case KeyType::kString:
+      return Value(text);
+    case KeyType::kQuantityList: {
+      std::vector<double> out;
+      std::size_t start = 0;
+      while (start <= text.size()) {
+        const auto end = text.find(',', start);
+        const auto item = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        auto q = parse_quantity(item, spec.dim);
+        if (!q.value) {
+          error = q.error;
+          return std::nullopt;
+        }
+        out.push_back(*q.value);
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
+      return Value(out);
+    }
+    case KeyType::kStringMap:
+      error = "expected a map";
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace kvsim

@@ -1,0 +1,99 @@
+#pragma once
+/// @file schema.hpp
+/// @brief Keys declared once (SST/ns-3 style): type, unit, default, range, description. The declaration drives
+/// validation of YAML input, `--set` overrides and the generated docs/scenario-format.md.
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/units.hpp"
+#include "workloads/distribution.hpp"
+#include "sim/diagnostics.hpp"
+
+namespace kvsim {
+
+/// @brief What a key holds.
+enum class KeyType {
+  kQuantity,  ///< a number with a unit of `dim`
+  kInteger,
+  kString,
+  kBool,
+  kChoice,        ///< one of `choices`
+  kQuantityList,  ///< a YAML list of quantities of `dim`
+  kDistribution,  ///< a quantity of `dim`, or a map {dist: constant|uniform|exponential|lognormal|empirical, ...}
+  kStringMap,     ///< free-form string map (source notes)
+};
+
+/// @brief A declared key.
+struct KeySpec {
+  std::string path;  ///< dotted path relative to the document root, e.g. "hardware.gpu"
+  KeyType type = KeyType::kString;
+  Dim dim = Dim::kCount;
+  std::string default_value;  ///< as a user would write it; empty = no default
+  bool required = false;
+  std::optional<double> min;  ///< inclusive unless min_exclusive
+  bool min_exclusive = false;
+  std::optional<double> max;
+  std::vector<std::string> choices;
+  std::string description;
+};
+
+/// @brief One validated value.
+using Value = std::variant<double, long, std::string, bool, std::vector<double>, DistSpec,
+                           std::map<std::string, std::string>>;
+
+/// @brief Where a value came from, for later error messages (cross-key checks).
+struct ValueOrigin {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string text;
+};
+
+/// @brief Validated values keyed by path, plus where each was written.
+struct ValueMap {
+  std::map<std::string, Value> values;
+  std::map<std::string, ValueOrigin> origins;
+
+  bool has(const std::string& path) const { return values.count(path) > 0; }
+  double quantity(const std::string& path) const { return std::get<double>(values.at(path)); }
+  long integer(const std::string& path) const { return std::get<long>(values.at(path)); }
+  const std::string& string(const std::string& path) const { return std::get<std::string>(values.at(path)); }
+  bool boolean(const std::string& path) const { return std::get<bool>(values.at(path)); }
+  const DistSpec& dist(const std::string& path) const { return std::get<DistSpec>(values.at(path)); }
+  /// @brief A diagnostic located at `path`'s origin.
+  Diagnostic at(const std::string& path, std::string message) const;
+};
+
+/// @brief A set of declared keys.
+class Schema {
+ public:
+  explicit Schema(std::vector<KeySpec> keys);
+  const std::vector<KeySpec>& keys() const { return keys_; }
+  const KeySpec* find(const std::string& path) const;
+  /// @brief True if `path` is a declared key or a prefix (section) of one.
+  bool is_section(const std::string& path) const;
+  /// @brief Child names directly under `section` ("" = root), for "did you mean" and listings.
+  std::vector<std::string> children(const std::string& section) const;
+
+  /// @brief Validates `root` against the declared keys, filling defaults. `prefix` is prepended to every
+  /// path in messages (a catalog entry's name). Errors go to `diag`; valid values are returned.
+  ValueMap read(const YAML::Node& root, const std::string& file, Diagnostics& diag,
+                const std::string& prefix = "") const;
+
+  /// @brief Parses one scalar string as the value of `spec` (used for --set and defaults).
+  static std::optional<Value> parse_scalar(const KeySpec& spec, const std::string& text, std::string& error);
+
+ private:
+  std::vector<KeySpec> keys_;
+};
+
+/// @brief The description of a key's type for messages and docs: "bytes with a unit, e.g. 80GiB".
+std::string describe_type(const KeySpec& spec);
+
+}  // namespace kvsim

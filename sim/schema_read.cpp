@@ -1,0 +1,191 @@
+// Validation of a YAML document against a Schema: walks the tree, reports unknown keys with suggestions,
+// parses every declared leaf and fills defaults.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/schema.hpp"
+
+namespace kvsim {
+namespace {
+
+const std::vector<std::string> kDistKinds{"constant", "uniform", "exponential", "lognormal", "empirical"};
+
+struct Walker {
+  const Schema& schema;
+  const std::string& file;
+  const std::string& prefix;
+  Diagnostics& diag;
+  ValueMap out;
+
+  std::string shown(const std::string& path) const { return prefix.empty() ? path : prefix + "." + path; }
+
+  ValueOrigin origin(const YAML::Node& node) const {
+    ValueOrigin o{file, 0, 0, node.IsScalar() ? node.Scalar() : ""};
+    const auto m = node.Mark();
+    if (!m.is_null()) {
+      o.line = m.line + 1;
+      o.column = m.column + 1;
+    }
+    return o;
+  }
+
+  void error(const YAML::Node& node, const std::string& path, std::string message) {
+    const auto o = origin(node);
+    diag.add(Diagnostic{file, shown(path), o.line, o.column, o.text, std::move(message)});
+  }
+
+  void walk(const YAML::Node& node, const std::string& section) {
+    if (!node.IsMap()) {
+      error(node, section.empty() ? "(document)" : section, "expected a map of keys");
+      return;
+    }
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>();
+      const std::string path = section.empty() ? key : section + "." + key;
+      if (const KeySpec* spec = schema.find(path)) {
+        leaf(*spec, kv.second);
+      } else if (schema.is_section(path)) {
+        section_value(path, kv.second);
+      } else {
+        unknown(kv.first, section, key);
+      }
+    }
+  }
+
+  void section_value(const std::string& path, const YAML::Node& value) {
+    const KeySpec* alias = schema.find(path + ".catalog");
+    if (value.IsScalar() && alias) {
+      leaf(*alias, value);
+    } else {
+      walk(value, path);
+    }
+  }
+
+  void unknown(const YAML::Node& key_node, const std::string& section, const std::string& key) {
+    const auto options = schema.children(section);
+    const auto near = closest_match(key, options);
+    const std::string path = section.empty() ? key : section + "." + key;
+    const auto o = origin(key_node);
+    std::string msg = near.empty() ? fmt::format("unknown key; valid keys here: {}", join(options))
+                                   : fmt::format("unknown key; did you mean '{}'?", near);
+    diag.add(Diagnostic{file, shown(path), o.line, o.column, "", msg});
+  }
+
+  void leaf(const KeySpec& spec, const YAML::Node& value) {
+    out.origins[spec.path] = origin(value);
+    if (spec.type == KeyType::kStringMap) return string_map(spec, value);
+    if (spec.type == KeyType::kDistribution && value.IsMap()) return distribution(spec, value);
+    if (spec.type == KeyType::kQuantityList && value.IsSequence()) return quantity_list(spec, value);
+    if (!value.IsScalar()) {
+      error(value, spec.path, "expected " + describe_type(spec));
+      return;
+    }
+    std::string err;
+    if (auto v = Schema::parse_scalar(spec, value.Scalar(), err)) {
+      out.values[spec.path] = *v;
+    } else {
+      error(value, spec.path, err);
+    }
+  }
+
+  void string_map(const KeySpec& spec, const YAML::Node& value) {
+    if (!value.IsMap()) {
+      error(value, spec.path, "expected a map of strings");
+      return;
+    }
+    std::map<std::string, std::string> m;
+    for (const auto& kv : value) m[kv.first.as<std::string>()] = kv.second.IsScalar() ? kv.second.Scalar() : "";
+    out.values[spec.path] = m;
+  }
+
+  void quantity_list(const KeySpec& spec, const YAML::Node& value) {
+    std::vector<double> items;
+    for (const auto& item : value) {
+      std::string err;
+      KeySpec one = spec;
+      one.type = KeyType::kQuantity;
+      auto v = item.IsScalar() ? Schema::parse_scalar(one, item.Scalar(), err) : std::nullopt;
+      if (!v) {
+        error(item, spec.path, err.empty() ? "expected " + dim_description(spec.dim) : err);
+        return;
+      }
+      items.push_back(std::get<double>(*v));
+    }
+    out.values[spec.path] = items;
+  }
+
+  std::optional<double> dist_field(const KeySpec& spec, const YAML::Node& map, const std::string& field,
+                                   bool required, Dim dim) {
+    const YAML::Node v = map[field];
+    const std::string path = spec.path + "." + field;
+    if (!v) {
+      if (required) error(map, path, "missing; required for this distribution");
+      return std::nullopt;
+    }
+    auto q = v.IsScalar() ? parse_quantity(v.Scalar(), dim) : ParsedQuantity{std::nullopt, "expected a scalar"};
+    if (!q.value) error(v, path, q.error);
+    return q.value;
+  }
+
+  void distribution(const KeySpec& spec, const YAML::Node& map);
+};
+
+void Walker::distribution(const KeySpec& spec, const YAML::Node& map) {
+  const std::size_t before = diag.size();
+  DistSpec d;
+  d.kind = map["dist"] ? map["dist"].as<std::string>() : "";
+  const std::vector<std::string> fields{"dist", "value", "low", "high", "mean", "sigma", "values", "min", "max"};
+  for (const auto& kv : map) {
+    const auto k = kv.first.as<std::string>();
+    if (std::find(fields.begin(), fields.end(), k) == fields.end()) unknown(kv.first, spec.path, k);
+  }
+  if (std::find(kDistKinds.begin(), kDistKinds.end(), d.kind) == kDistKinds.end()) {
+    error(map["dist"] ? map["dist"] : map, spec.path + ".dist", "expected one of: " + join(kDistKinds));
+    return;
+  }
+  const bool c = d.kind == "constant", u = d.kind == "uniform", l = d.kind == "lognormal";
+  d.value = dist_field(spec, map, "value", c, spec.dim).value_or(0);
+  d.low = dist_field(spec, map, "low", u, spec.dim).value_or(0);
+  d.high = dist_field(spec, map, "high", u, spec.dim).value_or(0);
+  d.mean = dist_field(spec, map, "mean", d.kind == "exponential" || l, spec.dim).value_or(0);
+  d.sigma = dist_field(spec, map, "sigma", l, Dim::kRatio).value_or(0);
+  d.min = dist_field(spec, map, "min", false, spec.dim).value_or(0);
+  d.max = dist_field(spec, map, "max", false, spec.dim).value_or(0);
+  if (d.kind == "empirical") {
+    KeySpec list = spec;
+    list.type = KeyType::kQuantityList;
+    if (map["values"] && map["values"].IsSequence() && map["values"].size() > 0) {
+      quantity_list(list, map["values"]);
+      if (out.has(spec.path)) d.values = std::get<std::vector<double>>(out.values[spec.path]);
+    } else {
+      error(map, spec.path + ".values", "empirical needs a non-empty list of values");
+    }
+  }
+  for (double v : {d.value, d.low, d.high, d.mean, d.min, d.max}) {
+    if (v < 0) error(map, spec.path, fmt::format("distribution parameters must be >= 0 (got {:g})", v));
+  }
+  if (u && d.high < d.low) error(map, spec.path, "uniform needs low <= high");
+  if (diag.size() == before) out.values[spec.path] = d;
+}
+
+}  // namespace
+
+ValueMap Schema::read(const YAML::Node& root, const std::string& file, Diagnostics& diag,
+                      const std::string& prefix) const {
+  Walker w{*this, file, prefix, diag, {}};
+  if (root && !root.IsNull()) w.walk(root, "");
+  for (const auto& k : keys_) {
+    if (w.out.has(k.path) || w.out.origins.count(k.path)) continue;
+    if (!k.default_value.empty()) {
+      std::string err;
+      if (auto v = parse_scalar(k, k.default_value, err)) w.out.values[k.path] = *v;
+    } else if (k.required) {
+      const std::string shown = prefix.empty() ? k.path : prefix + "." + k.path;
+      diag.add(Diagnostic{file, shown, 0, 0, "", "missing required key; expected " + describe_type(k)});
+    }
+  }
+  return w.out;
+}
+
+}  // namespace kvsim

@@ -1,0 +1,107 @@
+// The catalogs: every entry loads with every number sourced, and broken catalogs are reported precisely.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "sim/catalog.hpp"
+
+namespace kvsim {
+namespace {
+namespace fs = std::filesystem;
+
+TEST(Catalog, EveryEntryLoads) {
+  const Catalog c = Catalog::load(KVSIM_PLATFORMS_DIR);
+  for (const char* g : {"rtx-4090", "a100-sxm-80g", "h100-sxm", "h200", "b200", "mi300x", "gh200"}) {
+    const GpuSpec& gpu = c.gpu(g);
+    EXPECT_GT(gpu.flops_bf16, 1e14) << g;
+    EXPECT_GT(gpu.hbm_capacity, 20e9) << g;
+    EXPECT_GT(gpu.hbm_bandwidth, 0.9e12) << g;
+    EXPECT_GT(gpu.host_link.bandwidth, 30e9) << g;
+  }
+  for (const char* l : {"pcie-gen4-x16", "pcie-gen5-x16", "pcie-gen6-x16", "nvlink3", "nvlink4", "nvlink5",
+                        "nvlink-c2c"}) {
+    EXPECT_GT(c.link(l).bandwidth, 30e9) << l;
+  }
+  for (const char* m : {"yi-34b-200k", "yi-34b-200k-hf", "command-r-plus-104b", "llama-3-8b", "llama-3-70b",
+                        "llama-2-7b", "mixtral-8x7b", "deepseek-v2", "qwen2-72b"}) {
+    EXPECT_EQ(validate_model(c.model(m)), "") << m;
+  }
+  EXPECT_FALSE(c.node_names().empty());
+}
+
+TEST(Catalog, PaperFiguresAreThere) {
+  const Catalog c = Catalog::load(KVSIM_PLATFORMS_DIR);
+  EXPECT_DOUBLE_EQ(c.gpu("a100-sxm-80g").flops_bf16, 312e12);
+  EXPECT_DOUBLE_EQ(c.gpu("a100-sxm-80g").hbm_bandwidth, 2.039e12);
+  EXPECT_DOUBLE_EQ(c.gpu("a100-sxm-80g").hbm_capacity, 80.0 * (1 << 30));
+  EXPECT_DOUBLE_EQ(c.link("pcie-gen4-x16").bandwidth, 31.5e9);
+  EXPECT_EQ(c.gpu("gh200").host_link.name, "nvlink-c2c");
+  const ModelSpec& yi = c.model("yi-34b-200k");
+  EXPECT_EQ(yi.layers, 60);
+  EXPECT_EQ(yi.num_kv_heads, 8);
+  EXPECT_EQ(yi.num_attention_heads * yi.head_dim, 4096);  // the paper's Eq. 7 width
+  EXPECT_DOUBLE_EQ(yi.params, 34e9);
+  EXPECT_EQ(c.model("mixtral-8x7b").num_experts, 8);
+  EXPECT_LT(c.model("mixtral-8x7b").params_active, c.model("mixtral-8x7b").params);
+}
+
+TEST(Catalog, UnknownNamesListTheValidOnes) {
+  const Catalog c = Catalog::load(KVSIM_PLATFORMS_DIR);
+  try {
+    c.gpu("a100-sxm-80");
+    FAIL();
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("did you mean 'a100-sxm-80g'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("h100-sxm"), std::string::npos) << msg;
+  }
+}
+
+// A copy of the catalog with one file replaced, to check the loader's diagnostics.
+fs::path broken_catalog(const std::string& file, const std::string& text) {
+  const fs::path dir = fs::temp_directory_path() / ("kvsim_catalog_" + file);
+  fs::create_directories(dir);
+  for (const auto& e : fs::directory_iterator(KVSIM_PLATFORMS_DIR)) {
+    fs::copy_file(e.path(), dir / e.path().filename(), fs::copy_options::overwrite_existing);
+  }
+  std::ofstream(dir / file) << text;
+  return dir;
+}
+
+std::string load_error(const fs::path& dir) {
+  try {
+    Catalog::load(dir);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Catalog, ReportsBadUnitsUnknownKeysAndMissingSources) {
+  const std::string links = R"(pcie-x:
+  bandwidth: 32GB
+  latnecy: 1us
+  source:
+    bandwidth: spec
+fast:
+  bandwidth: 10GBps
+  source: {}
+)";
+  const std::string msg = load_error(broken_catalog("links.yaml", links));
+  EXPECT_NE(msg.find("links.yaml:2:14: pcie-x.bandwidth"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("pcie-x.latnecy"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("did you mean 'latency'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("fast.bandwidth: number has no source note"), std::string::npos) << msg;
+  // The GPUs now reference links that are gone.
+  EXPECT_NE(msg.find("unknown link"), std::string::npos) << msg;
+}
+
+TEST(Catalog, ReportsYamlSyntaxErrorsWithPosition) {
+  const std::string msg = load_error(broken_catalog("models.yaml", "a: [1, 2\nb: 3\n"));
+  EXPECT_NE(msg.find("models.yaml:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("YAML syntax error"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace kvsim
