@@ -77,11 +77,11 @@ Deployment build_deployment(const ValueMap& v, const Catalog& cat, Diagnostics& 
   try {
     d.gpu = cat.gpu(v.string("hardware.gpu.catalog"));
     d.host_link = d.gpu.host_link;
-    const std::string link = v.string("hardware.host_link.catalog");
+    const std::string link = v.has("hardware.host_link.catalog") ? v.string("hardware.host_link.catalog") : "";
     if (!link.empty()) d.host_link = cat.link(link);
   } catch (const InputError& e) {
-    diag.add(v.at(v.has("hardware.host_link.catalog") && !v.string("hardware.host_link.catalog").empty()
-                      ? "hardware.host_link.catalog" : "hardware.gpu.catalog", e.what()));
+    diag.add(v.at(v.has("hardware.host_link.catalog") ? "hardware.host_link.catalog" : "hardware.gpu.catalog",
+                  e.what()));
     return d;
   }
   if (v.has("hardware.gpu.flops_bf16")) d.gpu.flops_bf16 = v.quantity("hardware.gpu.flops_bf16");
@@ -171,7 +171,7 @@ Scenario load_scenario(const fs::path& file, const std::vector<std::string>& ove
   s.workload = build_workload(v, diag);
   s.scheduler = SchedulerSpec{v.integer("scheduler.max_batch_tokens"), v.integer("scheduler.max_batch_size"),
                               v.integer("scheduler.block_tokens"), v.string("scheduler.kv_offload.policy"),
-                              v.string("scheduler.kv_offload.victim")};
+                              v.string("scheduler.kv_offload.victim"), v.string("scheduler.attention_flops")};
   s.slo = SloSpec{v.quantity("slo.ttft"), v.quantity("slo.decode_rate")};
   s.seed = static_cast<std::uint64_t>(v.integer("seed"));
   s.timeline_period = v.quantity("output.timeline_period");

@@ -11,25 +11,9 @@
 #include "engine/cost_model.hpp"
 #include "sim/catalog.hpp"
 #include "sim/schema.hpp"
+#include "workloads/session.hpp"
 
 namespace kvsim {
-
-/// @brief How sessions arrive.
-struct ArrivalSpec {
-  std::string type = "poisson";  ///< poisson, closed, list
-  double rate = 0;               ///< sessions per second (poisson)
-  long users = 0;                ///< closed loop: each user starts a new session when the last ends
-  std::vector<double> times;     ///< list: session start times in seconds
-};
-
-/// @brief User sessions as in the paper's Table 1.
-struct WorkloadSpec {
-  DistSpec document_tokens, question_tokens, answer_tokens, rounds, think_time;
-  ArrivalSpec arrival;
-  double duration = 3600;  ///< seconds of simulated time after which no new session starts
-  long max_sessions = 0;   ///< 0 = no limit
-  double warmup = 0;       ///< sessions starting before this are excluded from statistics
-};
 
 /// @brief Batching and KV management knobs.
 struct SchedulerSpec {
@@ -38,6 +22,7 @@ struct SchedulerSpec {
   long block_tokens = 16;
   std::string offload_policy = "swap";
   std::string victim = "lru";
+  std::string attention_flops = "full";
 };
 
 /// @brief The paper's Table 1 preferences as targets.

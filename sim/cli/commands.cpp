@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <iostream>
 
+#include "sim/output.hpp"
+#include "sim/run.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schema_doc.hpp"
 
@@ -22,6 +25,25 @@ int run_validate(const Commands& c) {
   return 0;
 }
 
+int run_run(const Commands& c) {
+  const Catalog cat = load_catalog(c);
+  std::vector<std::string> sets = c.sets;
+  if (c.seed) sets.push_back(fmt::format("seed={}", *c.seed));
+  const Scenario s = load_scenario(c.scenario, sets, cat);
+  const auto wall_start = std::chrono::steady_clock::now();
+  const RunResult r = run_scenario(s);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const std::filesystem::path out =
+      c.out_dir.empty() ? std::filesystem::path("out") / s.file.stem() : std::filesystem::path(c.out_dir);
+  write_run_outputs(out, s, r);
+  if (!c.quiet) {
+    print_report(std::cout, s, r);
+    std::cout << fmt::format("\n  outputs in {}/ (summary.json, sessions.csv, rounds.csv, timeline.csv); {:.2f} s wall\n",
+                             out.string(), wall);
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_commands(CLI::App& app, Commands& c) {
@@ -32,6 +54,14 @@ void add_commands(CLI::App& app, Commands& c) {
   validate->add_option("scenario", c.scenario, "Scenario YAML")->required();
   validate->add_option("--set", c.sets, "Override a key: key.path=value (repeatable)");
   validate->add_option("--platforms", c.platforms, "Catalog directory");
+
+  auto* run = app.add_subcommand("run", "Simulate a scenario and write its report and outputs");
+  run->add_option("scenario", c.scenario, "Scenario YAML")->required();
+  run->add_option("--out", c.out_dir, "Output directory (default: out/<scenario name>)");
+  run->add_option("--set", c.sets, "Override a key: key.path=value (repeatable)");
+  run->add_option("--seed", c.seed, "Random seed (overrides the scenario's)");
+  run->add_option("--platforms", c.platforms, "Catalog directory");
+  run->add_flag("--quiet", c.quiet, "Print nothing on success");
 }
 
 int run_commands(const CLI::App& app, const Commands& c) {
@@ -40,6 +70,7 @@ int run_commands(const CLI::App& app, const Commands& c) {
     return 0;
   }
   if (app.got_subcommand("validate")) return run_validate(c);
+  if (app.got_subcommand("run")) return run_run(c);
   return 2;
 }
 

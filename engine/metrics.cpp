@@ -1,0 +1,177 @@
+#include "engine/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace kvsim {
+
+class RunMetrics::ReplicaSink final : public MetricsSink {
+ public:
+  ReplicaSink(RunMetrics& m, int replica) : m_(m), r_(replica) {}
+
+  void on_round_arrival(SessionId s, int round, double now) override {
+    RoundRow row;
+    row.session = s;
+    row.round = round + 1;
+    row.replica = r_;
+    row.arrival_s = now;
+    row.counted = m_.open_sessions_.count(s) && m_.open_sessions_.at(s).counted;
+    auto pending = m_.pending_out_.find(s);
+    if (pending != m_.pending_out_.end()) {
+      row.swap_out_bytes = pending->second;
+      m_.pending_out_.erase(pending);
+    }
+    m_.open_rounds_[s] = row;
+  }
+  void on_prefill_start(SessionId s, double now) override { m_.open_rounds_.at(s).prefill_start_s = now; }
+  void on_prefill_done(SessionId s, double now) override { m_.open_rounds_.at(s).first_token_s = now; }
+  void on_round_done(SessionId s, std::int64_t answer_tokens, double now) override;
+  void on_session_end(SessionId s, double now) override;
+  void on_swap_start(SessionId s, bool to_host, double bytes, double now) override;
+  void on_swap_done(SessionId s, bool to_host, double bytes, double now) override;
+  void on_kv_dropped(SessionId s, std::int64_t tokens, double, double) override {
+    m_.totals_->recompute_tokens += tokens;
+    auto it = m_.open_rounds_.find(s);
+    if (it != m_.open_rounds_.end()) it->second.recompute_tokens += tokens;
+  }
+  void on_step(const StepRecord& step) override;
+  void on_state(const ReplicaState& state, double now) override {
+    m_.advance(now);
+    m_.states_[static_cast<std::size_t>(r_)] = state;
+  }
+
+ private:
+  RunMetrics& m_;
+  int r_;
+};
+
+void RunMetrics::ReplicaSink::on_round_done(SessionId s, std::int64_t answer_tokens, double now) {
+  auto it = m_.open_rounds_.find(s);
+  RoundRow row = it->second;
+  m_.open_rounds_.erase(it);
+  row.end_s = now;
+  row.answer_tokens = answer_tokens;
+  row.ttft_s = row.first_token_s - row.arrival_s;
+  row.prefill_s = row.first_token_s - row.prefill_start_s;
+  row.queue_s = std::max(0.0, row.prefill_start_s - row.arrival_s - row.swap_in_stall_s);
+  row.decode_s = now - row.first_token_s;
+  row.decode_tokens_per_s = row.decode_s > 0 ? double(answer_tokens - 1) / row.decode_s : 0;
+  auto& sess = m_.open_sessions_.at(s);
+  sess.rounds += 1;
+  sess.ttft_mean_s += row.ttft_s;
+  sess.swap_in_stall_s += row.swap_in_stall_s;
+  sess.swap_bytes += row.swap_in_bytes + row.swap_out_bytes;
+  sess.recompute_tokens += row.recompute_tokens;
+  m_.rounds_.push_back(row);
+}
+
+void RunMetrics::ReplicaSink::on_session_end(SessionId s, double now) {
+  auto it = m_.open_sessions_.find(s);
+  SessionRow row = it->second;
+  m_.open_sessions_.erase(it);
+  row.end_s = now;
+  if (row.rounds > 0) row.ttft_mean_s /= row.rounds;
+  m_.sessions_.push_back(row);
+}
+
+void RunMetrics::ReplicaSink::on_swap_start(SessionId s, bool to_host, double bytes, double now) {
+  m_.totals_->swap_started[(std::uint64_t(s) << 1) | (to_host ? 1 : 0)] = now;
+  if (to_host) {
+    m_.pending_out_[s] += bytes;
+  } else if (auto it = m_.open_rounds_.find(s); it != m_.open_rounds_.end()) {
+    it->second.stall_start_s = now;
+  }
+}
+
+void RunMetrics::ReplicaSink::on_swap_done(SessionId s, bool to_host, double bytes, double now) {
+  auto& t = *m_.totals_;
+  const auto key = (std::uint64_t(s) << 1) | (to_host ? 1 : 0);
+  const double start = t.swap_started.at(key);
+  t.swap_started.erase(key);
+  t.swap_s += now - start;
+  t.swap_count += 1;
+  (to_host ? t.bytes_out : t.bytes_in) += bytes;
+  if (to_host) return;
+  if (auto it = m_.open_rounds_.find(s); it != m_.open_rounds_.end()) {
+    it->second.swap_in_stall_s += now - it->second.stall_start_s;
+    it->second.swap_in_bytes += bytes;
+  }
+}
+
+void RunMetrics::ReplicaSink::on_step(const StepRecord& step) {
+  auto& t = *m_.totals_;
+  double span = 0;
+  m_.window_add(span, step.start_s, step.end_s, 1.0);
+  if (span <= 0) return;
+  const double share = span / (step.end_s - step.start_s);
+  t.flops += step.flops * share;
+  t.hbm_bytes += step.hbm_bytes * share;
+  const double total = step.prefill_flops + step.decode_flops;
+  const double prefill_part = total > 0 ? step.prefill_flops / total : 0;
+  t.prefill_s += span * prefill_part;
+  t.decode_s += span * (1 - prefill_part);
+}
+
+RunMetrics::RunMetrics(Capacities caps, double warmup_s, double duration_s, double timeline_period_s)
+    : caps_(caps),
+      warmup_(warmup_s),
+      duration_(duration_s),
+      period_(timeline_period_s),
+      states_(static_cast<std::size_t>(caps.replicas)),
+      totals_(std::make_unique<Totals>()) {
+  for (int r = 0; r < caps.replicas; ++r) sinks_.push_back(std::make_unique<ReplicaSink>(*this, r));
+}
+
+RunMetrics::~RunMetrics() = default;
+
+MetricsSink& RunMetrics::sink(int replica) { return *sinks_.at(static_cast<std::size_t>(replica)); }
+
+void RunMetrics::on_session_start(SessionId s, int replica, double now) {
+  SessionRow row;
+  row.session = s;
+  row.replica = replica;
+  row.start_s = now;
+  row.counted = now >= warmup_;
+  open_sessions_[s] = row;
+}
+
+void RunMetrics::window_add(double& acc, double t0, double t1, double value) const {
+  const double a = std::max(t0, warmup_);
+  const double b = std::min(t1, duration_);
+  if (b > a) acc += value * (b - a);
+}
+
+void RunMetrics::advance(double now) {
+  if (now < last_t_) return;
+  auto& t = *totals_;
+  int resident = 0;
+  for (const auto& s : states_) {
+    resident += s.resident_sessions;
+    window_add(t.resident, last_t_, now, s.resident_sessions);
+    window_add(t.active, last_t_, now, s.active_rounds);
+    if (!s.gpu_busy) window_add(s.stalled_rounds > 0 ? t.stalled_s : t.idle_s, last_t_, now, 1.0);
+  }
+  if (last_t_ >= warmup_ && last_t_ < duration_) t.max_resident = std::max(t.max_resident, resident);
+  while (period_ > 0 && double(samples_) * period_ <= now) {
+    TimelineRow row{double(samples_) * period_, 0, 0, 0, 0, 0, 0, 0};
+    for (const auto& s : states_) {
+      row.resident_sessions += s.resident_sessions;
+      row.active_rounds += s.active_rounds;
+      row.waiting_rounds += s.waiting_rounds;
+      row.stalled_rounds += s.stalled_rounds;
+      row.hbm_kv_bytes += s.hbm_kv_bytes;
+      row.ddr_bytes += s.ddr_bytes;
+      row.busy_replicas += s.gpu_busy ? 1 : 0;
+    }
+    timeline_.push_back(row);
+    ++samples_;
+  }
+  last_t_ = now;
+}
+
+void RunMetrics::finish(double now) {
+  advance(now);
+  end_ = now;
+}
+
+}  // namespace kvsim

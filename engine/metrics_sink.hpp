@@ -1,0 +1,55 @@
+#pragma once
+/// @file metrics_sink.hpp
+/// @brief The hooks through which a scheduler reports what happens. Metrics are kept as counters and per-round
+/// rows; nothing is recorded per token.
+
+#include <cstdint>
+
+#include "engine/offload_policy.hpp"
+
+namespace kvsim {
+
+/// @brief One finished forward step.
+struct StepRecord {
+  double start_s = 0;
+  double end_s = 0;
+  std::int64_t prefill_tokens = 0;
+  std::int64_t decode_tokens = 0;
+  int batch_size = 0;
+  double flops = 0;      ///< whole replica
+  double hbm_bytes = 0;  ///< whole replica
+  double prefill_flops = 0;
+  double decode_flops = 0;
+};
+
+/// @brief The replica's occupancy after an event.
+struct ReplicaState {
+  int resident_sessions = 0;
+  int active_rounds = 0;
+  int waiting_rounds = 0;
+  int stalled_rounds = 0;
+  double hbm_kv_bytes = 0;
+  double ddr_bytes = 0;
+  bool gpu_busy = false;
+};
+
+/// @brief Receives a replica's events.
+class MetricsSink {
+ public:
+  virtual ~MetricsSink() = default;
+  virtual void on_round_arrival(SessionId s, int round, double now) = 0;
+  /// @brief The round's first prefill chunk was scheduled in a step starting at `now`.
+  virtual void on_prefill_start(SessionId s, double now) = 0;
+  /// @brief The round's prefill finished and produced its first token.
+  virtual void on_prefill_done(SessionId s, double now) = 0;
+  virtual void on_round_done(SessionId s, std::int64_t answer_tokens, double now) = 0;
+  virtual void on_session_end(SessionId s, double now) = 0;
+  virtual void on_swap_start(SessionId s, bool to_host, double bytes, double now) = 0;
+  virtual void on_swap_done(SessionId s, bool to_host, double bytes, double now) = 0;
+  /// @brief `tokens` of context whose KV was dropped and must be prefilled again.
+  virtual void on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) = 0;
+  virtual void on_step(const StepRecord& step) = 0;
+  virtual void on_state(const ReplicaState& state, double now) = 0;
+};
+
+}  // namespace kvsim

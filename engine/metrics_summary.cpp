@@ -1,0 +1,90 @@
+// The summary of a run: the keys of summary.json, computed from the per-round rows and the running totals.
+#include <algorithm>
+#include <cmath>
+
+#include "engine/metrics.hpp"
+
+namespace kvsim {
+namespace {
+
+// Percentile with linear interpolation between closest ranks (numpy's default).
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double pos = p / 100.0 * double(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const auto hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - double(lo));
+}
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / double(v.size());
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
+  const auto& t = *totals_;
+  const double window = std::max(0.0, std::min(duration_, end_) - warmup_);
+  std::vector<double> ttft, prefill, decode, tpot, stall;
+  double ttft_ok = 0, rate_ok = 0;
+  long rounds_completed = 0;
+  for (const auto& r : rounds_) {
+    if (!r.counted) continue;
+    ++rounds_completed;
+    ttft.push_back(r.ttft_s);
+    prefill.push_back(r.prefill_s);
+    decode.push_back(r.decode_s);
+    if (r.answer_tokens > 1) tpot.push_back(r.decode_s / double(r.answer_tokens - 1));
+    stall.push_back(r.swap_in_stall_s);
+    ttft_ok += r.ttft_s <= caps_.slo_ttft_s ? 1 : 0;
+    rate_ok += (r.answer_tokens <= 1 || r.decode_tokens_per_s >= caps_.slo_decode_rate) ? 1 : 0;
+  }
+  long completed = 0, in_window = 0;
+  for (const auto& s : sessions_) {
+    completed += s.counted ? 1 : 0;
+    in_window += (s.counted && s.end_s <= duration_) ? 1 : 0;
+  }
+  const double gpu_time = window * caps_.replicas;
+  const double n = double(std::max<long>(1, rounds_completed));
+  auto frac = [&](double x) { return gpu_time > 0 ? x / gpu_time : 0; };
+  const double link_capacity = caps_.host_link_bandwidth * caps_.host_links * 2 * window;
+  return {
+      {"session_throughput_per_hour", window > 0 ? double(in_window) / window * 3600 : 0},
+      {"sessions_completed", double(completed)},
+      {"rounds_completed", double(rounds_completed)},
+      {"concurrency.mean_resident", window > 0 ? t.resident / window : 0},
+      {"concurrency.max_resident", double(t.max_resident)},
+      {"concurrency.mean_active", window > 0 ? t.active / window : 0},
+      {"prefill.mean_s", mean(prefill)},
+      {"prefill.p50_s", percentile(prefill, 50)},
+      {"prefill.p99_s", percentile(prefill, 99)},
+      {"decode.mean_s", mean(decode)},
+      {"decode.tpot_p50_s", percentile(tpot, 50)},
+      {"ttft.p50_s", percentile(ttft, 50)},
+      {"ttft.p90_s", percentile(ttft, 90)},
+      {"ttft.p99_s", percentile(ttft, 99)},
+      {"swap.bytes_out", t.bytes_out},
+      {"swap.bytes_in", t.bytes_in},
+      {"swap.count", double(t.swap_count)},
+      {"swap.total_s", t.swap_s},
+      {"swap.stall_mean_s", mean(stall)},
+      {"swap.stall_p99_s", percentile(stall, 99)},
+      {"recompute.tokens", double(t.recompute_tokens)},
+      {"utilization.gpu_compute", window > 0 ? t.flops / (caps_.flop_rate_per_gpu * caps_.gpus * window) : 0},
+      {"utilization.hbm_bandwidth", window > 0 ? t.hbm_bytes / (caps_.hbm_bandwidth_per_gpu * caps_.gpus * window) : 0},
+      {"utilization.host_link", link_capacity > 0 ? (t.bytes_out + t.bytes_in) / link_capacity : 0},
+      {"time_breakdown.prefill", frac(t.prefill_s)},
+      {"time_breakdown.decode", frac(t.decode_s)},
+      {"time_breakdown.stalled", frac(t.stalled_s)},
+      {"time_breakdown.idle", frac(t.idle_s)},
+      {"slo.ttft_attainment", ttft_ok / n},
+      {"slo.decode_rate_attainment", rate_ok / n},
+      {"window_s", window},
+      {"sim_time_s", end_},
+  };
+}
+
+}  // namespace kvsim

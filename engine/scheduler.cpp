@@ -1,0 +1,207 @@
+// Continuous batching: admission, step building and step completion. KV eviction and transfers are in
+// scheduler_kv.cpp.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/scheduler.hpp"
+#include "engine/units.hpp"
+
+namespace kvsim {
+namespace {
+
+HbmLedger make_hbm(const CostModel& cost, const SchedulerConfig& c) {
+  const double block_bytes = double(c.block_tokens) * cost.kv_bytes_per_token();
+  const double room = cost.kv_capacity_bytes();
+  const auto blocks = room > 0 ? static_cast<std::int64_t>(std::floor(room / block_bytes)) : 0;
+  return HbmLedger(blocks, c.block_tokens, block_bytes);
+}
+
+}  // namespace
+
+ReplicaScheduler::ReplicaScheduler(const CostModel& cost, SchedulerConfig config, double ddr_bytes,
+                                   std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims,
+                                   MetricsSink& sink)
+    : cost_(cost),
+      config_(config),
+      policy_(std::move(policy)),
+      victims_(std::move(victims)),
+      sink_(sink),
+      hbm_(make_hbm(cost, config)),
+      ddr_(ddr_bytes) {}
+
+void ReplicaScheduler::on_round_arrival(const RoundRequest& r, double now) {
+  Session& s = sessions_[r.session];
+  s.id = r.session;
+  const std::int64_t end_tokens = s.context + r.prompt_tokens + r.answer_tokens;
+  if (hbm_.blocks_for(end_tokens) > hbm_.total_blocks()) {
+    throw ImpossibleRound(fmt::format(
+        "session {} round {} needs the KV of {} tokens = {} x {} B/token = {}, but the replica's KV room is {} "
+        "(HBM {} - weights {} - activation reserve) = {} blocks of {} tokens; it can never fit, even with every "
+        "other session evicted",
+        r.session, r.round + 1, end_tokens, end_tokens, cost_.kv_bytes_per_token(),
+        format_bytes(double(end_tokens) * cost_.kv_bytes_per_token()), format_bytes(cost_.kv_capacity_bytes()),
+        format_bytes(cost_.deployment().hbm_total()), format_bytes(cost_.weight_bytes()), hbm_.total_blocks(),
+        hbm_.block_tokens()));
+  }
+  s.round = r;
+  s.has_round = true;
+  s.prefill_started = false;
+  s.prompt_done = 0;
+  s.decoded = 0;
+  waiting_.push_back(&s);
+  sink_.on_round_arrival(s.id, r.round, now);
+}
+
+const Plan& ReplicaScheduler::schedule(double now, bool gpu_free) {
+  plan_.transfers.clear();
+  plan_.batch.clear();
+  plan_.has_step = false;
+  admit(now);
+  if (gpu_free) build_step(now);
+  report(now);
+  return plan_;
+}
+
+std::int64_t ReplicaScheduler::remaining_need(const Session& s) const {
+  const std::int64_t final_kv = s.kv + pending_prefill(s) + (s.round.answer_tokens - s.decoded);
+  return std::max<std::int64_t>(0, hbm_.blocks_for(final_kv) - s.blocks);
+}
+
+std::int64_t ReplicaScheduler::reserved_blocks() const {
+  std::int64_t r = 0;
+  for (const auto& [id, s] : sessions_) r += s.admitted ? remaining_need(s) : 0;
+  return r;
+}
+
+// First come, first served: a waiting round is admitted once HBM can hold everything it will still need (its KV,
+// the rest of its prefill and its answer) on top of what the admitted rounds will still need, evicting idle KV
+// through the policy if necessary. Admitted rounds therefore always find their next block. A round whose KV is in
+// DDR is swapped in first and stalls until it lands.
+void ReplicaScheduler::admit(double now) {
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    Session& s = **it;
+    if (!s.admitted) {
+      if (s.where == Where::kSwappingOut) break;  // its KV must land in DDR before it can come back
+      if (running_.size() + static_cast<std::size_t>(stalled_) >= static_cast<std::size_t>(config_.max_batch_size)) break;
+      if (!ensure_free(reserved_blocks() + remaining_need(s), now, &s)) break;
+      s.admitted = true;
+      if (s.where == Where::kDdr) {
+        const std::int64_t need = hbm_.blocks_for(s.kv);
+        hbm_.allocate(need);
+        set_blocks(s, need);
+        start_transfer(s, false, now);
+      }
+    }
+    if (s.where == Where::kSwappingIn) {
+      ++it;
+      continue;
+    }
+    running_.push_back(&s);
+    it = waiting_.erase(it);
+  }
+}
+
+// Every admitted round advances: one token for a decoding round, a chunk within the token budget for a prefilling
+// one, in admission order.
+void ReplicaScheduler::build_step(double now) {
+  std::int64_t budget = config_.max_batch_tokens;
+  work_.clear();
+  for (Session* s : running_) {
+    if (plan_.batch.size() >= static_cast<std::size_t>(config_.max_batch_size) || budget <= 0) break;
+    add_to_batch(*s, budget, now);
+  }
+  if (plan_.batch.empty()) return;
+  plan_.has_step = true;
+  plan_.cost = cost_.step(work_);
+  plan_.prefill_flops = plan_.decode_flops = 0;
+  for (std::size_t i = 0; i < work_.size(); ++i) {
+    (plan_.batch[i].prefill ? plan_.prefill_flops : plan_.decode_flops) += cost_.seq_flops(work_[i]);
+  }
+  inflight_ = plan_.batch;
+  inflight_cost_ = plan_.cost;
+  inflight_prefill_flops_ = plan_.prefill_flops;
+  inflight_decode_flops_ = plan_.decode_flops;
+  step_start_ = now;
+  step_in_flight_ = true;
+}
+
+void ReplicaScheduler::add_to_batch(Session& s, std::int64_t& budget, double now) {
+  const std::int64_t pending = pending_prefill(s);
+  std::int64_t tokens = 1;
+  if (pending > 0) {
+    tokens = std::min(pending, budget);
+    if (!s.prefill_started) {
+      s.prefill_started = true;
+      sink_.on_prefill_start(s.id, now);
+    }
+  }
+  // The chunk that completes the prefill also writes the first generated token's KV.
+  const bool first_token = pending > 0 && tokens == pending && s.decoded == 0;
+  grow(s, s.kv + tokens + (first_token ? 1 : 0));
+  budget -= tokens;
+  work_.push_back(SeqWork{double(tokens), double(s.kv)});
+  plan_.batch.push_back(BatchEntry{s.id, tokens, s.kv, pending > 0});
+}
+
+const std::vector<FinishedRound>& ReplicaScheduler::on_step_done(double now) {
+  finished_.clear();
+  step_in_flight_ = false;
+  StepRecord rec{step_start_, now, 0, 0, static_cast<int>(inflight_.size()), 0, 0, inflight_prefill_flops_,
+                 inflight_decode_flops_};
+  const double n = cost_.deployment().tensor_parallel;
+  rec.flops = inflight_cost_.flops_per_gpu * n;
+  rec.hbm_bytes = inflight_cost_.hbm_bytes_per_gpu * n;
+  for (const auto& e : inflight_) (e.prefill ? rec.prefill_tokens : rec.decode_tokens) += e.new_tokens;
+  sink_.on_step(rec);
+  for (const auto& e : inflight_) apply_entry(e, now);
+  report(now);
+  return finished_;
+}
+
+void ReplicaScheduler::apply_entry(const BatchEntry& e, double now) {
+  Session& s = sessions_.at(e.session);
+  if (e.prefill) {
+    const std::int64_t recomputed = std::min(e.new_tokens, s.context - s.kv);
+    const std::int64_t fresh = e.new_tokens - recomputed;
+    s.kv += e.new_tokens;
+    s.prompt_done += fresh;
+    s.context += fresh;
+    if (pending_prefill(s) > 0 || s.decoded > 0) return;
+    sink_.on_prefill_done(s.id, now);  // the last prefill chunk produces the first token
+  }
+  s.decoded += 1;
+  s.context += 1;
+  s.kv += 1;
+  if (s.decoded >= s.round.answer_tokens) finish_round(s, now);
+}
+
+void ReplicaScheduler::finish_round(Session& s, double now) {
+  running_.erase(std::find(running_.begin(), running_.end(), &s));
+  s.has_round = false;
+  s.admitted = false;
+  s.last_used = now;
+  s.expected_return = now + s.round.expected_think_s;
+  sink_.on_round_done(s.id, s.round.answer_tokens, now);
+  finished_.push_back(FinishedRound{s.id, s.round.round, s.round.last});
+  if (!s.round.last) return;
+  hbm_.release(s.blocks);
+  set_blocks(s, 0);
+  sink_.on_session_end(s.id, now);
+  sessions_.erase(s.id);
+}
+
+ReplicaState ReplicaScheduler::state() const {
+  return ReplicaState{resident_,
+                      static_cast<int>(running_.size()),
+                      static_cast<int>(waiting_.size()) - stalled_,
+                      stalled_,
+                      hbm_.used_bytes(),
+                      ddr_.used_bytes(),
+                      step_in_flight_};
+}
+
+void ReplicaScheduler::report(double now) { sink_.on_state(state(), now); }
+
+}  // namespace kvsim

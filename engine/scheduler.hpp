@@ -1,0 +1,173 @@
+#pragma once
+/// @file scheduler.hpp
+/// @brief Iteration-level continuous batching for one replica, with paged KV and an offload policy.
+///
+/// The scheduler decides and the simulation layer executes (as in vLLM v1 and WRENCH). schedule() returns a Plan:
+/// at most one forward step (the rounds to advance and their tokens, with its FLOPs and bytes) and the KV transfers
+/// to start. The executor runs them as SimGrid activities and reports back through on_step_done() and
+/// on_transfer_done(). Between two such calls nothing in the scheduler changes, so a run of identical decode
+/// steps can later be executed as one activity (see docs/design.md).
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <stdexcept>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/cost_model.hpp"
+#include "engine/kv_ledger.hpp"
+#include "engine/metrics_sink.hpp"
+#include "engine/offload_policy.hpp"
+
+namespace kvsim {
+
+/// @brief Scheduler knobs.
+struct SchedulerConfig {
+  std::int64_t max_batch_tokens = 8192;  ///< tokens per forward step (prefill is chunked to fit)
+  std::int64_t max_batch_size = 256;     ///< rounds per forward step
+  std::int64_t block_tokens = 16;        ///< tokens per KV block
+};
+
+/// @brief A round of a session arriving at the replica.
+struct RoundRequest {
+  SessionId session = 0;
+  int round = 0;  ///< 0-based
+  std::int64_t prompt_tokens = 0;
+  std::int64_t answer_tokens = 0;
+  bool last = false;              ///< the session ends after this round
+  double expected_think_s = 0;    ///< mean think time, for victim selection
+};
+
+/// @brief One KV move to start.
+struct TransferOrder {
+  std::uint64_t id = 0;
+  SessionId session = 0;
+  bool to_host = true;  ///< true: HBM -> DDR (swap-out); false: DDR -> HBM (swap-in)
+  double bytes = 0;
+};
+
+/// @brief One sequence's share of a planned step.
+struct BatchEntry {
+  SessionId session = 0;
+  std::int64_t new_tokens = 0;
+  std::int64_t cached_tokens = 0;
+  bool prefill = false;
+};
+
+/// @brief What to execute next.
+struct Plan {
+  bool has_step = false;
+  std::vector<BatchEntry> batch;
+  StepCost cost;  ///< per GPU
+  double prefill_flops = 0;
+  double decode_flops = 0;
+  std::vector<TransferOrder> transfers;
+};
+
+/// @brief A round that completed in the last step.
+struct FinishedRound {
+  SessionId session = 0;
+  int round = 0;
+  bool last = false;
+};
+
+/// @brief Thrown when a round can never fit in the replica's HBM, with the arithmetic.
+class ImpossibleRound : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// @brief Continuous batching with paged KV and an offload policy, for one replica.
+class ReplicaScheduler {
+ public:
+  ReplicaScheduler(const CostModel& cost, SchedulerConfig config, double ddr_bytes,
+                   std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims, MetricsSink& sink);
+
+  /// @brief A round arrives; throws ImpossibleRound if its context can never fit.
+  void on_round_arrival(const RoundRequest& r, double now);
+  /// @brief Decides the next step (when `gpu_free`) and the transfers to start now. The returned reference stays
+  /// valid until the next call.
+  const Plan& schedule(double now, bool gpu_free);
+  /// @brief The planned step finished; returns the rounds it completed.
+  const std::vector<FinishedRound>& on_step_done(double now);
+  /// @brief A transfer finished.
+  void on_transfer_done(std::uint64_t id, double now);
+
+  /// @brief True when nothing is queued, running or moving.
+  bool idle() const { return waiting_.empty() && running_.empty() && transfers_.empty(); }
+  const HbmLedger& hbm() const { return hbm_; }
+  const DdrLedger& ddr() const { return ddr_; }
+  /// @brief Sessions assigned to this replica and not yet ended (for routing).
+  int live_sessions() const { return static_cast<int>(sessions_.size()); }
+  /// @brief The occupancy reported to the sink.
+  ReplicaState state() const;
+
+ private:
+  enum class Where : std::uint8_t { kNone, kHbm, kSwappingOut, kDdr, kSwappingIn };
+  struct Session {
+    SessionId id = 0;
+    std::int64_t context = 0;  ///< logical tokens of the conversation so far
+    std::int64_t kv = 0;       ///< tokens whose KV exists (in HBM or DDR)
+    std::int64_t blocks = 0;   ///< HBM blocks held
+    double ddr_bytes = 0;
+    Where where = Where::kNone;
+    bool has_round = false;
+    bool admitted = false;  ///< HBM for the rest of its round is reserved
+    bool prefill_started = false;
+    RoundRequest round;
+    std::int64_t prompt_done = 0;
+    std::int64_t decoded = 0;
+    double last_used = 0;
+    double expected_return = 0;
+  };
+  struct InFlight {
+    SessionId session;
+    bool to_host;
+    double bytes;
+  };
+
+  std::int64_t pending_prefill(const Session& s) const { return (s.context - s.kv) + (s.round.prompt_tokens - s.prompt_done); }
+  void admit(double now);
+  void build_step(double now);
+  void add_to_batch(Session& s, std::int64_t& budget, double now);
+  std::int64_t remaining_need(const Session& s) const;
+  std::int64_t reserved_blocks() const;
+  void grow(Session& s, std::int64_t tokens);
+  bool ensure_free(std::int64_t blocks, double now, const Session* exclude);
+  void collect_victims(bool waiting_tier, const Session* exclude);
+  void evict(Session& s, double now);
+  void start_transfer(Session& s, bool to_host, double now);
+  void apply_entry(const BatchEntry& e, double now);
+  void finish_round(Session& s, double now);
+  void set_blocks(Session& s, std::int64_t blocks);
+  void report(double now);
+
+  const CostModel& cost_;
+  SchedulerConfig config_;
+  std::unique_ptr<OffloadPolicy> policy_;
+  std::unique_ptr<VictimPolicy> victims_;
+  MetricsSink& sink_;
+  HbmLedger hbm_;
+  DdrLedger ddr_;
+  std::unordered_map<SessionId, Session> sessions_;
+  std::deque<Session*> waiting_;
+  std::vector<Session*> running_;
+  std::unordered_map<std::uint64_t, InFlight> transfers_;
+  std::uint64_t next_transfer_ = 1;
+  std::int64_t pending_free_blocks_ = 0;
+  int resident_ = 0;
+  int stalled_ = 0;
+  Plan plan_;
+  std::vector<BatchEntry> inflight_;  ///< the step being executed
+  StepCost inflight_cost_;
+  double inflight_prefill_flops_ = 0;
+  double inflight_decode_flops_ = 0;
+  std::vector<SeqWork> work_;
+  std::vector<VictimInfo> candidates_;
+  std::vector<FinishedRound> finished_;
+  double step_start_ = 0;
+  bool step_in_flight_ = false;
+};
+
+}  // namespace kvsim

@@ -1,0 +1,107 @@
+// KV capacity for the scheduler: growing a session's blocks, making room by evicting idle sessions through the
+// offload policy, and starting and finishing transfers.
+#include <algorithm>
+#include <stdexcept>
+
+#include "engine/scheduler.hpp"
+
+namespace kvsim {
+
+void ReplicaScheduler::grow(Session& s, std::int64_t tokens) {
+  const std::int64_t need = hbm_.blocks_for(tokens) - s.blocks;
+  if (need <= 0) return;
+  if (!hbm_.allocate(need)) {
+    throw std::logic_error("scheduler invariant broken: an admitted round found no reserved KV block");
+  }
+  set_blocks(s, s.blocks + need);
+}
+
+// Candidates to leave HBM: idle sessions between rounds (first tier), then rounds still waiting for admission
+// whose KV sits in HBM (second tier, used only when the first is not enough).
+void ReplicaScheduler::collect_victims(bool waiting_tier, const Session* exclude) {
+  candidates_.clear();
+  const double per_token = cost_.kv_bytes_per_token();
+  for (const auto& [id, s] : sessions_) {
+    const bool idle = !s.has_round;
+    const bool waiting = s.has_round && !s.admitted;
+    if (&s == exclude || s.where != Where::kHbm || s.blocks == 0 || (waiting_tier ? !waiting : !idle)) continue;
+    candidates_.push_back(VictimInfo{id, double(s.kv) * per_token, double(s.kv), s.last_used, s.expected_return});
+  }
+  victims_->order(candidates_);
+}
+
+bool ReplicaScheduler::ensure_free(std::int64_t blocks, double now, const Session* exclude) {
+  if (hbm_.free_blocks() >= blocks) return true;
+  std::int64_t deficit = blocks - hbm_.free_blocks() - pending_free_blocks_;
+  for (bool tier : {false, true}) {
+    if (deficit <= 0) break;
+    collect_victims(tier, exclude);
+    for (const auto& v : candidates_) {
+      if (deficit <= 0) break;
+      Session& s = sessions_.at(v.session);
+      deficit -= s.blocks;
+      evict(s, now);
+    }
+  }
+  return hbm_.free_blocks() >= blocks;
+}
+
+void ReplicaScheduler::evict(Session& s, double now) {
+  const double bytes = double(s.kv) * cost_.kv_bytes_per_token();
+  const PolicyContext ctx{now, ddr_.free_bytes(), cost_.deployment().kv_transfer_bandwidth(),
+                          cost_.deployment().gpu.flops_bf16 * cost_.deployment().compute_efficiency *
+                              cost_.deployment().tensor_parallel};
+  const VictimInfo info{s.id, bytes, double(s.kv), s.last_used, s.expected_return};
+  if (s.kv > 0 && policy_->on_evict(info, ctx) == EvictAction::kSwapOut && ddr_.reserve(bytes)) {
+    s.ddr_bytes = bytes;
+    pending_free_blocks_ += s.blocks;
+    start_transfer(s, true, now);
+    return;
+  }
+  sink_.on_kv_dropped(s.id, s.kv, bytes, now);
+  hbm_.release(s.blocks);
+  set_blocks(s, 0);
+  s.kv = 0;
+  s.where = Where::kNone;
+}
+
+void ReplicaScheduler::start_transfer(Session& s, bool to_host, double now) {
+  const std::uint64_t id = next_transfer_++;
+  transfers_.emplace(id, InFlight{s.id, to_host, s.ddr_bytes});
+  plan_.transfers.push_back(TransferOrder{id, s.id, to_host, s.ddr_bytes});
+  s.where = to_host ? Where::kSwappingOut : Where::kSwappingIn;
+  if (!to_host) ++stalled_;
+  sink_.on_swap_start(s.id, to_host, s.ddr_bytes, now);
+}
+
+void ReplicaScheduler::on_transfer_done(std::uint64_t id, double now) {
+  const auto it = transfers_.find(id);
+  const InFlight t = it->second;
+  transfers_.erase(it);
+  Session& s = sessions_.at(t.session);
+  if (t.to_host) {
+    pending_free_blocks_ -= s.blocks;
+    hbm_.release(s.blocks);
+    set_blocks(s, 0);
+    s.where = Where::kDdr;
+  } else {
+    ddr_.release(s.ddr_bytes);
+    s.ddr_bytes = 0;
+    s.where = Where::kHbm;
+    --stalled_;
+  }
+  sink_.on_swap_done(s.id, t.to_host, t.bytes, now);
+  report(now);
+}
+
+void ReplicaScheduler::set_blocks(Session& s, std::int64_t blocks) {
+  if (s.blocks == 0 && blocks > 0) {
+    ++resident_;
+    if (s.where == Where::kNone) s.where = Where::kHbm;
+  } else if (s.blocks > 0 && blocks == 0) {
+    --resident_;
+  }
+  s.blocks = blocks;
+}
+
+}  // namespace kvsim

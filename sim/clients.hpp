@@ -1,0 +1,49 @@
+#pragma once
+/// @file clients.hpp
+/// @brief The user side: sessions arrive (open loop, a list, or a closed loop of users), each session sends its
+/// rounds to its replica, waits for each answer, and thinks. Think time is the only sleep in kvsim.
+
+#include <simgrid/s4u.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/metrics.hpp"
+#include "engine/scheduler.hpp"
+#include "workloads/session.hpp"
+
+namespace kvsim {
+
+/// @brief State shared by the client actors of one run.
+class ClientSide {
+ public:
+  /// `hosts[r]` is the CPU host of replica r: a session's actor moves there to talk to its replica.
+  ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector<ReplicaScheduler*> replicas,
+             std::vector<simgrid::s4u::Host*> hosts, RunMetrics& metrics);
+  /// @brief Creates the actors that generate sessions, and the coordinator that shuts the replicas down once
+  /// every session has ended.
+  void start();
+  /// @brief Sessions started so far.
+  std::uint64_t sessions_started() const { return next_id_; }
+
+ private:
+  void run_session(std::uint64_t key);
+  int pick_replica() const;
+  void open_loop();
+  void closed_user(long user);
+  void coordinator();
+
+  const WorkloadSpec& spec_;
+  std::uint64_t seed_;
+  SessionFactory factory_;
+  std::vector<ReplicaScheduler*> replicas_;
+  std::vector<simgrid::s4u::Host*> hosts_;
+  RunMetrics& metrics_;
+  SessionId next_id_ = 0;
+  long live_ = 0;           ///< session actors and users still running
+  long generators_ = 0;     ///< actors still starting sessions
+  simgrid::s4u::MutexPtr mutex_;
+  simgrid::s4u::ConditionVariablePtr all_done_;
+};
+
+}  // namespace kvsim

@@ -1,0 +1,97 @@
+#include "sim/output.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "engine/units.hpp"
+
+namespace kvsim {
+namespace fs = std::filesystem;
+namespace {
+
+std::string num(double v) { return fmt::format("{:.10g}", v); }
+
+std::string rounds_csv(const RunMetrics& m) {
+  std::string out =
+      "session,round,replica,arrival_s,queue_s,swap_in_stall_s,prefill_s,ttft_s,decode_s,end_s,answer_tokens,"
+      "decode_tokens_per_s,swap_in_bytes,swap_out_bytes,recompute_tokens,counted\n";
+  for (const auto& r : m.rounds()) {
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.session, r.round, r.replica,
+                       num(r.arrival_s), num(r.queue_s), num(r.swap_in_stall_s), num(r.prefill_s), num(r.ttft_s),
+                       num(r.decode_s), num(r.end_s), r.answer_tokens, num(r.decode_tokens_per_s),
+                       num(r.swap_in_bytes), num(r.swap_out_bytes), r.recompute_tokens, r.counted ? 1 : 0);
+  }
+  return out;
+}
+
+std::string sessions_csv(const RunMetrics& m) {
+  std::string out =
+      "session,replica,start_s,end_s,duration_s,rounds,ttft_mean_s,swap_in_stall_s,swap_bytes,recompute_tokens,"
+      "counted\n";
+  for (const auto& s : m.sessions()) {
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", s.session, s.replica, num(s.start_s), num(s.end_s),
+                       num(s.end_s - s.start_s), s.rounds, num(s.ttft_mean_s), num(s.swap_in_stall_s),
+                       num(s.swap_bytes), s.recompute_tokens, s.counted ? 1 : 0);
+  }
+  return out;
+}
+
+std::string timeline_csv(const RunMetrics& m) {
+  std::string out =
+      "time_s,resident_sessions,active_rounds,waiting_rounds,stalled_rounds,hbm_kv_bytes,ddr_bytes,busy_replicas\n";
+  for (const auto& t : m.timeline()) {
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", num(t.time_s), t.resident_sessions, t.active_rounds,
+                       t.waiting_rounds, t.stalled_rounds, num(t.hbm_kv_bytes), num(t.ddr_bytes), t.busy_replicas);
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + fmt::format(".tmp{}", ::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    f.flush();
+    if (!f) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path);
+}
+
+nlohmann::ordered_json summary_json(const Scenario& s, const RunResult& r) {
+  nlohmann::ordered_json j;
+  j["kvsim_version"] = KVSIM_VERSION;
+  j["scenario"] = {{"file", s.file.filename().string()},
+                   {"model", s.model.name},
+                   {"gpu", s.deployment.gpu.name},
+                   {"gpus", s.gpu_count},
+                   {"tensor_parallel", s.deployment.tensor_parallel},
+                   {"replicas", s.replicas},
+                   {"host_link", s.deployment.host_link.name},
+                   {"host_link_bytes_per_s", s.deployment.host_link.bandwidth},
+                   {"kv_offload_policy", s.scheduler.offload_policy},
+                   {"seed", s.seed}};
+  for (const auto& [key, value] : r.metrics->summary()) {
+    const auto dot = key.find('.');
+    if (dot == std::string::npos) {
+      j[key] = value;
+    } else {
+      j[key.substr(0, dot)][key.substr(dot + 1)] = value;
+    }
+  }
+  return j;
+}
+
+void write_run_outputs(const fs::path& dir, const Scenario& s, const RunResult& r) {
+  fs::create_directories(dir);
+  write_file_atomic(dir / "summary.json", summary_json(s, r).dump(2) + "\n");
+  write_file_atomic(dir / "sessions.csv", sessions_csv(*r.metrics));
+  write_file_atomic(dir / "rounds.csv", rounds_csv(*r.metrics));
+  write_file_atomic(dir / "timeline.csv", timeline_csv(*r.metrics));
+}
+
+}  // namespace kvsim

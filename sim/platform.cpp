@@ -1,0 +1,61 @@
+#include "sim/platform.hpp"
+
+#include <fmt/format.h>
+
+namespace kvsim {
+namespace sg4 = simgrid::s4u;
+
+namespace {
+
+void route(sg4::NetZone* zone, sg4::Host* src, sg4::Host* dst, const std::vector<sg4::Link*>& links, bool both) {
+  std::vector<sg4::LinkInRoute> in_route;
+  for (auto* l : links) in_route.emplace_back(l);
+  zone->add_route(src->get_netpoint(), dst->get_netpoint(), nullptr, nullptr, in_route, both);
+}
+
+sg4::Link* link(sg4::NetZone* zone, const std::string& name, double bandwidth) {
+  return zone->create_link(name, bandwidth)->set_latency(0)->seal();
+}
+
+ReplicaHosts build_replica(sg4::NetZone* zone, const Deployment& d, int r) {
+  ReplicaHosts h;
+  const int n = d.tensor_parallel;
+  h.cpu = zone->create_host(fmt::format("cpu{}", r), 1.0)->seal();
+  std::vector<sg4::Link*> h2d, d2h, nvlink;
+  const double host_bw = d.host_link.bandwidth * d.host_link_efficiency;
+  const int host_links = d.host_link_shared ? 1 : n;
+  for (int i = 0; i < host_links; ++i) {
+    h2d.push_back(link(zone, fmt::format("r{}.h2d{}", r, i), host_bw));
+    d2h.push_back(link(zone, fmt::format("r{}.d2h{}", r, i), host_bw));
+  }
+  for (int g = 0; g < n; ++g) {
+    h.gpus.push_back(zone->create_host(fmt::format("r{}.gpu{}", r, g), d.gpu.flops_bf16 * d.compute_efficiency)->seal());
+    h.hbms.push_back(zone->create_host(fmt::format("r{}.hbm{}", r, g), 1.0)->seal());
+    auto* hbm = link(zone, fmt::format("r{}.hbm_link{}", r, g), d.gpu.hbm_bandwidth * d.memory_efficiency);
+    route(zone, h.gpus[g], h.hbms[g], {hbm}, true);
+    const int l = d.host_link_shared ? 0 : g;
+    route(zone, h.cpu, h.hbms[g], {h2d[static_cast<std::size_t>(l)]}, false);
+    route(zone, h.hbms[g], h.cpu, {d2h[static_cast<std::size_t>(l)]}, false);
+    // One link per GPU port carrying both directions, so it gets twice the per-direction bandwidth: in a ring
+    // all-reduce each port sends and receives at the per-direction rate at once.
+    if (n > 1) nvlink.push_back(link(zone, fmt::format("r{}.nvlink{}", r, g), 2 * d.gpu.nvlink.bandwidth));
+  }
+  for (int a = 0; a < n; ++a) {
+    for (int b = a + 1; b < n; ++b) route(zone, h.gpus[a], h.gpus[b], {nvlink[a], nvlink[b]}, true);
+  }
+  return h;
+}
+
+}  // namespace
+
+void configure_engine(sg4::Engine& engine) { engine.set_config("host/model:ptask_L07"); }
+
+std::vector<ReplicaHosts> build_platform(const Deployment& d, int replicas) {
+  auto* zone = sg4::create_full_zone("kvsim");
+  std::vector<ReplicaHosts> out;
+  for (int r = 0; r < replicas; ++r) out.push_back(build_replica(zone, d, r));
+  zone->seal();
+  return out;
+}
+
+}  // namespace kvsim

@@ -1,0 +1,30 @@
+#pragma once
+/// @file platform.hpp
+/// @brief Builds the SimGrid platform of a scenario in code. Each GPU is a host running at peak FLOP/s x compute
+/// efficiency; its HBM is a link (bandwidth x memory efficiency) to an HBM endpoint; the host link runs from the
+/// replica's CPU host to the HBM endpoints, one link per direction (PCIe and C2C are full duplex); NVLink runs
+/// between the GPUs of a replica. Under the ptask_L07 host model a forward step is one parallel task whose
+/// duration is max(compute, memory, NVLink), shared max-min fairly with everything else on those resources.
+
+#include <simgrid/s4u.hpp>
+
+#include <vector>
+
+#include "engine/hardware.hpp"
+
+namespace kvsim {
+
+/// @brief The SimGrid resources of one model replica.
+struct ReplicaHosts {
+  std::vector<simgrid::s4u::Host*> gpus;
+  std::vector<simgrid::s4u::Host*> hbms;  ///< HBM endpoints, one per GPU
+  simgrid::s4u::Host* cpu = nullptr;      ///< CPU DDR endpoint; replica and client actors run here
+};
+
+/// @brief Sets the host model; must be called before any platform is created.
+void configure_engine(simgrid::s4u::Engine& engine);
+
+/// @brief Creates `replicas` replicas of `d` in one full zone and seals it.
+std::vector<ReplicaHosts> build_platform(const Deployment& d, int replicas);
+
+}  // namespace kvsim

@@ -1,0 +1,55 @@
+#pragma once
+/// @file replica_actor.hpp
+/// @brief The actor of one model replica: it asks its scheduler for a plan, turns the plan's forward step and KV
+/// transfers into SimGrid parallel tasks, and feeds their completions and arriving rounds back to the scheduler.
+
+#include <simgrid/s4u.hpp>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/scheduler.hpp"
+#include "sim/platform.hpp"
+
+namespace kvsim {
+
+/// @brief What a client sends to a replica's mailbox.
+struct ReplicaMessage {
+  bool shutdown = false;
+  RoundRequest round;
+  simgrid::s4u::Semaphore* done = nullptr;  ///< released when the round completes
+};
+
+/// @brief The mailbox name of replica `r`.
+std::string replica_mailbox(int r);
+
+/// @brief Runs one replica until it receives a shutdown and has nothing left to do.
+class ReplicaActor {
+ public:
+  ReplicaActor(int index, ReplicaHosts hosts, ReplicaScheduler& scheduler);
+  /// @brief The actor body.
+  void operator()();
+
+ private:
+  enum class Tag { kInbox, kStep, kTransfer };
+  simgrid::s4u::ExecPtr start_step(const StepCost& c);
+  simgrid::s4u::ExecPtr start_transfer(const TransferOrder& t);
+  void start_plan(double now, bool gpu_free);
+  void on_message(ReplicaMessage* msg, double now);
+  void on_step_done(double now);
+
+  int index_;
+  ReplicaHosts hosts_;
+  ReplicaScheduler& scheduler_;
+  std::vector<simgrid::s4u::Host*> step_hosts_;
+  std::vector<double> flops_, bytes_;
+  simgrid::s4u::ExecPtr step_;
+  std::vector<std::pair<simgrid::s4u::ExecPtr, std::uint64_t>> transfers_;
+  std::unordered_map<SessionId, simgrid::s4u::Semaphore*> waiters_;
+  std::vector<simgrid::s4u::ActivityPtr> activities_;
+  std::vector<std::pair<Tag, std::size_t>> tags_;
+  bool shutdown_ = false;
+};
+
+}  // namespace kvsim

@@ -1,0 +1,53 @@
+// The console report of `kvsim run`: the paper's four metrics as the simulation measured them.
+#include <fmt/format.h>
+
+#include <map>
+
+#include "engine/units.hpp"
+#include "sim/output.hpp"
+
+namespace kvsim {
+
+void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
+  std::map<std::string, double> m;
+  for (const auto& [k, v] : r.metrics->summary()) m[k] = v;
+  const CostModel cost(s.model, s.deployment);
+  const auto& d = s.deployment;
+  auto pct = [](double x) { return fmt::format("{:.0f}%", 100 * x); };
+  out << fmt::format("kvsim run: {} (seed {})\n", s.file.string(), s.seed);
+  out << fmt::format("  {} (KV {}/token, weights {}) on {} x {} (tp {}, {} replica{}), host link {} at {}, policy {}\n",
+                     s.model.name, format_bytes(cost.kv_bytes_per_token()), format_bytes(cost.weight_bytes()),
+                     s.gpu_count, d.gpu.name, d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "",
+                     d.host_link.name, format_bandwidth(d.host_link.bandwidth * d.host_link_efficiency),
+                     s.scheduler.offload_policy);
+  out << fmt::format("  simulated {} ({} sessions started); statistics over [{}, {}]\n\n", format_seconds(r.end_s),
+                     r.sessions_started, format_seconds(s.workload.warmup), format_seconds(s.workload.warmup + m["window_s"]));
+  out << fmt::format("  {:<20} {:.2f} sessions/h ({:.0f} sessions, {:.0f} rounds completed)\n", "session throughput",
+                     m["session_throughput_per_hour"], m["sessions_completed"], m["rounds_completed"]);
+  out << fmt::format("  {:<20} mean resident {:.2f}, max {:.0f}, mean active rounds {:.2f}   [bound: HBM capacity]\n",
+                     "concurrency", m["concurrency.mean_resident"], m["concurrency.max_resident"],
+                     m["concurrency.mean_active"]);
+  out << fmt::format("  {:<20} mean {}, p50 {}, p99 {}   [bound: FLOP/s]\n", "prefill",
+                     format_seconds(m["prefill.mean_s"]), format_seconds(m["prefill.p50_s"]),
+                     format_seconds(m["prefill.p99_s"]));
+  out << fmt::format("  {:<20} mean {} per answer, TPOT p50 {}   [bound: HBM bandwidth]\n", "decode",
+                     format_seconds(m["decode.mean_s"]), format_seconds(m["decode.tpot_p50_s"]));
+  out << fmt::format("  {:<20} p50 {}, p90 {}, p99 {}\n", "time to first token", format_seconds(m["ttft.p50_s"]),
+                     format_seconds(m["ttft.p90_s"]), format_seconds(m["ttft.p99_s"]));
+  out << fmt::format("  {:<20} out {}, in {}, {:.0f} transfers, {} on the link, stall mean {} p99 {}   [bound: host link]\n",
+                     "context switching", format_bytes(m["swap.bytes_out"]), format_bytes(m["swap.bytes_in"]),
+                     m["swap.count"], format_seconds(m["swap.total_s"]), format_seconds(m["swap.stall_mean_s"]),
+                     format_seconds(m["swap.stall_p99_s"]));
+  out << fmt::format("  {:<20} {:.0f} tokens of dropped KV prefilled again\n", "recompute", m["recompute.tokens"]);
+  out << fmt::format("  {:<20} prefill {}, decode {}, stalled on swap {}, idle {}\n", "GPU time",
+                     pct(m["time_breakdown.prefill"]), pct(m["time_breakdown.decode"]),
+                     pct(m["time_breakdown.stalled"]), pct(m["time_breakdown.idle"]));
+  out << fmt::format("  {:<20} compute {}, HBM bandwidth {}, host link {}\n", "utilization",
+                     pct(m["utilization.gpu_compute"]), pct(m["utilization.hbm_bandwidth"]),
+                     pct(m["utilization.host_link"]));
+  out << fmt::format("  {:<20} TTFT <= {}: {}; decode >= {:.3g} tok/s: {}\n", "SLO attainment",
+                     format_seconds(s.slo.ttft), pct(m["slo.ttft_attainment"]), s.slo.decode_rate,
+                     pct(m["slo.decode_rate_attainment"]));
+}
+
+}  // namespace kvsim

@@ -1,0 +1,124 @@
+#include "sim/run.hpp"
+
+#include <fmt/format.h>
+#include <simgrid/s4u.hpp>
+
+#include <cmath>
+
+#include "engine/units.hpp"
+#include "sim/clients.hpp"
+#include "sim/platform.hpp"
+#include "sim/replica_actor.hpp"
+
+namespace kvsim {
+namespace sg4 = simgrid::s4u;
+namespace {
+
+// The largest value a distribution can produce, or a negative value when it is unbounded.
+double upper_bound(const DistSpec& d) {
+  if (d.max > 0) return d.max;
+  if (d.kind == "constant") return d.value;
+  if (d.kind == "uniform") return d.high;
+  if (d.kind == "empirical") return *std::max_element(d.values.begin(), d.values.end());
+  return -1;
+}
+
+Capacities capacities(const Scenario& s) {
+  const auto& d = s.deployment;
+  return Capacities{s.replicas,
+                    s.gpu_count,
+                    d.gpu.flops_bf16 * d.compute_efficiency,
+                    d.gpu.hbm_bandwidth * d.memory_efficiency,
+                    d.host_link.bandwidth * d.host_link_efficiency,
+                    s.replicas * (d.host_link_shared ? 1 : d.tensor_parallel),
+                    s.slo.ttft,
+                    s.slo.decode_rate};
+}
+
+}  // namespace
+
+void check_deployment(const Scenario& s) {
+  const CostModel cost(s.model, s.deployment);
+  const auto& d = s.deployment;
+  if (cost.kv_capacity_bytes() <= 0) {
+    throw InputError(std::vector<Diagnostic>{{s.file.string(), "hardware", 0, 0, "",
+        fmt::format("weights do not fit: {} weights {} + activation reserve {} x {} GPUs > HBM {} x {} {} = {}; "
+                    "raise hardware.tensor_parallel or pick a larger GPU",
+                    s.model.name, format_bytes(cost.weight_bytes()), format_bytes(d.activation_reserve),
+                    d.tensor_parallel, d.tensor_parallel, d.gpu.name, format_bytes(d.gpu.hbm_capacity),
+                    format_bytes(d.hbm_total()))}});
+  }
+  const auto& w = s.workload;
+  const double rounds = upper_bound(w.rounds), doc = upper_bound(w.document_tokens);
+  const double q = upper_bound(w.question_tokens), a = upper_bound(w.answer_tokens);
+  if (rounds < 0 || doc < 0 || q < 0 || a < 0) return;  // unbounded: checked per round during the run
+  const double tokens = doc + std::round(rounds) * (q + a);
+  const double kv = tokens * cost.kv_bytes_per_token();
+  if (kv > cost.kv_capacity_bytes()) {
+    throw InputError(std::vector<Diagnostic>{{s.file.string(), "workload", 0, 0, "",
+        fmt::format("a session can never fit: document {:.0f} + {:.0f} rounds x (question {:.0f} + answer {:.0f}) = "
+                    "{:.0f} tokens x {:.0f} B/token = {} of KV > KV room {} (HBM {} - weights {} - reserve); "
+                    "shorten the session or add HBM (tensor_parallel, GPU)",
+                    doc, std::round(rounds), q, a, tokens, cost.kv_bytes_per_token(), format_bytes(kv),
+                    format_bytes(cost.kv_capacity_bytes()), format_bytes(d.hbm_total()),
+                    format_bytes(cost.weight_bytes()))}});
+  }
+}
+
+RunResult run_scenario(const Scenario& s) {
+  check_deployment(s);
+  int argc = 2;
+  char arg0[] = "kvsim";
+  char arg1[] = "--log=root.thres:critical";
+  char* argv[] = {arg0, arg1, nullptr};
+  sg4::Engine engine(&argc, argv);
+  configure_engine(engine);
+  const auto hosts = build_platform(s.deployment, s.replicas);
+
+  const CostModel cost(s.model, s.deployment,
+                       s.scheduler.attention_flops == "causal" ? AttentionFlops::kCausal : AttentionFlops::kFull);
+  RunResult result;
+  result.metrics = std::make_unique<RunMetrics>(capacities(s), s.workload.warmup, s.workload.duration, s.timeline_period);
+  std::vector<std::unique_ptr<ReplicaScheduler>> schedulers;
+  std::vector<ReplicaScheduler*> raw;
+  std::vector<sg4::Host*> cpus;
+  const SchedulerConfig config{s.scheduler.max_batch_tokens, s.scheduler.max_batch_size, s.scheduler.block_tokens};
+  for (int r = 0; r < s.replicas; ++r) {
+    schedulers.push_back(std::make_unique<ReplicaScheduler>(
+        cost, config, s.deployment.host_memory, make_offload_policy(s.scheduler.offload_policy),
+        make_victim_policy(s.scheduler.victim), result.metrics->sink(r)));
+    raw.push_back(schedulers.back().get());
+    cpus.push_back(hosts[static_cast<std::size_t>(r)].cpu);
+  }
+  std::string failure;
+  bool input_failure = false;
+  for (int r = 0; r < s.replicas; ++r) {
+    sg4::Actor::create(fmt::format("replica{}", r), cpus[static_cast<std::size_t>(r)], [&, r] {
+      try {
+        ReplicaActor(r, hosts[static_cast<std::size_t>(r)], *raw[static_cast<std::size_t>(r)])();
+      } catch (const ImpossibleRound& e) {
+        failure = e.what();
+        input_failure = true;
+        sg4::Actor::kill_all();
+      } catch (const std::exception& e) {
+        failure = e.what();
+        sg4::Actor::kill_all();
+      }
+    });
+  }
+  ClientSide clients(s.workload, s.seed, raw, cpus, *result.metrics);
+  clients.start();
+  engine.run();
+  result.end_s = sg4::Engine::get_clock();
+  result.metrics->finish(result.end_s);
+  result.sessions_started = clients.sessions_started();
+  if (input_failure) throw InputError(std::vector<Diagnostic>{{s.file.string(), "workload", 0, 0, "", failure}});
+  if (!failure.empty()) throw std::runtime_error(failure);
+  if (result.metrics->unfinished_sessions() > 0) {
+    throw std::runtime_error(fmt::format("{} of {} sessions did not finish (simulation stalled at t={:.3f}s)",
+                                         result.metrics->unfinished_sessions(), result.sessions_started, result.end_s));
+  }
+  return result;
+}
+
+}  // namespace kvsim

@@ -1,0 +1,28 @@
+#pragma once
+/// @file run.hpp
+/// @brief One simulation of a scenario: checks that the deployment is possible, builds the platform and the
+/// actors, runs SimGrid, and returns the metrics. SimGrid allows one engine per process: call it once.
+
+#include <memory>
+
+#include "engine/metrics.hpp"
+#include "sim/scenario.hpp"
+
+namespace kvsim {
+
+/// @brief What a run produced.
+struct RunResult {
+  std::unique_ptr<RunMetrics> metrics;
+  double end_s = 0;
+  std::uint64_t sessions_started = 0;
+};
+
+/// @brief Refuses deployments that can never work, with the arithmetic: weights that do not fit the HBM at the
+/// chosen tensor parallelism, and a session whose context can never fit even alone. Throws InputError.
+void check_deployment(const Scenario& s);
+
+/// @brief Runs the scenario to completion. Throws InputError for an impossible round found during the run and
+/// std::runtime_error for an internal failure (such as sessions left unfinished).
+RunResult run_scenario(const Scenario& s);
+
+}  // namespace kvsim
