@@ -18,7 +18,8 @@ class RunMetrics::ReplicaSink final : public MetricsSink {
     row.counted = m_.open_sessions_.count(s) && m_.open_sessions_.at(s).counted;
     auto pending = m_.pending_out_.find(s);
     if (pending != m_.pending_out_.end()) {
-      row.swap_out_bytes = pending->second;
+      row.swap_out_bytes = pending->second.bytes;
+      row.recompute_tokens = pending->second.dropped_tokens;
       m_.pending_out_.erase(pending);
     }
     m_.open_rounds_[s] = row;
@@ -31,8 +32,12 @@ class RunMetrics::ReplicaSink final : public MetricsSink {
   void on_swap_done(SessionId s, bool to_host, double bytes, double now) override;
   void on_kv_dropped(SessionId s, std::int64_t tokens, double, double) override {
     m_.totals_->recompute_tokens += tokens;
-    auto it = m_.open_rounds_.find(s);
-    if (it != m_.open_rounds_.end()) it->second.recompute_tokens += tokens;
+    auto it = m_.open_rounds_.find(s);  // charged to the waiting round, or else to the session's next round
+    if (it != m_.open_rounds_.end()) {
+      it->second.recompute_tokens += tokens;
+    } else {
+      m_.pending_out_[s].dropped_tokens += tokens;
+    }
   }
   void on_step(const StepRecord& step) override;
   void on_state(const ReplicaState& state, double now) override {
@@ -76,10 +81,13 @@ void RunMetrics::ReplicaSink::on_session_end(SessionId s, double now) {
 
 void RunMetrics::ReplicaSink::on_swap_start(SessionId s, bool to_host, double bytes, double now) {
   m_.totals_->swap_started[(std::uint64_t(s) << 1) | (to_host ? 1 : 0)] = now;
-  if (to_host) {
-    m_.pending_out_[s] += bytes;
-  } else if (auto it = m_.open_rounds_.find(s); it != m_.open_rounds_.end()) {
+  auto it = m_.open_rounds_.find(s);
+  if (!to_host && it != m_.open_rounds_.end()) {
     it->second.stall_start_s = now;
+  } else if (to_host && it != m_.open_rounds_.end()) {
+    it->second.swap_out_bytes += bytes;
+  } else if (to_host) {
+    m_.pending_out_[s].bytes += bytes;
   }
 }
 
@@ -90,6 +98,7 @@ void RunMetrics::ReplicaSink::on_swap_done(SessionId s, bool to_host, double byt
   t.swap_started.erase(key);
   t.swap_s += now - start;
   t.swap_count += 1;
+  m_.transfers_.push_back(TransferRow{s, r_, to_host, bytes, start, now});
   (to_host ? t.bytes_out : t.bytes_in) += bytes;
   if (to_host) return;
   if (auto it = m_.open_rounds_.find(s); it != m_.open_rounds_.end()) {

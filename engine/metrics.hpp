@@ -63,6 +63,16 @@ struct TimelineRow {
   int busy_replicas = 0;
 };
 
+/// @brief One KV transfer; the columns of transfers.csv.
+struct TransferRow {
+  SessionId session = 0;
+  int replica = 0;
+  bool to_host = true;  ///< "out" (HBM to DDR) or "in"
+  double bytes = 0;
+  double start_s = 0;
+  double end_s = 0;
+};
+
 /// @brief Capacities used to turn totals into utilizations.
 struct Capacities {
   int replicas = 1;
@@ -90,6 +100,7 @@ class RunMetrics {
   const std::vector<RoundRow>& rounds() const { return rounds_; }
   const std::vector<SessionRow>& sessions() const { return sessions_; }
   const std::vector<TimelineRow>& timeline() const { return timeline_; }
+  const std::vector<TransferRow>& transfers() const { return transfers_; }
 
   /// @brief The summary as flat dotted keys (e.g. "ttft.p90_s") in a stable order.
   std::vector<std::pair<std::string, double>> summary() const;
@@ -120,10 +131,16 @@ class RunMetrics {
   std::vector<ReplicaState> states_;
   std::unordered_map<SessionId, RoundRow> open_rounds_;
   std::unordered_map<SessionId, SessionRow> open_sessions_;
-  std::unordered_map<SessionId, double> pending_out_;
+  /// KV that left HBM between two rounds of a session, charged to its next round.
+  struct Departed {
+    double bytes = 0;
+    std::int64_t dropped_tokens = 0;
+  };
+  std::unordered_map<SessionId, Departed> pending_out_;
   std::vector<RoundRow> rounds_;
   std::vector<SessionRow> sessions_;
   std::vector<TimelineRow> timeline_;
+  std::vector<TransferRow> transfers_;
   std::unique_ptr<Totals> totals_;
   double last_t_ = 0;
   std::int64_t samples_ = 0;

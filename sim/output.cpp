@@ -49,6 +49,15 @@ std::string timeline_csv(const RunMetrics& m) {
   return out;
 }
 
+std::string transfers_csv(const RunMetrics& m) {
+  std::string out = "session,replica,direction,bytes,start_s,end_s,duration_s\n";
+  for (const auto& t : m.transfers()) {
+    out += fmt::format("{},{},{},{},{},{},{}\n", t.session, t.replica, t.to_host ? "out" : "in", num(t.bytes),
+                       num(t.start_s), num(t.end_s), num(t.end_s - t.start_s));
+  }
+  return out;
+}
+
 }  // namespace
 
 void write_file_atomic(const fs::path& path, const std::string& text) {
@@ -92,6 +101,7 @@ void write_run_outputs(const fs::path& dir, const Scenario& s, const RunResult& 
   write_file_atomic(dir / "sessions.csv", sessions_csv(*r.metrics));
   write_file_atomic(dir / "rounds.csv", rounds_csv(*r.metrics));
   write_file_atomic(dir / "timeline.csv", timeline_csv(*r.metrics));
+  write_file_atomic(dir / "transfers.csv", transfers_csv(*r.metrics));
 }
 
 }  // namespace kvsim

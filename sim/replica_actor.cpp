@@ -8,49 +8,12 @@ namespace sg4 = simgrid::s4u;
 std::string replica_mailbox(int r) { return fmt::format("replica{}", r); }
 
 ReplicaActor::ReplicaActor(int index, ReplicaHosts hosts, ReplicaScheduler& scheduler)
-    : index_(index), hosts_(std::move(hosts)), scheduler_(scheduler) {
-  step_hosts_ = hosts_.gpus;
-  step_hosts_.insert(step_hosts_.end(), hosts_.hbms.begin(), hosts_.hbms.end());
-  const std::size_t n = step_hosts_.size();
-  flops_.assign(n, 0.0);
-  bytes_.assign(n * n, 0.0);
-}
-
-// One forward step: FLOPs on every GPU, HBM bytes from each GPU to its HBM endpoint, and the ring all-reduce
-// from each GPU to the next over NVLink.
-sg4::ExecPtr ReplicaActor::start_step(const StepCost& c) {
-  const std::size_t n = hosts_.gpus.size();
-  const std::size_t w = 2 * n;
-  for (std::size_t g = 0; g < n; ++g) {
-    flops_[g] = c.flops_per_gpu;
-    bytes_[g * w + n + g] = c.hbm_bytes_per_gpu;
-    if (n > 1) bytes_[g * w + (g + 1) % n] = c.nvlink_bytes_per_gpu;
-  }
-  auto exec = sg4::this_actor::exec_init(step_hosts_, flops_, bytes_);
-  exec->start();
-  return exec;
-}
-
-// A KV move: the session's KV is split evenly over the replica's GPUs and crosses the host link(s).
-sg4::ExecPtr ReplicaActor::start_transfer(const TransferOrder& t) {
-  const std::size_t n = hosts_.hbms.size();
-  std::vector<sg4::Host*> hosts = hosts_.hbms;
-  hosts.push_back(hosts_.cpu);
-  std::vector<double> flops(n + 1, 0.0);
-  std::vector<double> bytes((n + 1) * (n + 1), 0.0);
-  for (std::size_t g = 0; g < n; ++g) {
-    const std::size_t cell = t.to_host ? g * (n + 1) + n : n * (n + 1) + g;
-    bytes[cell] = t.bytes / double(n);
-  }
-  auto exec = sg4::this_actor::exec_init(hosts, flops, bytes);
-  exec->start();
-  return exec;
-}
+    : index_(index), hosts_(std::move(hosts)), scheduler_(scheduler), steps_(hosts_) {}
 
 void ReplicaActor::start_plan(double now, bool gpu_free) {
   const Plan& plan = scheduler_.schedule(now, gpu_free);
-  for (const auto& t : plan.transfers) transfers_.emplace_back(start_transfer(t), t.id);
-  if (plan.has_step) step_ = start_step(plan.cost);
+  for (const auto& t : plan.transfers) transfers_.emplace_back(start_transfer(hosts_, t.to_host, t.bytes), t.id);
+  if (plan.has_step) step_ = steps_.start(plan.cost);
 }
 
 void ReplicaActor::on_message(ReplicaMessage* msg, double now) {
@@ -96,6 +59,7 @@ void ReplicaActor::operator()() {
     const double now = sg4::Engine::get_clock();
     if (tag == Tag::kInbox) {
       on_message(msg, now);
+      while (!shutdown_ && inbox->listen()) on_message(inbox->get<ReplicaMessage>(), now);  // same-instant arrivals
       receive = shutdown_ ? nullptr : inbox->get_async<ReplicaMessage>(&msg);
     } else if (tag == Tag::kStep) {
       on_step_done(now);

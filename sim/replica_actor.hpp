@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/scheduler.hpp"
+#include "sim/activities.hpp"
 #include "sim/platform.hpp"
 
 namespace kvsim {
@@ -33,8 +34,6 @@ class ReplicaActor {
 
  private:
   enum class Tag { kInbox, kStep, kTransfer };
-  simgrid::s4u::ExecPtr start_step(const StepCost& c);
-  simgrid::s4u::ExecPtr start_transfer(const TransferOrder& t);
   void start_plan(double now, bool gpu_free);
   void on_message(ReplicaMessage* msg, double now);
   void on_step_done(double now);
@@ -42,8 +41,7 @@ class ReplicaActor {
   int index_;
   ReplicaHosts hosts_;
   ReplicaScheduler& scheduler_;
-  std::vector<simgrid::s4u::Host*> step_hosts_;
-  std::vector<double> flops_, bytes_;
+  StepLauncher steps_;
   simgrid::s4u::ExecPtr step_;
   std::vector<std::pair<simgrid::s4u::ExecPtr, std::uint64_t>> transfers_;
   std::unordered_map<SessionId, simgrid::s4u::Semaphore*> waiters_;

@@ -38,7 +38,7 @@ int run_run(const Commands& c) {
   write_run_outputs(out, s, r);
   if (!c.quiet) {
     print_report(std::cout, s, r);
-    std::cout << fmt::format("\n  outputs in {}/ (summary.json, sessions.csv, rounds.csv, timeline.csv); {:.2f} s wall\n",
+    std::cout << fmt::format("\n  outputs in {}/ (summary.json, sessions.csv, rounds.csv, timeline.csv, transfers.csv); {:.2f} s wall\n",
                              out.string(), wall);
   }
   return 0;

@@ -1,0 +1,37 @@
+#include "sim/activities.hpp"
+
+namespace kvsim {
+namespace sg4 = simgrid::s4u;
+
+StepLauncher::StepLauncher(const ReplicaHosts& hosts) : gpus_(hosts.gpus.size()), hosts_(hosts.gpus) {
+  hosts_.insert(hosts_.end(), hosts.hbms.begin(), hosts.hbms.end());
+  flops_.assign(hosts_.size(), 0.0);
+  bytes_.assign(hosts_.size() * hosts_.size(), 0.0);
+}
+
+sg4::ExecPtr StepLauncher::start(const StepCost& c) {
+  const std::size_t n = gpus_;
+  const std::size_t w = 2 * n;
+  for (std::size_t g = 0; g < n; ++g) {
+    flops_[g] = c.flops_per_gpu;
+    bytes_[g * w + n + g] = c.hbm_bytes_per_gpu;
+    if (n > 1) bytes_[g * w + (g + 1) % n] = c.nvlink_bytes_per_gpu;
+  }
+  auto exec = sg4::this_actor::exec_init(hosts_, flops_, bytes_);
+  exec->start();
+  return exec;
+}
+
+sg4::ExecPtr start_transfer(const ReplicaHosts& hosts, bool to_host, double bytes) {
+  const std::size_t n = hosts.hbms.size();
+  std::vector<sg4::Host*> list = hosts.hbms;
+  list.push_back(hosts.cpu);
+  std::vector<double> flops(n + 1, 0.0);
+  std::vector<double> matrix((n + 1) * (n + 1), 0.0);
+  for (std::size_t g = 0; g < n; ++g) matrix[to_host ? g * (n + 1) + n : n * (n + 1) + g] = bytes / double(n);
+  auto exec = sg4::this_actor::exec_init(list, flops, matrix);
+  exec->start();
+  return exec;
+}
+
+}  // namespace kvsim

@@ -1,0 +1,30 @@
+#pragma once
+/// @file activities.hpp
+/// @brief Plans turned into SimGrid activities: a forward step and a KV transfer, each one parallel task.
+
+#include <simgrid/s4u.hpp>
+
+#include "engine/cost_model.hpp"
+#include "sim/platform.hpp"
+
+namespace kvsim {
+
+/// @brief Reusable buffers for forward steps of one replica (no allocation per step beyond SimGrid's own).
+class StepLauncher {
+ public:
+  explicit StepLauncher(const ReplicaHosts& hosts);
+  /// @brief Starts one forward step: FLOPs on every GPU, HBM bytes from each GPU to its HBM endpoint, and the ring
+  /// all-reduce from each GPU to the next over NVLink. Alone, it lasts max(compute, memory, NVLink).
+  simgrid::s4u::ExecPtr start(const StepCost& c);
+
+ private:
+  std::size_t gpus_;
+  std::vector<simgrid::s4u::Host*> hosts_;
+  std::vector<double> flops_, bytes_;
+};
+
+/// @brief Starts a KV move of `bytes` split evenly over the replica's GPUs, across the host link(s): HBM to the
+/// CPU when `to_host`, CPU to HBM otherwise.
+simgrid::s4u::ExecPtr start_transfer(const ReplicaHosts& hosts, bool to_host, double bytes);
+
+}  // namespace kvsim

@@ -1,0 +1,395 @@
+// ReplicaScheduler driven by hand, as sim/replica_actor.cpp drives it, on a tiny model whose numbers are easy:
+// batching, chunked prefill, admission limits and the ledger invariant. Offload and victim policies under HBM
+// pressure are in scheduler_policy_test.cpp.
+//
+// The tiny replica (the rig is repeated in scheduler_policy_test.cpp so that each file stands alone):
+//   KV per token = layers 1 x kv_heads 1 x head_dim 8 x 2 (K, V) x 2 B (bf16) = 32 B; block = 4 tokens = 128 B.
+//   weights = 1000 params x 2 B = 2000 B; HBM = 2000 + 10 x 128 B  ->  10 KV blocks = 40 tokens.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <ostream>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/scheduler.hpp"
+
+namespace kvsim {
+
+// Exact comparisons and readable failures for plan entries (internal linkage, found by ADL).
+static bool operator==(const BatchEntry& a, const BatchEntry& b) {
+  return a.session == b.session && a.new_tokens == b.new_tokens && a.cached_tokens == b.cached_tokens &&
+         a.prefill == b.prefill;
+}
+static void PrintTo(const BatchEntry& e, std::ostream* os) {
+  *os << "{s" << e.session << " new " << e.new_tokens << " cached " << e.cached_tokens
+      << (e.prefill ? " prefill}" : " decode}");
+}
+
+namespace {
+
+/// @brief One sink call: the hook's name and its arguments (n = round, tokens or answer tokens).
+struct Event {
+  std::string hook;
+  SessionId session = 0;
+  std::int64_t n = 0;
+  double bytes = 0;
+  bool to_host = false;
+  double now = 0;
+};
+
+/// @brief Stores every MetricsSink call.
+class RecordingSink final : public MetricsSink {
+ public:
+  std::vector<Event> events;
+  std::vector<StepRecord> steps;
+  ReplicaState state;
+
+  void on_round_arrival(SessionId s, int round, double now) override { add("arrival", s, round, 0, false, now); }
+  void on_prefill_start(SessionId s, double now) override { add("prefill_start", s, 0, 0, false, now); }
+  void on_prefill_done(SessionId s, double now) override { add("prefill_done", s, 0, 0, false, now); }
+  void on_round_done(SessionId s, std::int64_t answer, double now) override { add("round_done", s, answer, 0, false, now); }
+  void on_session_end(SessionId s, double now) override { add("session_end", s, 0, 0, false, now); }
+  void on_swap_start(SessionId s, bool to_host, double bytes, double now) override {
+    add("swap_start", s, 0, bytes, to_host, now);
+  }
+  void on_swap_done(SessionId s, bool to_host, double bytes, double now) override {
+    add("swap_done", s, 0, bytes, to_host, now);
+  }
+  void on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) override {
+    add("kv_dropped", s, tokens, bytes, false, now);
+  }
+  void on_step(const StepRecord& step) override { steps.push_back(step); }
+  void on_state(const ReplicaState& st, double) override { state = st; }
+
+  std::vector<Event> of(const std::string& hook) const {
+    std::vector<Event> out;
+    for (const auto& e : events) {
+      if (e.hook == hook) out.push_back(e);
+    }
+    return out;
+  }
+  int count(const std::string& hook, SessionId s = 0) const {
+    int n = 0;
+    for (const auto& e : events) n += (e.hook == hook && (s == 0 || e.session == s)) ? 1 : 0;
+    return n;
+  }
+
+ private:
+  void add(const char* hook, SessionId s, std::int64_t n, double bytes, bool to_host, double now) {
+    events.push_back(Event{hook, s, n, bytes, to_host, now});
+  }
+};
+
+ModelSpec tiny_model() {
+  ModelSpec m;
+  m.name = "tiny";
+  m.layers = 1;
+  m.hidden_size = 8;
+  m.num_attention_heads = 1;
+  m.num_kv_heads = 1;
+  m.head_dim = 8;
+  m.params = m.params_active = 1000;
+  return m;  // bf16 weights and KV: 32 B of KV per token, 2000 B of weights
+}
+
+Deployment tiny_gpu(std::int64_t blocks) {
+  Deployment d;
+  d.gpu.flops_bf16 = 1e6;
+  d.gpu.hbm_bandwidth = 1e6;
+  d.gpu.hbm_capacity = 2000 + double(blocks) * 128;  // weights + `blocks` blocks of 4 x 32 B
+  d.host_link.bandwidth = 1000;
+  return d;
+}
+
+/// @brief A scheduler on the tiny replica with 4-token blocks, driven by hand; checks the HBM ledger after
+/// every call. Steps last their roofline time; transfers bytes / 1000 B/s.
+struct Rig {
+  explicit Rig(const std::string& policy = "swap", const std::string& victims = "lru", std::int64_t blocks = 10,
+               std::int64_t budget = 64, double ddr = 1e6)
+      : cost(tiny_model(), tiny_gpu(blocks)),
+        sched(cost, SchedulerConfig{budget, 256, 4}, ddr, make_offload_policy(policy), make_victim_policy(victims),
+              sink) {
+    EXPECT_EQ(sched.hbm().total_blocks(), blocks);
+  }
+
+  void check() const {
+    const HbmLedger& h = sched.hbm();
+    ASSERT_EQ(h.allocated_total() - h.released_total(), h.used_blocks());
+    ASSERT_GE(h.used_blocks(), 0);
+    ASSERT_LE(h.used_blocks(), h.total_blocks());
+    ASSERT_GE(sched.ddr().used_bytes(), 0);
+    ASSERT_LE(sched.ddr().used_bytes(), sched.ddr().capacity());
+  }
+  void arrive(SessionId s, int round, std::int64_t prompt, std::int64_t answer, bool last, double think = 0) {
+    sched.on_round_arrival(RoundRequest{s, round, prompt, answer, last, think}, now);
+    check();
+  }
+  Plan plan() {
+    Plan p = sched.schedule(now, !busy);
+    busy = busy || p.has_step;
+    step_s = p.has_step ? p.cost.seconds : step_s;
+    check();
+    return p;
+  }
+  std::vector<FinishedRound> done() {
+    now += step_s;
+    busy = false;
+    auto f = sched.on_step_done(now);
+    check();
+    return f;
+  }
+  void landed(const TransferOrder& t) {
+    now += t.bytes / 1000.0;
+    sched.on_transfer_done(t.id, now);
+    check();
+  }
+  /// @brief Plans and runs steps until `s`'s current round ends; returns the steps taken.
+  int finish(SessionId s) {
+    for (int n = 1; n < 1000; ++n) {
+      EXPECT_TRUE(plan().has_step);
+      for (const auto& f : done()) {
+        if (f.session == s) return n;
+      }
+    }
+    ADD_FAILURE() << "session " << s << " never finished its round";
+    return -1;
+  }
+  /// @brief A round arrives and runs to its end.
+  int run_round(SessionId s, int round, std::int64_t prompt, std::int64_t answer, bool last, double think = 0) {
+    arrive(s, round, prompt, answer, last, think);
+    return finish(s);
+  }
+
+  RecordingSink sink;
+  CostModel cost;
+  ReplicaScheduler sched;
+  double now = 0;
+  double step_s = 0;
+  bool busy = false;
+};
+
+// 1. One round alone: P = 5, A = 4.
+TEST(SchedulerBatching, OneRoundAlone) {
+  Rig r;
+  r.arrive(1, 0, 5, 4, false);
+  Plan p = r.plan();
+  ASSERT_TRUE(p.has_step);
+  ASSERT_EQ(p.batch.size(), 1u);
+  EXPECT_EQ(p.batch[0], (BatchEntry{1, 5, 0, true}));
+  EXPECT_TRUE(p.transfers.empty());
+  // FLOPs = 5 x (2 x 1000 + 2 x 1 layer x 8 width x (0 + 5)) = 10400 at 1e6 FLOP/s = 10.4 ms; HBM bytes =
+  // 2000 + 5 x 32 = 2160 B at 1e6 B/s = 2.16 ms, so compute-bound.
+  EXPECT_DOUBLE_EQ(p.cost.flops_per_gpu, 10400);
+  EXPECT_DOUBLE_EQ(p.cost.hbm_bytes_per_gpu, 2160);
+  EXPECT_DOUBLE_EQ(p.cost.seconds, 0.0104);
+  // The prefill writes the prompt's 5 tokens and the first answer token's KV: 6 tokens = 2 blocks.
+  EXPECT_EQ(r.sched.hbm().used_blocks(), 2);
+  EXPECT_EQ(r.sink.count("prefill_start", 1), 1);
+  EXPECT_TRUE(r.done().empty());
+  EXPECT_EQ(r.sink.count("prefill_done", 1), 1);
+  ASSERT_EQ(r.sink.steps.size(), 1u);
+  EXPECT_EQ(r.sink.steps[0].prefill_tokens, 5);
+  EXPECT_EQ(r.sink.steps[0].decode_tokens, 0);
+  // A - 1 = 3 decode steps of one token each, on 6, 7 and 8 cached tokens; the round ends after the third.
+  for (int i = 0; i < 3; ++i) {
+    p = r.plan();
+    ASSERT_EQ(p.batch.size(), 1u);
+    EXPECT_EQ(p.batch[0], (BatchEntry{1, 1, 6 + i, false}));
+    const auto f = r.done();
+    if (i < 2) {
+      EXPECT_TRUE(f.empty()) << i;
+    } else {
+      ASSERT_EQ(f.size(), 1u);
+      EXPECT_EQ(f[0].session, 1u);
+      EXPECT_EQ(f[0].round, 0);
+      EXPECT_FALSE(f[0].last);
+    }
+  }
+  EXPECT_EQ(r.sink.count("round_done", 1), 1);
+  EXPECT_EQ(r.sink.of("round_done")[0].n, 4);
+  // Context 5 + 4 = 9 tokens = ceil(9 / 4) = 3 blocks, kept while the session is idle between rounds.
+  EXPECT_EQ(r.sched.hbm().used_blocks(), 3);
+  EXPECT_FALSE(r.plan().has_step);
+  EXPECT_EQ(r.sched.hbm().used_blocks(), 3);
+  EXPECT_EQ(r.sched.live_sessions(), 1);
+  // The last round: prompt 2 on top of the 9 cached tokens, answer 1 (the prefill's own token) -> 12 tokens.
+  r.arrive(1, 1, 2, 1, true);
+  p = r.plan();
+  ASSERT_EQ(p.batch.size(), 1u);
+  EXPECT_EQ(p.batch[0], (BatchEntry{1, 2, 9, true}));
+  EXPECT_EQ(r.sched.hbm().used_blocks(), 3);
+  const auto f = r.done();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_TRUE(f[0].last);
+  EXPECT_EQ(r.sched.hbm().used_blocks(), 0);
+  EXPECT_EQ(r.sink.count("session_end", 1), 1);
+  EXPECT_EQ(r.sched.live_sessions(), 0);
+  EXPECT_TRUE(r.sched.idle());
+}
+
+// 2. Chunked prefill: P = 10 with 4 tokens per step -> ceil(10 / 4) = 3 chunks of 4, 4, 2.
+TEST(SchedulerBatching, ChunkedPrefill) {
+  Rig r("swap", "lru", 10, /*budget=*/4);
+  r.arrive(1, 0, 10, 2, true);
+  const std::vector<BatchEntry> chunks{{1, 4, 0, true}, {1, 4, 4, true}, {1, 2, 8, true}};
+  const std::vector<std::int64_t> blocks{1, 2, 3};  // 4, 8 and 10 + 1 (first answer token) tokens
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    const Plan p = r.plan();
+    ASSERT_EQ(p.batch.size(), 1u);
+    EXPECT_EQ(p.batch[0], chunks[i]) << i;
+    EXPECT_EQ(r.sched.hbm().used_blocks(), blocks[i]) << i;
+    EXPECT_TRUE(r.done().empty());
+    EXPECT_EQ(r.sink.count("prefill_done", 1), i == 2 ? 1 : 0) << i;
+  }
+  EXPECT_EQ(r.sink.count("prefill_start", 1), 1);
+  const Plan p = r.plan();
+  ASSERT_EQ(p.batch.size(), 1u);
+  EXPECT_EQ(p.batch[0], (BatchEntry{1, 1, 11, false}));
+  EXPECT_EQ(r.done().size(), 1u);
+  EXPECT_TRUE(r.sched.idle());
+}
+
+// 3. Continuous batching with 8 tokens per step: two rounds prefill together and then decode together; a third
+// round's prefill joins the decodes with what is left of the budget (8 - 2 = 6 tokens).
+TEST(SchedulerBatching, DecodesShareAStepAndPrefillJoinsWithinBudget) {
+  Rig r("swap", "lru", 10, /*budget=*/8);
+  r.arrive(1, 0, 2, 5, false);
+  r.arrive(2, 0, 2, 5, false);
+  Plan p = r.plan();
+  EXPECT_EQ(p.batch, (std::vector<BatchEntry>{{1, 2, 0, true}, {2, 2, 0, true}}));
+  r.done();
+  p = r.plan();
+  EXPECT_EQ(p.batch, (std::vector<BatchEntry>{{1, 1, 3, false}, {2, 1, 3, false}}));
+  r.done();
+  EXPECT_EQ(r.sink.steps.back().decode_tokens, 2);
+  EXPECT_EQ(r.sink.steps.back().batch_size, 2);
+  r.arrive(3, 0, 8, 2, false);
+  p = r.plan();
+  EXPECT_EQ(p.batch, (std::vector<BatchEntry>{{1, 1, 4, false}, {2, 1, 4, false}, {3, 6, 0, true}}));
+  r.done();
+  EXPECT_EQ(r.sink.steps.back().prefill_tokens, 6);
+  EXPECT_EQ(r.sink.steps.back().decode_tokens, 2);
+  EXPECT_EQ(r.sink.steps.back().batch_size, 3);
+  p = r.plan();  // 3's last 2 prompt tokens and its first answer token
+  EXPECT_EQ(p.batch, (std::vector<BatchEntry>{{1, 1, 5, false}, {2, 1, 5, false}, {3, 2, 6, true}}));
+  EXPECT_TRUE(r.done().empty());
+  p = r.plan();  // answer token 5 of 1 and 2, token 2 of 3: all three rounds end
+  EXPECT_EQ(p.batch, (std::vector<BatchEntry>{{1, 1, 6, false}, {2, 1, 6, false}, {3, 1, 9, false}}));
+  EXPECT_EQ(r.done().size(), 3u);
+  // 7 + 7 + 10 tokens = 2 + 2 + 3 blocks stay for the next rounds.
+  EXPECT_EQ(r.sched.hbm().used_blocks(), 7);
+}
+
+// 8. A round whose final context exceeds the 40 tokens of HBM can never run.
+TEST(SchedulerAdmission, ImpossibleRoundThrowsWithTheTokenCount) {
+  Rig r;
+  r.run_round(1, 0, 10, 2, false);  // context 12
+  try {
+    r.arrive(1, 1, 26, 3, true);  // 12 + 26 + 3 = 41 tokens = 11 blocks > 10
+    FAIL() << "no ImpossibleRound";
+  } catch (const ImpossibleRound& e) {
+    EXPECT_NE(std::string(e.what()).find("41 tokens"), std::string::npos) << e.what();
+  }
+  try {
+    r.arrive(2, 0, 38, 3, true);  // a first round of 41 tokens
+    FAIL() << "no ImpossibleRound";
+  } catch (const ImpossibleRound& e) {
+    EXPECT_NE(std::string(e.what()).find("41 tokens"), std::string::npos) << e.what();
+  }
+  // Exactly 40 tokens fit, and the rejected arrival left session 1 intact.
+  r.run_round(1, 1, 25, 3, true);
+  EXPECT_EQ(r.sink.count("session_end", 1), 1);
+  EXPECT_EQ(r.sched.hbm().used_blocks(), 0);
+}
+
+// 9. A longer scripted run (std::mt19937 seed 7) under HBM and DDR pressure, driven as the replica actor does:
+// schedule after every event, then the earliest of arrival, step end and transfer end. After every call
+// allocated - released == used and used <= total (Rig::check); every session that starts ends.
+TEST(SchedulerInvariants, RandomScriptedRunKeepsTheLedgerAndEndsEverySession) {
+  for (const char* policy : {"swap", "recompute"}) {
+    SCOPED_TRACE(policy);
+    Rig r(policy, "lru", 10, /*budget=*/8, /*ddr=*/600);
+    std::mt19937 rng(7);
+    auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    std::map<SessionId, std::vector<RoundRequest>> script;  // rounds still to arrive, in order
+    std::multimap<double, SessionId> arrivals;
+    for (SessionId s = 1; s <= 8; ++s) {
+      const int rounds = uniform(1, 3);
+      for (int k = 0; k < rounds; ++k) {  // at most 3 x (7 + 6) = 39 tokens: always fits 40
+        script[s].push_back(RoundRequest{s, k, uniform(1, 7), uniform(1, 6), k == rounds - 1, 0.1 * uniform(0, 5)});
+      }
+      arrivals.emplace(0.05 * uniform(0, 40), s);
+    }
+    std::set<SessionId> started;
+    std::multimap<double, std::uint64_t> transfers;
+    double step_end = -1;
+    for (int guard = 0; guard < 100000; ++guard) {
+      const Plan& p = r.sched.schedule(r.now, step_end < 0);
+      r.check();
+      for (const auto& t : p.transfers) transfers.emplace(r.now + t.bytes / 1000.0, t.id);
+      if (p.has_step) step_end = r.now + p.cost.seconds;
+      double next = 1e300;
+      if (!arrivals.empty()) next = arrivals.begin()->first;
+      if (step_end >= 0) next = std::min(next, step_end);
+      if (!transfers.empty()) next = std::min(next, transfers.begin()->first);
+      if (next == 1e300) break;
+      r.now = next;
+      if (!arrivals.empty() && arrivals.begin()->first == next) {
+        const SessionId s = arrivals.begin()->second;
+        arrivals.erase(arrivals.begin());
+        started.insert(s);
+        r.sched.on_round_arrival(script[s].front(), r.now);
+      } else if (step_end == next) {
+        step_end = -1;
+        for (const auto& f : r.sched.on_step_done(r.now)) {
+          const double think = script[f.session].front().expected_think_s;
+          script[f.session].erase(script[f.session].begin());
+          if (!f.last) arrivals.emplace(r.now + think, f.session);
+        }
+      } else {
+        const std::uint64_t id = transfers.begin()->second;
+        transfers.erase(transfers.begin());
+        r.sched.on_transfer_done(id, r.now);
+      }
+      r.check();
+    }
+    EXPECT_EQ(started.size(), 8u);
+    std::set<SessionId> ended;
+    for (const auto& e : r.sink.of("session_end")) ended.insert(e.session);
+    EXPECT_EQ(ended, started);
+    EXPECT_TRUE(r.sched.idle());
+    EXPECT_EQ(r.sched.live_sessions(), 0);
+    EXPECT_EQ(r.sched.hbm().used_blocks(), 0);
+    EXPECT_DOUBLE_EQ(r.sched.ddr().used_bytes(), 0);
+    // The script does put HBM under pressure: something was evicted.
+    EXPECT_GT(r.sink.count("swap_start") + r.sink.count("kv_dropped"), 0);
+  }
+}
+
+// 10. Unknown policy names list the valid ones.
+TEST(SchedulerPolicies, UnknownNamesListTheValidOnes) {
+  try {
+    make_offload_policy("nope");
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("nope"), std::string::npos) << m;
+    EXPECT_NE(m.find("swap"), std::string::npos) << m;
+    EXPECT_NE(m.find("recompute"), std::string::npos) << m;
+  }
+  try {
+    make_victim_policy("nope");
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    for (const char* n : {"lru", "longest-idle", "largest", "smallest"}) EXPECT_NE(m.find(n), std::string::npos) << m;
+  }
+  EXPECT_EQ(make_offload_policy("swap")->name(), "swap");
+  EXPECT_EQ(make_offload_policy("recompute")->name(), "recompute");
+}
+
+}  // namespace
+}  // namespace kvsim
