@@ -98,8 +98,6 @@ class ReplicaScheduler {
   bool idle() const { return waiting_.empty() && running_.empty() && transfers_.empty(); }
   const HbmLedger& hbm() const { return hbm_; }
   const DdrLedger& ddr() const { return ddr_; }
-  /// @brief Sessions assigned to this replica and not yet ended (for routing).
-  int live_sessions() const { return static_cast<int>(sessions_.size()); }
   /// @brief The occupancy reported to the sink.
   ReplicaState state() const;
 

@@ -12,12 +12,15 @@ ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector
       factory_(spec, seed),
       replicas_(std::move(replicas)),
       hosts_(std::move(hosts)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      assigned_(replicas_.size(), 0) {}
 
+// Least-loaded routing: the replica with the fewest live sessions (ties to the lowest index). A session stays on
+// its replica, where its KV lives.
 int ClientSide::pick_replica() const {
   int best = 0;
-  for (int r = 1; r < static_cast<int>(replicas_.size()); ++r) {
-    if (replicas_[r]->live_sessions() < replicas_[best]->live_sessions()) best = r;
+  for (int r = 1; r < static_cast<int>(assigned_.size()); ++r) {
+    if (assigned_[static_cast<std::size_t>(r)] < assigned_[static_cast<std::size_t>(best)]) best = r;
   }
   return best;
 }
@@ -27,6 +30,7 @@ void ClientSide::run_session(std::uint64_t key) {
   const SessionPlan plan = factory_.make(key);
   const SessionId id = next_id_++;
   const int replica = pick_replica();
+  ++assigned_[static_cast<std::size_t>(replica)];
   metrics_.on_session_start(id, replica, sg4::Engine::get_clock());
   sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(replica)]);  // messages to a replica stay on its host
   sg4::Mailbox* mailbox = sg4::Mailbox::by_name(replica_mailbox(replica));
@@ -41,6 +45,7 @@ void ClientSide::run_session(std::uint64_t key) {
     done->acquire();
     if (!last) sg4::this_actor::sleep_for(r.think_after_s);
   }
+  --assigned_[static_cast<std::size_t>(replica)];
 }
 
 void ClientSide::open_loop() {

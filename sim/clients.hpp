@@ -39,6 +39,7 @@ class ClientSide {
   std::vector<ReplicaScheduler*> replicas_;
   std::vector<simgrid::s4u::Host*> hosts_;
   RunMetrics& metrics_;
+  std::vector<long> assigned_;  ///< live sessions per replica
   SessionId next_id_ = 0;
   long live_ = 0;           ///< session actors and users still running
   long generators_ = 0;     ///< actors still starting sessions
