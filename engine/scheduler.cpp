@@ -32,9 +32,9 @@ ReplicaScheduler::ReplicaScheduler(const CostModel& cost, SchedulerConfig config
       ddr_(ddr_bytes) {}
 
 void ReplicaScheduler::on_round_arrival(const RoundRequest& r, double now) {
-  Session& s = sessions_[r.session];
-  s.id = r.session;
-  const std::int64_t end_tokens = s.context + r.prompt_tokens + r.answer_tokens;
+  const auto found = sessions_.find(r.session);
+  const std::int64_t context = found == sessions_.end() ? 0 : found->second.context;
+  const std::int64_t end_tokens = context + r.prompt_tokens + r.answer_tokens;
   if (hbm_.blocks_for(end_tokens) > hbm_.total_blocks()) {
     throw ImpossibleRound(fmt::format(
         "session {} round {} needs the KV of {} tokens = {} x {} B/token = {}, but the replica's KV room is {} "
@@ -45,6 +45,8 @@ void ReplicaScheduler::on_round_arrival(const RoundRequest& r, double now) {
         format_bytes(cost_.deployment().hbm_total()), format_bytes(cost_.weight_bytes()), hbm_.total_blocks(),
         hbm_.block_tokens()));
   }
+  Session& s = sessions_[r.session];
+  s.id = r.session;
   s.round = r;
   s.has_round = true;
   s.prefill_started = false;

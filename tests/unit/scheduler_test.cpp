@@ -2,7 +2,7 @@
 // batching, chunked prefill, admission limits and the ledger invariant. Offload and victim policies under HBM
 // pressure are in scheduler_policy_test.cpp.
 //
-// The tiny replica (the rig is repeated in scheduler_policy_test.cpp so that each file stands alone):
+// The tiny replica (the rig is in scheduler_rig.hpp):
 //   KV per token = layers 1 x kv_heads 1 x head_dim 8 x 2 (K, V) x 2 B (bf16) = 32 B; block = 4 tokens = 128 B.
 //   weights = 1000 params x 2 B = 2000 B; HBM = 2000 + 10 x 128 B  ->  10 KV blocks = 40 tokens.
 #include <gtest/gtest.h>
@@ -16,161 +16,12 @@
 #include <vector>
 
 #include "engine/scheduler.hpp"
+#include "tests/unit/scheduler_rig.hpp"
 
 namespace kvsim {
 
-// Exact comparisons and readable failures for plan entries (internal linkage, found by ADL).
-static bool operator==(const BatchEntry& a, const BatchEntry& b) {
-  return a.session == b.session && a.new_tokens == b.new_tokens && a.cached_tokens == b.cached_tokens &&
-         a.prefill == b.prefill;
-}
-static void PrintTo(const BatchEntry& e, std::ostream* os) {
-  *os << "{s" << e.session << " new " << e.new_tokens << " cached " << e.cached_tokens
-      << (e.prefill ? " prefill}" : " decode}");
-}
-
 namespace {
-
-/// @brief One sink call: the hook's name and its arguments (n = round, tokens or answer tokens).
-struct Event {
-  std::string hook;
-  SessionId session = 0;
-  std::int64_t n = 0;
-  double bytes = 0;
-  bool to_host = false;
-  double now = 0;
-};
-
-/// @brief Stores every MetricsSink call.
-class RecordingSink final : public MetricsSink {
- public:
-  std::vector<Event> events;
-  std::vector<StepRecord> steps;
-  ReplicaState state;
-
-  void on_round_arrival(SessionId s, int round, double now) override { add("arrival", s, round, 0, false, now); }
-  void on_prefill_start(SessionId s, double now) override { add("prefill_start", s, 0, 0, false, now); }
-  void on_prefill_done(SessionId s, double now) override { add("prefill_done", s, 0, 0, false, now); }
-  void on_round_done(SessionId s, std::int64_t answer, double now) override { add("round_done", s, answer, 0, false, now); }
-  void on_session_end(SessionId s, double now) override { add("session_end", s, 0, 0, false, now); }
-  void on_swap_start(SessionId s, bool to_host, double bytes, double now) override {
-    add("swap_start", s, 0, bytes, to_host, now);
-  }
-  void on_swap_done(SessionId s, bool to_host, double bytes, double now) override {
-    add("swap_done", s, 0, bytes, to_host, now);
-  }
-  void on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) override {
-    add("kv_dropped", s, tokens, bytes, false, now);
-  }
-  void on_step(const StepRecord& step) override { steps.push_back(step); }
-  void on_state(const ReplicaState& st, double) override { state = st; }
-
-  std::vector<Event> of(const std::string& hook) const {
-    std::vector<Event> out;
-    for (const auto& e : events) {
-      if (e.hook == hook) out.push_back(e);
-    }
-    return out;
-  }
-  int count(const std::string& hook, SessionId s = 0) const {
-    int n = 0;
-    for (const auto& e : events) n += (e.hook == hook && (s == 0 || e.session == s)) ? 1 : 0;
-    return n;
-  }
-
- private:
-  void add(const char* hook, SessionId s, std::int64_t n, double bytes, bool to_host, double now) {
-    events.push_back(Event{hook, s, n, bytes, to_host, now});
-  }
-};
-
-ModelSpec tiny_model() {
-  ModelSpec m;
-  m.name = "tiny";
-  m.layers = 1;
-  m.hidden_size = 8;
-  m.num_attention_heads = 1;
-  m.num_kv_heads = 1;
-  m.head_dim = 8;
-  m.params = m.params_active = 1000;
-  return m;  // bf16 weights and KV: 32 B of KV per token, 2000 B of weights
-}
-
-Deployment tiny_gpu(std::int64_t blocks) {
-  Deployment d;
-  d.gpu.flops_bf16 = 1e6;
-  d.gpu.hbm_bandwidth = 1e6;
-  d.gpu.hbm_capacity = 2000 + double(blocks) * 128;  // weights + `blocks` blocks of 4 x 32 B
-  d.host_link.bandwidth = 1000;
-  return d;
-}
-
-/// @brief A scheduler on the tiny replica with 4-token blocks, driven by hand; checks the HBM ledger after
-/// every call. Steps last their roofline time; transfers bytes / 1000 B/s.
-struct Rig {
-  explicit Rig(const std::string& policy = "swap", const std::string& victims = "lru", std::int64_t blocks = 10,
-               std::int64_t budget = 64, double ddr = 1e6)
-      : cost(tiny_model(), tiny_gpu(blocks)),
-        sched(cost, SchedulerConfig{budget, 256, 4}, ddr, make_offload_policy(policy), make_victim_policy(victims),
-              sink) {
-    EXPECT_EQ(sched.hbm().total_blocks(), blocks);
-  }
-
-  void check() const {
-    const HbmLedger& h = sched.hbm();
-    ASSERT_EQ(h.allocated_total() - h.released_total(), h.used_blocks());
-    ASSERT_GE(h.used_blocks(), 0);
-    ASSERT_LE(h.used_blocks(), h.total_blocks());
-    ASSERT_GE(sched.ddr().used_bytes(), 0);
-    ASSERT_LE(sched.ddr().used_bytes(), sched.ddr().capacity());
-  }
-  void arrive(SessionId s, int round, std::int64_t prompt, std::int64_t answer, bool last, double think = 0) {
-    sched.on_round_arrival(RoundRequest{s, round, prompt, answer, last, think}, now);
-    check();
-  }
-  Plan plan() {
-    Plan p = sched.schedule(now, !busy);
-    busy = busy || p.has_step;
-    step_s = p.has_step ? p.cost.seconds : step_s;
-    check();
-    return p;
-  }
-  std::vector<FinishedRound> done() {
-    now += step_s;
-    busy = false;
-    auto f = sched.on_step_done(now);
-    check();
-    return f;
-  }
-  void landed(const TransferOrder& t) {
-    now += t.bytes / 1000.0;
-    sched.on_transfer_done(t.id, now);
-    check();
-  }
-  /// @brief Plans and runs steps until `s`'s current round ends; returns the steps taken.
-  int finish(SessionId s) {
-    for (int n = 1; n < 1000; ++n) {
-      EXPECT_TRUE(plan().has_step);
-      for (const auto& f : done()) {
-        if (f.session == s) return n;
-      }
-    }
-    ADD_FAILURE() << "session " << s << " never finished its round";
-    return -1;
-  }
-  /// @brief A round arrives and runs to its end.
-  int run_round(SessionId s, int round, std::int64_t prompt, std::int64_t answer, bool last, double think = 0) {
-    arrive(s, round, prompt, answer, last, think);
-    return finish(s);
-  }
-
-  RecordingSink sink;
-  CostModel cost;
-  ReplicaScheduler sched;
-  double now = 0;
-  double step_s = 0;
-  bool busy = false;
-};
+using namespace scheduler_test;
 
 // 1. One round alone: P = 5, A = 4.
 TEST(SchedulerBatching, OneRoundAlone) {
