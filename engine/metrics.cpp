@@ -109,6 +109,7 @@ void RunMetrics::ReplicaSink::on_swap_done(SessionId s, bool to_host, double byt
 
 void RunMetrics::ReplicaSink::on_step(const StepRecord& step) {
   auto& t = *m_.totals_;
+  ++t.steps;
   double span = 0;
   m_.window_add(span, step.start_s, step.end_s, 1.0);
   if (span <= 0) return;

@@ -119,6 +119,7 @@ class RunMetrics {
     double bytes_out = 0, bytes_in = 0, swap_s = 0;
     long swap_count = 0;
     std::int64_t recompute_tokens = 0;
+    std::int64_t steps = 0;  ///< forward steps over the whole run, for performance reports
     std::unordered_map<std::uint64_t, double> swap_started;  ///< (session << 1 | to_host) -> start time
   };
 

@@ -84,6 +84,7 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
       {"slo.decode_rate_attainment", rate_ok / n},
       {"window_s", window},
       {"sim_time_s", end_},
+      {"steps_executed", double(t.steps)},
   };
 }
 

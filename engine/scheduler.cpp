@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/log.hpp"
 #include "engine/scheduler.hpp"
 #include "engine/units.hpp"
 
@@ -89,6 +90,9 @@ void ReplicaScheduler::admit(double now) {
       if (running_.size() + static_cast<std::size_t>(stalled_) >= static_cast<std::size_t>(config_.max_batch_size)) break;
       if (!ensure_free(reserved_blocks() + remaining_need(s), now, &s)) break;
       s.admitted = true;
+      static spdlog::logger& logger = log("scheduler");
+      logger.debug("t={:.6f} admit session {} round {} ({} new tokens, KV {} tokens)", now, s.id, s.round.round + 1,
+                   s.round.prompt_tokens, s.kv);
       if (s.where == Where::kDdr) {
         const std::int64_t need = hbm_.blocks_for(s.kv);
         hbm_.allocate(need);

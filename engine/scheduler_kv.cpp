@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "engine/log.hpp"
 #include "engine/scheduler.hpp"
 
 namespace kvsim {
@@ -52,12 +53,15 @@ void ReplicaScheduler::evict(Session& s, double now) {
                           cost_.deployment().gpu.flops_bf16 * cost_.deployment().compute_efficiency *
                               cost_.deployment().tensor_parallel};
   const VictimInfo info{s.id, bytes, double(s.kv), s.last_used, s.expected_return};
+  static spdlog::logger& logger = log("scheduler");
   if (s.kv > 0 && policy_->on_evict(info, ctx) == EvictAction::kSwapOut && ddr_.reserve(bytes)) {
+    logger.debug("t={:.6f} evict session {} ({} tokens): swap out {:.0f} B", now, s.id, s.kv, bytes);
     s.ddr_bytes = bytes;
     pending_free_blocks_ += s.blocks;
     start_transfer(s, true, now);
     return;
   }
+  logger.debug("t={:.6f} evict session {} ({} tokens): drop", now, s.id, s.kv);
   sink_.on_kv_dropped(s.id, s.kv, bytes, now);
   hbm_.release(s.blocks);
   set_blocks(s, 0);

@@ -68,6 +68,7 @@ void ClientSide::open_loop() {
 }
 
 void ClientSide::closed_user(long user) {
+  sg4::this_actor::sleep_for(spec_.arrival.ramp_up * double(user) / double(spec_.arrival.users));
   for (std::uint64_t n = 0; sg4::Engine::get_clock() < spec_.duration; ++n) {
     if (spec_.max_sessions > 0 && next_id_ >= static_cast<std::uint64_t>(spec_.max_sessions)) break;
     run_session((std::uint64_t(user) << 32) | n);

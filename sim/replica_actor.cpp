@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/log.hpp"
+
 namespace kvsim {
 namespace sg4 = simgrid::s4u;
 
@@ -12,7 +14,12 @@ ReplicaActor::ReplicaActor(int index, ReplicaHosts hosts, ReplicaScheduler& sche
 
 void ReplicaActor::start_plan(double now, bool gpu_free) {
   const Plan& plan = scheduler_.schedule(now, gpu_free);
-  for (const auto& t : plan.transfers) transfers_.emplace_back(start_transfer(hosts_, t.to_host, t.bytes), t.id);
+  static spdlog::logger& logger = log("replica");
+  for (const auto& t : plan.transfers) {
+    logger.debug("t={:.6f} replica {} starts transfer {} of session {}: {:.0f} B {}", now, index_, t.id, t.session,
+                 t.bytes, t.to_host ? "to DDR" : "to HBM");
+    transfers_.emplace_back(start_transfer(hosts_, t.to_host, t.bytes), t.id);
+  }
   if (plan.has_step) step_ = steps_.start(plan.cost);
 }
 

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "engine/log.hpp"
 #include "engine/units.hpp"
 #include "sim/clients.hpp"
 #include "sim/platform.hpp"
@@ -74,6 +75,9 @@ RunResult run_scenario(const Scenario& s) {
   sg4::Engine engine(&argc, argv);
   configure_engine(engine);
   const auto hosts = build_platform(s.deployment, s.replicas);
+  log("sim").info("{}: {} replica(s) of {} x {}, {} arrivals, policy {}", s.file.string(), s.replicas,
+                   s.deployment.tensor_parallel, s.deployment.gpu.name, s.workload.arrival.type,
+                   s.scheduler.offload_policy);
 
   const CostModel cost(s.model, s.deployment,
                        s.scheduler.attention_flops == "causal" ? AttentionFlops::kCausal : AttentionFlops::kFull);

@@ -106,6 +106,7 @@ WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
   w.think_time = v.dist("workload.think_time");
   w.arrival.type = v.string("workload.arrival.type");
   w.arrival.users = v.integer("workload.arrival.users");
+  w.arrival.ramp_up = v.quantity("workload.arrival.ramp_up");
   if (v.has("workload.arrival.rate")) w.arrival.rate = v.quantity("workload.arrival.rate");
   if (v.has("workload.arrival.times")) w.arrival.times = std::get<std::vector<double>>(v.values.at("workload.arrival.times"));
   w.duration = v.quantity("workload.duration");

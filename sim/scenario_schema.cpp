@@ -71,6 +71,8 @@ std::vector<KeySpec> workload_keys() {
              "poisson: open loop at `rate`; closed: `users` users back to back; list: sessions start at `times`"),
       quantity("workload.arrival.rate", Dim::kRate, "", "session arrival rate (type: poisson), e.g. 60/h"),
       integer("workload.arrival.users", "0", "concurrent users (type: closed)", 0),
+      quantity("workload.arrival.ramp_up", Dim::kTime, "0s",
+               "closed loop: user u starts at u x ramp_up / users, so users do not all ask at once", 0, false),
       times,
       quantity("workload.duration", Dim::kTime, "1h", "no session starts after this simulated time"),
       integer("workload.sessions", "0", "stop starting sessions after this many (0 = no limit)", 0),

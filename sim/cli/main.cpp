@@ -7,6 +7,7 @@
 
 #include "sim/cli/analyze_cmd.hpp"
 #include "sim/cli/commands.hpp"
+#include "engine/log.hpp"
 #include "sim/diagnostics.hpp"
 
 namespace {
@@ -22,6 +23,9 @@ int main(int argc, char** argv) {
   CLI::App app{"kvsim: a discrete-event simulator of long-context LLM serving (SimGrid inside)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", KVSIM_VERSION);
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default warn)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   kvsim::cli::AnalyzeOptions analyze;
   kvsim::cli::add_analyze_command(app, analyze);
   kvsim::cli::Commands commands;
@@ -38,6 +42,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\nRun with --help for the options.\n";
     return 2;
   }
+  kvsim::set_log_level(log_level);
   try {
     if (app.got_subcommand("analyze")) return kvsim::cli::run_analyze(analyze);
     return kvsim::cli::run_commands(app, commands);
