@@ -16,6 +16,7 @@ struct ArrivalSpec {
   std::string type = "poisson";  ///< poisson, closed, list
   double rate = 0;               ///< sessions per second (poisson)
   long users = 0;                ///< closed loop: each user starts a new session when the last ends
+  double ramp_up = 0;            ///< closed loop: user u starts at u x ramp_up / users
   std::vector<double> times;     ///< list: session start times in seconds
 };
 
