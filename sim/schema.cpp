@@ -8,17 +8,6 @@
 namespace kvsim {
 namespace {
 
-ValueOrigin origin_of(const YAML::Node& node, const std::string& file) {
-  ValueOrigin o{file, 0, 0, ""};
-  const auto mark = node.Mark();
-  if (!mark.is_null()) {
-    o.line = mark.line + 1;
-    o.column = mark.column + 1;
-  }
-  if (node.IsScalar()) o.text = node.Scalar();
-  return o;
-}
-
 Diagnostic diag_at(const ValueOrigin& o, const std::string& key, const std::string& value, std::string message) {
   return Diagnostic{o.file, key, o.line, o.column, value, std::move(message)};
 }

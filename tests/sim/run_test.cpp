@@ -94,7 +94,9 @@ TEST(Contention, ConcurrentSwapInsShareThePcie) {
   for (const auto& t : ins) EXPECT_NEAR(t.end_s - t.start_s, 2 * kv / 20e9 - d, 1e-9);
   // Transfers that were alone on their direction took exactly KV / 20 GB/s.
   for (const auto& t : r.metrics->transfers()) {
-    if (t.to_host) EXPECT_NEAR(t.end_s - t.start_s, kv / 20e9, 1e-9);
+    if (t.to_host) {
+      EXPECT_NEAR(t.end_s - t.start_s, kv / 20e9, 1e-9);
+    }
   }
 }
 
