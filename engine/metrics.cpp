@@ -100,6 +100,7 @@ void RunMetrics::ReplicaSink::on_swap_done(SessionId s, bool to_host, double byt
   t.swap_count += 1;
   m_.transfers_.push_back(TransferRow{s, r_, to_host, bytes, start, now});
   (to_host ? t.bytes_out : t.bytes_in) += bytes;
+  if (now > start) m_.window_add(t.link_bytes_in_window, start, now, bytes / (now - start));
   if (to_host) return;
   if (auto it = m_.open_rounds_.find(s); it != m_.open_rounds_.end()) {
     it->second.swap_in_stall_s += now - it->second.stall_start_s;

@@ -31,7 +31,7 @@ struct RoundRow {
   double swap_in_bytes = 0;
   double swap_out_bytes = 0;  ///< moved out since the previous round ended
   std::int64_t recompute_tokens = 0;
-  bool counted = false;  ///< its session started after the warmup
+  bool counted = false;  ///< its session started at or after the warmup
   double prefill_start_s = -1;
   double first_token_s = -1;
   double stall_start_s = -1;
@@ -116,7 +116,8 @@ class RunMetrics {
     int max_resident = 0;
     double flops = 0, hbm_bytes = 0;
     double prefill_s = 0, decode_s = 0, stalled_s = 0, idle_s = 0;
-    double bytes_out = 0, bytes_in = 0, swap_s = 0;
+    double bytes_out = 0, bytes_in = 0, swap_s = 0;  ///< whole run
+    double link_bytes_in_window = 0;                  ///< transfer bytes pro rata inside the window
     long swap_count = 0;
     std::int64_t recompute_tokens = 0;
     std::int64_t steps = 0;  ///< forward steps over the whole run, for performance reports

@@ -75,7 +75,7 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
       {"recompute.tokens", double(t.recompute_tokens)},
       {"utilization.gpu_compute", window > 0 ? t.flops / (caps_.flop_rate_per_gpu * caps_.gpus * window) : 0},
       {"utilization.hbm_bandwidth", window > 0 ? t.hbm_bytes / (caps_.hbm_bandwidth_per_gpu * caps_.gpus * window) : 0},
-      {"utilization.host_link", link_capacity > 0 ? (t.bytes_out + t.bytes_in) / link_capacity : 0},
+      {"utilization.host_link", link_capacity > 0 ? t.link_bytes_in_window / link_capacity : 0},
       {"time_breakdown.prefill", frac(t.prefill_s)},
       {"time_breakdown.decode", frac(t.decode_s)},
       {"time_breakdown.stalled", frac(t.stalled_s)},

@@ -49,6 +49,15 @@ void apply_override(YAML::Node& root, const std::string& text, Diagnostics& diag
     }
     node.reset(node[parts[i]]);
   }
+  if (!value.empty() && (value.front() == '{' || value.front() == '[')) {  // a flow map or list, as in YAML
+    try {
+      node[parts.back()] = YAML::Load(value);
+      return;
+    } catch (const YAML::Exception& e) {
+      diag.add(Diagnostic{"--set", path, 0, 0, value, "not a valid YAML flow value: " + e.msg});
+      return;
+    }
+  }
   node[parts.back()] = value;
 }
 

@@ -20,6 +20,7 @@ Catalog load_catalog(const Commands& c) {
 int run_validate(const Commands& c) {
   const Catalog cat = load_catalog(c);
   const Scenario s = load_scenario(c.scenario, c.sets, cat);
+  check_deployment(s);
   std::cout << fmt::format("{}: valid ({} on {} x {}, tp {}, policy {})\n", c.scenario, s.model.name, s.gpu_count,
                            s.deployment.gpu.name, s.deployment.tensor_parallel, s.scheduler.offload_policy);
   return 0;
