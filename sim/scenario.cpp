@@ -140,6 +140,11 @@ WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
 
 }  // namespace
 
+namespace {
+Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector<std::string>& overrides,
+                        const Catalog& catalog);
+}  // namespace
+
 double parse_flag_quantity(const std::string& flag, const std::string& text, Dim dim, double min) {
   auto q = parse_quantity(text, dim);
   if (!q.value) throw InputError(std::vector<Diagnostic>{{"", flag, 0, 0, "", q.error}});
@@ -168,7 +173,24 @@ void upcycle_moe(ModelSpec& model, const std::string& flag, const std::string& s
 }
 
 Scenario load_scenario(const fs::path& file, const std::vector<std::string>& overrides, const Catalog& catalog) {
-  YAML::Node root = load_document(file);
+  return build_scenario(load_document(file), file, overrides, catalog);
+}
+
+Scenario load_scenario_text(const std::string& text, const fs::path& name, const std::vector<std::string>& overrides,
+                            const Catalog& catalog) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(std::vector<Diagnostic>{
+        {name.string(), "", e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg}});
+  }
+  return build_scenario(root, name, overrides, catalog);
+}
+
+namespace {
+Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector<std::string>& overrides,
+                        const Catalog& catalog) {
   Diagnostics diag;
   for (const auto& o : overrides) apply_override(root, o, diag);
   Scenario s;
@@ -200,5 +222,7 @@ Scenario load_scenario(const fs::path& file, const std::vector<std::string>& ove
   diag.throw_if_any();
   return s;
 }
+
+}  // namespace
 
 }  // namespace kvsim

@@ -54,6 +54,10 @@ const Schema& scenario_schema();
 Scenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& overrides,
                        const Catalog& catalog);
 
+/// @brief Like load_scenario, from YAML text; `name` stands for the file in messages and relative paths.
+Scenario load_scenario_text(const std::string& text, const std::filesystem::path& name,
+                            const std::vector<std::string>& overrides, const Catalog& catalog);
+
 /// @brief Parses a command-line quantity; throws InputError naming the flag. `min` is inclusive.
 double parse_flag_quantity(const std::string& flag, const std::string& text, Dim dim, double min);
 
