@@ -27,7 +27,7 @@ class RunMetrics::ReplicaSink final : public MetricsSink {
   void on_prefill_start(SessionId s, double now) override { m_.open_rounds_.at(s).prefill_start_s = now; }
   void on_prefill_done(SessionId s, double now) override { m_.open_rounds_.at(s).first_token_s = now; }
   void on_round_done(SessionId s, std::int64_t answer_tokens, double now) override;
-  void on_session_end(SessionId s, double now) override;
+  void on_session_end(SessionId s, std::int64_t freed_tokens, double now) override;
   void on_swap_start(SessionId s, bool to_host, double bytes, double now) override;
   void on_swap_done(SessionId s, bool to_host, double bytes, double now) override;
   void on_kv_dropped(SessionId s, std::int64_t tokens, double, double) override {
@@ -70,7 +70,7 @@ void RunMetrics::ReplicaSink::on_round_done(SessionId s, std::int64_t answer_tok
   m_.rounds_.push_back(row);
 }
 
-void RunMetrics::ReplicaSink::on_session_end(SessionId s, double now) {
+void RunMetrics::ReplicaSink::on_session_end(SessionId s, std::int64_t, double now) {
   auto it = m_.open_sessions_.find(s);
   SessionRow row = it->second;
   m_.open_sessions_.erase(it);

@@ -43,7 +43,8 @@ class MetricsSink {
   /// @brief The round's prefill finished and produced its first token.
   virtual void on_prefill_done(SessionId s, double now) = 0;
   virtual void on_round_done(SessionId s, std::int64_t answer_tokens, double now) = 0;
-  virtual void on_session_end(SessionId s, double now) = 0;
+  /// @brief The session ended; its `freed_tokens` of KV left HBM.
+  virtual void on_session_end(SessionId s, std::int64_t freed_tokens, double now) = 0;
   virtual void on_swap_start(SessionId s, bool to_host, double bytes, double now) = 0;
   virtual void on_swap_done(SessionId s, bool to_host, double bytes, double now) = 0;
   /// @brief `tokens` of context whose KV was dropped and must be prefilled again.

@@ -194,8 +194,10 @@ void ReplicaScheduler::finish_round(Session& s, double now) {
   if (!s.round.last) return;
   hbm_.release(s.blocks);
   set_blocks(s, 0);
-  sink_.on_session_end(s.id, now);
-  sessions_.erase(s.id);
+  const SessionId id = s.id;
+  const std::int64_t freed = s.kv;
+  sessions_.erase(id);
+  sink_.on_session_end(id, freed, now);
 }
 
 ReplicaState ReplicaScheduler::state() const {

@@ -101,6 +101,16 @@ class ReplicaScheduler {
   /// @brief The occupancy reported to the sink.
   ReplicaState state() const;
 
+  /// @brief Sums over every session, for the auditor (linear in sessions; not used on the hot path).
+  struct Census {
+    std::int64_t kv_tokens_hbm = 0;  ///< KV tokens of sessions whose KV is in HBM (including ones moving)
+    std::int64_t kv_tokens_ddr = 0;  ///< KV tokens of sessions whose KV is in DDR only
+    std::int64_t blocks = 0;         ///< HBM blocks held by sessions
+    double ddr_bytes = 0;            ///< DDR bytes held by sessions
+    int open_rounds = 0;
+  };
+  Census census() const;
+
  private:
   enum class Where : std::uint8_t { kNone, kHbm, kSwappingOut, kDdr, kSwappingIn };
   struct Session {

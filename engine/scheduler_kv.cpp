@@ -108,4 +108,15 @@ void ReplicaScheduler::set_blocks(Session& s, std::int64_t blocks) {
   s.blocks = blocks;
 }
 
+ReplicaScheduler::Census ReplicaScheduler::census() const {
+  Census c;
+  for (const auto& [id, s] : sessions_) {
+    (s.where == Where::kDdr ? c.kv_tokens_ddr : c.kv_tokens_hbm) += s.kv;
+    c.blocks += s.blocks;
+    c.ddr_bytes += s.ddr_bytes;
+    c.open_rounds += s.has_round ? 1 : 0;
+  }
+  return c;
+}
+
 }  // namespace kvsim

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "engine/auditor.hpp"
 #include "engine/log.hpp"
 #include "engine/units.hpp"
 #include "sim/clients.hpp"
@@ -66,7 +67,7 @@ void check_deployment(const Scenario& s) {
   }
 }
 
-RunResult run_scenario(const Scenario& s) {
+RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   check_deployment(s);
   int argc = 2;
   char arg0[] = "kvsim";
@@ -83,14 +84,21 @@ RunResult run_scenario(const Scenario& s) {
                        s.scheduler.attention_flops == "causal" ? AttentionFlops::kCausal : AttentionFlops::kFull);
   RunResult result;
   result.metrics = std::make_unique<RunMetrics>(capacities(s), s.workload.warmup, s.workload.duration, s.timeline_period);
+  std::vector<std::unique_ptr<Auditor>> auditors;
   std::vector<std::unique_ptr<ReplicaScheduler>> schedulers;
   std::vector<ReplicaScheduler*> raw;
   std::vector<sg4::Host*> cpus;
   const SchedulerConfig config{s.scheduler.max_batch_tokens, s.scheduler.max_batch_size, s.scheduler.block_tokens};
   for (int r = 0; r < s.replicas; ++r) {
+    MetricsSink* sink = &result.metrics->sink(r);
+    if (options.audit) {
+      auditors.push_back(std::make_unique<Auditor>(r, *sink));
+      sink = auditors.back().get();
+    }
     schedulers.push_back(std::make_unique<ReplicaScheduler>(
         cost, config, s.deployment.host_memory, make_offload_policy(s.scheduler.offload_policy),
-        make_victim_policy(s.scheduler.victim), result.metrics->sink(r)));
+        make_victim_policy(s.scheduler.victim), *sink));
+    if (options.audit) auditors.back()->attach(*schedulers.back());
     raw.push_back(schedulers.back().get());
     cpus.push_back(hosts[static_cast<std::size_t>(r)].cpu);
   }
@@ -118,6 +126,10 @@ RunResult run_scenario(const Scenario& s) {
   result.sessions_started = clients.sessions_started();
   if (input_failure) throw InputError(std::vector<Diagnostic>{{s.file.string(), "workload", 0, 0, "", failure}});
   if (!failure.empty()) throw std::runtime_error(failure);
+  if (options.audit) {
+    for (const auto& a : auditors) a->finish(result.end_s);
+    audit_summary(*result.metrics);
+  }
   if (result.metrics->unfinished_sessions() > 0) {
     throw std::runtime_error(fmt::format("{} of {} sessions did not finish (simulation stalled at t={:.3f}s)",
                                          result.metrics->unfinished_sessions(), result.sessions_started, result.end_s));

@@ -21,8 +21,18 @@ struct RunResult {
 /// chosen tensor parallelism, and a session whose context can never fit even alone. Throws InputError.
 void check_deployment(const Scenario& s);
 
+/// @brief How to run.
+struct RunOptions {
+  /// Check invariants after every event (engine/auditor.hpp); on by default in debug builds.
+#ifdef NDEBUG
+  bool audit = false;
+#else
+  bool audit = true;
+#endif
+};
+
 /// @brief Runs the scenario to completion. Throws InputError for an impossible round found during the run and
 /// std::runtime_error for an internal failure (such as sessions left unfinished).
-RunResult run_scenario(const Scenario& s);
+RunResult run_scenario(const Scenario& s, const RunOptions& options = {});
 
 }  // namespace kvsim

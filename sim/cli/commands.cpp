@@ -32,7 +32,9 @@ int run_run(const Commands& c) {
   if (c.seed) sets.push_back(fmt::format("seed={}", *c.seed));
   const Scenario s = load_scenario(c.scenario, sets, cat);
   const auto wall_start = std::chrono::steady_clock::now();
-  const RunResult r = run_scenario(s);
+  RunOptions options;
+  if (c.audit) options.audit = *c.audit;
+  const RunResult r = run_scenario(s, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const std::filesystem::path out =
       c.out_dir.empty() ? std::filesystem::path("out") / s.file.stem() : std::filesystem::path(c.out_dir);
@@ -63,6 +65,7 @@ void add_commands(CLI::App& app, Commands& c) {
   run->add_option("--seed", c.seed, "Random seed (overrides the scenario's)");
   run->add_option("--platforms", c.platforms, "Catalog directory");
   run->add_flag("--quiet", c.quiet, "Print nothing on success");
+  run->add_flag("--audit,!--no-audit", c.audit, "Check invariants after every event (default: on in debug builds)");
 }
 
 int run_commands(const CLI::App& app, const Commands& c) {

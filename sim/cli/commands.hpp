@@ -18,6 +18,7 @@ struct Commands {
   std::optional<long> seed;
   std::string platforms;
   bool quiet = false;
+  std::optional<bool> audit;
 };
 
 /// @brief Registers schema, validate and run on `app`.

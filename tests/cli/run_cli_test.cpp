@@ -46,8 +46,8 @@ const std::string kScenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/defaul
 
 TEST(CliRun, SameSeedGivesByteIdenticalOutputs) {
   const fs::path a = fresh_dir("det_a"), b = fresh_dir("det_b");
-  ASSERT_EQ(run("run " + kScenario + " --quiet --seed 7 --out " + a.string()).code, 0);
-  ASSERT_EQ(run("run " + kScenario + " --quiet --seed 7 --out " + b.string()).code, 0);
+  ASSERT_EQ(run("run " + kScenario + " --audit --quiet --seed 7 --out " + a.string()).code, 0);
+  ASSERT_EQ(run("run " + kScenario + " --audit --quiet --seed 7 --out " + b.string()).code, 0);
   for (const char* f : {"summary.json", "sessions.csv", "rounds.csv", "timeline.csv", "transfers.csv"}) {
     EXPECT_FALSE(slurp(a / f).empty()) << f;
     EXPECT_EQ(slurp(a / f), slurp(b / f)) << f;
@@ -100,7 +100,7 @@ TEST(CliRun, ImpossibleDeploymentsShowTheArithmetic) {
 double throughput(int users) {
   const fs::path d = fresh_dir("curve" + std::to_string(users));
   const std::string scenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/paper/yi34b-50k-a100.yaml";
-  const Result r = run("run " + scenario + " --quiet --out " + d.string() +
+  const Result r = run("run " + scenario + " --audit --quiet --out " + d.string() +
                        " --set workload.duration=3h --set workload.warmup=30min --set workload.arrival.users=" +
                        std::to_string(users));
   EXPECT_EQ(r.code, 0) << r.out;

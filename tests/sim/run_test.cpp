@@ -1,5 +1,6 @@
 // Whole runs against closed forms: the single-user limit equals `kvsim analyze`, and contention on the host link
-// appears exactly as SimGrid's sharing predicts. Each TEST runs its own SimGrid engine in its own process.
+// appears exactly as SimGrid's sharing predicts. Each TEST runs its own SimGrid engine in its own process, with the
+// auditor on.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -44,7 +45,7 @@ constexpr double kKvPerToken = 60.0 * 8 * 128 * 2 * 2;  // 245760 B
 
 TEST(SingleUser, MatchesAnalyzeWithinHalfAPercent) {
   const Scenario s = scenario({"workload.rounds=1", "workload.arrival.times=0s"});
-  const RunResult r = run_scenario(s);
+  const RunResult r = run_scenario(s, RunOptions{true});
   ASSERT_EQ(r.metrics->rounds().size(), 1u);
   const RoundRow& row = r.metrics->rounds()[0];
   const CostModel cost(s.model, s.deployment);
@@ -62,7 +63,7 @@ TEST(TwoUsers, ContextSwitchOfEq16AppearsInTheStall) {
   // A starts at 0 s and B at 30 s, one 50K session each; only one fits in 80 GiB - 68 GB = 17.9 GB. When A comes
   // back for round 2, B is idle: B's KV goes out, then A's comes in, as in Eq. 15-16.
   const Scenario s = scenario({"workload.rounds=2", "workload.arrival.times=0s,30s"});
-  const RunResult r = run_scenario(s);
+  const RunResult r = run_scenario(s, RunOptions{true});
   const double kv = 50350 * kKvPerToken;  // 50100 prompt + 250 answer tokens: 12.374e9 B
   const RoundRow* a2 = nullptr;
   for (const auto& row : r.metrics->rounds()) {
@@ -82,7 +83,7 @@ TEST(Contention, ConcurrentSwapInsShareThePcie) {
   // once. Max-min sharing: the first runs alone for d seconds, then both get 10 GB/s, then the second runs alone.
   // Each lasts 2 KV / 20 GB/s - d, where KV = 20350 tokens x 245760 B = 5.001e9 B.
   const RunResult r = run_scenario(scenario({"workload.rounds=2", "workload.document_tokens=20K",
-                                             "workload.arrival.times=0s,0s,0s,0s,0s"}));
+                                             "workload.arrival.times=0s,0s,0s,0s,0s"}), RunOptions{true});
   const double kv = 20350 * kKvPerToken;
   std::vector<TransferRow> ins;
   for (const auto& t : r.metrics->transfers()) {
@@ -104,7 +105,7 @@ TEST(PaperStory, FiftyKFitsOneSessionAndSwaps) {
   // Eq. 14: (80 GiB - 68 GB) / 12.4 GB = 1.4 sessions of 50K, so four users share one resident slot and every
   // return is a context switch.
   const RunResult r = run_scenario(scenario({"workload.arrival.type=closed", "workload.arrival.users=4",
-                                             "workload.duration=20min"}));
+                                             "workload.duration=20min"}), RunOptions{true});
   const auto m = summary(r);
   EXPECT_EQ(m.at("concurrency.max_resident"), 1);
   EXPECT_GT(m.at("swap.bytes_out"), 10 * 12e9);
@@ -115,7 +116,7 @@ TEST(PaperStory, FourKFitsSixteenSessionsWithoutSwapping) {
   // At 4K a session ends with 4350 tokens = 1.069 GB of KV: floor(17.9 GB / 1.069 GB) = 16 fit (the paper's
   // "about 20" with 0.91 GiB sessions). Twelve users never need a context switch.
   const RunResult r = run_scenario(scenario({"workload.arrival.type=closed", "workload.arrival.users=12",
-                                             "workload.duration=20min", "workload.document_tokens=4K"}));
+                                             "workload.duration=20min", "workload.document_tokens=4K"}), RunOptions{true});
   const auto m = summary(r);
   EXPECT_EQ(m.at("concurrency.max_resident"), 12);
   EXPECT_EQ(m.at("swap.bytes_out"), 0);
@@ -124,7 +125,7 @@ TEST(PaperStory, FourKFitsSixteenSessionsWithoutSwapping) {
 
 TEST(PaperStory, FourKWithTwentyUsersSaturatesAtSixteen) {
   const RunResult r = run_scenario(scenario({"workload.arrival.type=closed", "workload.arrival.users=20",
-                                             "workload.duration=20min", "workload.document_tokens=4K"}));
+                                             "workload.duration=20min", "workload.document_tokens=4K"}), RunOptions{true});
   const auto m = summary(r);
   EXPECT_EQ(m.at("concurrency.max_resident"), 16);
   EXPECT_GT(m.at("swap.bytes_out"), 0);
@@ -134,7 +135,7 @@ TEST(Runs, RecomputePaysAFullPrefillInsteadOfASwap) {
   // Same two users as Eq. 16, under recompute: A's round 2 re-prefills 50350 + 100 tokens instead of swapping in.
   const Scenario s = scenario({"workload.rounds=2", "workload.arrival.times=0s,30s",
                                "scheduler.kv_offload.policy=recompute"});
-  const RunResult r = run_scenario(s);
+  const RunResult r = run_scenario(s, RunOptions{true});
   const CostModel cost(s.model, s.deployment);
   const auto m = summary(r);
   EXPECT_EQ(m.at("swap.bytes_out"), 0);

@@ -46,7 +46,9 @@ class RecordingSink final : public MetricsSink {
   void on_prefill_start(SessionId s, double now) override { add("prefill_start", s, 0, 0, false, now); }
   void on_prefill_done(SessionId s, double now) override { add("prefill_done", s, 0, 0, false, now); }
   void on_round_done(SessionId s, std::int64_t answer, double now) override { add("round_done", s, answer, 0, false, now); }
-  void on_session_end(SessionId s, double now) override { add("session_end", s, 0, 0, false, now); }
+  void on_session_end(SessionId s, std::int64_t freed, double now) override {
+    add("session_end", s, freed, 0, false, now);
+  }
   void on_swap_start(SessionId s, bool to_host, double bytes, double now) override {
     add("swap_start", s, 0, bytes, to_host, now);
   }

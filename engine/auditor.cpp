@@ -1,0 +1,146 @@
+#include "engine/auditor.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+
+namespace kvsim {
+
+void Auditor::fail(double now, const std::string& what) const {
+  throw AuditFailure(fmt::format("audit: t={:.9f} s, replica {}: {}", now, replica_, what));
+}
+
+void Auditor::tick(double now) {
+  if (now < last_now_) fail(now, fmt::format("simulated time went backwards from {:.9f} s", last_now_));
+  last_now_ = now;
+}
+
+void Auditor::check_ledgers(double now) const {
+  if (!scheduler_) return;
+  const HbmLedger& hbm = scheduler_->hbm();
+  const DdrLedger& ddr = scheduler_->ddr();
+  if (hbm.used_blocks() < 0 || hbm.used_blocks() > hbm.total_blocks()) {
+    fail(now, fmt::format("HBM KV blocks used {} outside [0, {}]", hbm.used_blocks(), hbm.total_blocks()));
+  }
+  if (hbm.allocated_total() - hbm.released_total() != hbm.used_blocks()) {
+    fail(now, fmt::format("HBM block ledger: allocated {} - released {} != used {}", hbm.allocated_total(),
+                          hbm.released_total(), hbm.used_blocks()));
+  }
+  if (ddr.used_bytes() < -0.5 || ddr.used_bytes() > ddr.capacity() + 0.5) {
+    fail(now, fmt::format("DDR bytes used {:.0f} outside [0, {:.0f}]", ddr.used_bytes(), ddr.capacity()));
+  }
+  const auto c = scheduler_->census();
+  if (c.blocks != hbm.used_blocks()) {
+    fail(now, fmt::format("sessions hold {} HBM blocks but the ledger says {}", c.blocks, hbm.used_blocks()));
+  }
+  if (std::fabs(c.ddr_bytes - ddr.used_bytes()) > 0.5) {
+    fail(now, fmt::format("sessions hold {:.0f} DDR bytes but the ledger says {:.0f}", c.ddr_bytes, ddr.used_bytes()));
+  }
+  if (written_ != c.kv_tokens_hbm + c.kv_tokens_ddr + dropped_ + freed_) {
+    fail(now, fmt::format("KV ledger: written {} != resident {} + swapped {} + dropped {} + freed {}", written_,
+                          c.kv_tokens_hbm, c.kv_tokens_ddr, dropped_, freed_));
+  }
+}
+
+void Auditor::on_round_arrival(SessionId s, int round, double now) {
+  tick(now);
+  if (open_rounds_[s]) fail(now, fmt::format("session {} round {} arrived while a round is open", s, round + 1));
+  open_rounds_[s] = true;
+  next_.on_round_arrival(s, round, now);
+}
+
+void Auditor::on_prefill_start(SessionId s, double now) {
+  tick(now);
+  if (!open_rounds_[s]) fail(now, fmt::format("prefill started for session {} with no open round", s));
+  next_.on_prefill_start(s, now);
+}
+
+void Auditor::on_prefill_done(SessionId s, double now) {
+  tick(now);
+  ++written_;  // the prefill's last step also writes the first generated token's KV
+  next_.on_prefill_done(s, now);
+}
+
+void Auditor::on_round_done(SessionId s, std::int64_t answer_tokens, double now) {
+  tick(now);
+  if (!open_rounds_[s]) fail(now, fmt::format("session {} finished a round that was not open", s));
+  open_rounds_[s] = false;
+  next_.on_round_done(s, answer_tokens, now);
+}
+
+void Auditor::on_session_end(SessionId s, std::int64_t freed_tokens, double now) {
+  tick(now);
+  const auto it = open_rounds_.find(s);
+  if (it == open_rounds_.end()) fail(now, fmt::format("session {} ended twice or never started", s));
+  if (it->second) fail(now, fmt::format("session {} ended with a round open", s));
+  open_rounds_.erase(it);
+  freed_ += freed_tokens;
+  next_.on_session_end(s, freed_tokens, now);
+}
+
+void Auditor::on_swap_start(SessionId s, bool to_host, double bytes, double now) {
+  tick(now);
+  if (!(bytes > 0)) fail(now, fmt::format("session {} started a transfer of {} bytes", s, bytes));
+  next_.on_swap_start(s, to_host, bytes, now);
+}
+
+void Auditor::on_swap_done(SessionId s, bool to_host, double bytes, double now) {
+  tick(now);
+  next_.on_swap_done(s, to_host, bytes, now);
+}
+
+void Auditor::on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) {
+  tick(now);
+  dropped_ += tokens;
+  next_.on_kv_dropped(s, tokens, bytes, now);
+}
+
+void Auditor::on_step(const StepRecord& step) {
+  tick(step.end_s);
+  if (step.end_s < step.start_s) fail(step.end_s, "a step ended before it started");
+  written_ += step.prefill_tokens + step.decode_tokens;
+  next_.on_step(step);
+}
+
+void Auditor::on_state(const ReplicaState& state, double now) {
+  tick(now);
+  next_.on_state(state, now);
+  check_ledgers(now);
+}
+
+void Auditor::finish(double now) const {
+  for (const auto& [s, open] : open_rounds_) {
+    fail(now, fmt::format("session {} never ended{}", s, open ? " (a round is still open)" : ""));
+  }
+  if (scheduler_ && !scheduler_->idle()) fail(now, "the replica ended with work queued, running or moving");
+  check_ledgers(now);
+}
+
+void audit_summary(const RunMetrics& m) {
+  std::map<std::string, double> sum;
+  for (const auto& [k, v] : m.summary()) sum[k] = v;
+  double in_rows = 0, in_transfers = 0, out_transfers = 0;
+  long counted = 0;
+  for (const auto& r : m.rounds()) {
+    in_rows += r.swap_in_bytes;
+    counted += r.counted ? 1 : 0;
+  }
+  for (const auto& t : m.transfers()) (t.to_host ? out_transfers : in_transfers) += t.bytes;
+  auto same = [](double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b)); };
+  auto check = [&](bool ok, const std::string& what) {
+    if (!ok) throw AuditFailure("audit: summary disagrees with its rows: " + what);
+  };
+  check(same(sum["rounds_completed"], double(counted)), fmt::format("rounds_completed {} vs {} counted rows",
+                                                                    sum["rounds_completed"], counted));
+  check(same(sum["swap.bytes_in"], in_transfers), fmt::format("swap.bytes_in {} vs transfers {}",
+                                                              sum["swap.bytes_in"], in_transfers));
+  check(same(sum["swap.bytes_out"], out_transfers), fmt::format("swap.bytes_out {} vs transfers {}",
+                                                                sum["swap.bytes_out"], out_transfers));
+  check(same(in_rows, in_transfers), fmt::format("rounds' swap_in_bytes {} vs transfers {}", in_rows, in_transfers));
+  check(same(sum["swap.count"], double(m.transfers().size())),
+        fmt::format("swap.count {} vs {} transfers", sum["swap.count"], m.transfers().size()));
+  check(m.unfinished_sessions() == 0, fmt::format("{} sessions unfinished", m.unfinished_sessions()));
+}
+
+}  // namespace kvsim

@@ -1,0 +1,64 @@
+#pragma once
+/// @file auditor.hpp
+/// @brief Invariants checked during a run (on by default in debug builds and tests, `kvsim run --audit` in
+/// release). The auditor sits between a replica's scheduler and its metrics sink, forwards every event, and after
+/// each one checks that HBM and DDR use stay within capacity, that the KV ledger balances (tokens written =
+/// resident + swapped + dropped + freed), that every round and session ends exactly once, and that simulated time
+/// never goes backwards. A violation throws AuditFailure naming the invariant and the numbers.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+
+#include "engine/metrics.hpp"
+#include "engine/scheduler.hpp"
+
+namespace kvsim {
+
+/// @brief A broken invariant.
+class AuditFailure : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+/// @brief Checks one replica's events and forwards them to `next`.
+class Auditor final : public MetricsSink {
+ public:
+  Auditor(int replica, MetricsSink& next) : replica_(replica), next_(next) {}
+  /// @brief The scheduler whose ledgers are checked; set once it exists.
+  void attach(const ReplicaScheduler& scheduler) { scheduler_ = &scheduler; }
+  /// @brief End of run: no round or session may be left open, and the scheduler must be idle.
+  void finish(double now) const;
+
+  void on_round_arrival(SessionId s, int round, double now) override;
+  void on_prefill_start(SessionId s, double now) override;
+  void on_prefill_done(SessionId s, double now) override;
+  void on_round_done(SessionId s, std::int64_t answer_tokens, double now) override;
+  void on_session_end(SessionId s, std::int64_t freed_tokens, double now) override;
+  void on_swap_start(SessionId s, bool to_host, double bytes, double now) override;
+  void on_swap_done(SessionId s, bool to_host, double bytes, double now) override;
+  void on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) override;
+  void on_step(const StepRecord& step) override;
+  void on_state(const ReplicaState& state, double now) override;
+
+ private:
+  [[noreturn]] void fail(double now, const std::string& what) const;
+  void tick(double now);
+  void check_ledgers(double now) const;
+
+  int replica_;
+  MetricsSink& next_;
+  const ReplicaScheduler* scheduler_ = nullptr;
+  double last_now_ = 0;
+  std::int64_t written_ = 0;  ///< KV tokens written by steps (prompt, recomputed and generated tokens)
+  std::int64_t dropped_ = 0;
+  std::int64_t freed_ = 0;
+  std::unordered_map<SessionId, bool> open_rounds_;  ///< session -> has an open round
+};
+
+/// @brief Checks that the summary agrees with the rows it summarises (rounds, sessions, transfers). Throws
+/// AuditFailure on a mismatch.
+void audit_summary(const RunMetrics& metrics);
+
+}  // namespace kvsim
