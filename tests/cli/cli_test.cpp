@@ -1,6 +1,8 @@
 // The kvsim binary as a user runs it: output formats, the Done-when example, and exit code 2 on bad input.
 #include <gtest/gtest.h>
 
+#include "tests/cli/run_kvsim.hpp"
+
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -8,22 +10,8 @@
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(KVSIM_BIN) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using kvsim_test::Result;
+using kvsim_test::run;
 
 TEST(CliAnalyze, PaperExampleJson) {
   const auto r = run("analyze --model yi-34b-200k --gpu a100-sxm-80g --context 50000 --format json");

@@ -3,6 +3,8 @@
 // after every event. A run must succeed, or be refused with exit code 2 for a reason a user can act on.
 #include <gtest/gtest.h>
 
+#include "tests/cli/run_kvsim.hpp"
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -15,20 +17,8 @@
 namespace {
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
-
-Result run(const std::string& args) {
-  FILE* pipe = popen((std::string(KVSIM_BIN) + " " + args + " 2>&1").c_str(), "r");
-  Result r;
-  std::array<char, 4096> buf{};
-  while (pipe && std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pipe ? pclose(pipe) : -1;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using kvsim_test::Result;
+using kvsim_test::run;
 
 template <typename T>
 const T& pick(std::mt19937& g, const std::vector<T>& v) {

@@ -2,6 +2,8 @@
 // closed-loop saturation curve of the paper's example. Each run is its own process.
 #include <gtest/gtest.h>
 
+#include "tests/cli/run_kvsim.hpp"
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -13,21 +15,8 @@
 namespace {
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(KVSIM_BIN) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (pipe && std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pipe ? pclose(pipe) : -1;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using kvsim_test::Result;
+using kvsim_test::run;
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
