@@ -91,7 +91,13 @@ void load_entries(const fs::path& file, const Schema& schema, Diagnostics& diag,
     return;
   }
   for (const auto& kv : root) {
-    const std::string name = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) {  // "? [a, b]: ..." is valid YAML, but an entry needs a plain name
+      const auto m = kv.first.Mark();
+      diag.add(Diagnostic{file.string(), "", m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, "",
+                          "expected a plain entry name, got a list or map used as a key"});
+      continue;
+    }
+    const std::string name = kv.first.Scalar();
     const std::size_t before = diag.size();
     ValueMap v = schema.read(kv.second, file.string(), diag, name);
     check_sources(v, name, diag);

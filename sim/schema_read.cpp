@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "sim/schema.hpp"
 
@@ -35,13 +36,27 @@ struct Walker {
     diag.add(Diagnostic{file, shown(path), o.line, o.column, o.text, std::move(message)});
   }
 
+  // A key must be a plain name. YAML also allows a map or a list as a key ("? [a, b]: 1", "{[a]: 1}"), which
+  // yaml-cpp cannot convert to a string; report it here instead of letting the conversion throw.
+  std::optional<std::string> key_name(const YAML::Node& key, const std::string& section) {
+    if (key.IsScalar()) return key.Scalar();
+    if (key.IsNull()) return std::string("null");  // "~: x" and "null: x", as yaml-cpp names them
+    const auto o = origin(key);
+    diag.add(Diagnostic{file, shown(section.empty() ? "(document)" : section), o.line, o.column, "",
+                        fmt::format("expected a plain key name, got a {} used as a key",
+                                    key.IsSequence() ? "list" : "map")});
+    return std::nullopt;
+  }
+
   void walk(const YAML::Node& node, const std::string& section) {
     if (!node.IsMap()) {
       error(node, section.empty() ? "(document)" : section, "expected a map of keys");
       return;
     }
     for (const auto& kv : node) {
-      const std::string key = kv.first.as<std::string>();
+      const auto name = key_name(kv.first, section);
+      if (!name) continue;
+      const std::string& key = *name;
       const std::string path = section.empty() ? key : section + "." + key;
       if (const KeySpec* spec = schema.find(path)) {
         leaf(*spec, kv.second);
@@ -95,7 +110,9 @@ struct Walker {
       return;
     }
     std::map<std::string, std::string> m;
-    for (const auto& kv : value) m[kv.first.as<std::string>()] = kv.second.IsScalar() ? kv.second.Scalar() : "";
+    for (const auto& kv : value) {
+      if (const auto key = key_name(kv.first, spec.path)) m[*key] = kv.second.IsScalar() ? kv.second.Scalar() : "";
+    }
     out.values[spec.path] = m;
   }
 
@@ -134,11 +151,11 @@ struct Walker {
 void Walker::distribution(const KeySpec& spec, const YAML::Node& map) {
   const std::size_t before = diag.size();
   DistSpec d;
-  d.kind = map["dist"] ? map["dist"].as<std::string>() : "";
+  d.kind = map["dist"] && map["dist"].IsScalar() ? map["dist"].Scalar() : "";
   const std::vector<std::string> fields{"dist", "value", "low", "high", "mean", "sigma", "values", "min", "max"};
   for (const auto& kv : map) {
-    const auto k = kv.first.as<std::string>();
-    if (std::find(fields.begin(), fields.end(), k) == fields.end()) unknown(kv.first, spec.path, k);
+    const auto k = key_name(kv.first, spec.path);
+    if (k && std::find(fields.begin(), fields.end(), *k) == fields.end()) unknown(kv.first, spec.path, *k);
   }
   if (std::find(kDistKinds.begin(), kDistKinds.end(), d.kind) == kDistKinds.end()) {
     error(map["dist"] ? map["dist"] : map, spec.path + ".dist", "expected one of: " + join(kDistKinds));
