@@ -90,6 +90,12 @@ void Auditor::on_swap_done(SessionId s, bool to_host, double bytes, double now) 
   next_.on_swap_done(s, to_host, bytes, now);
 }
 
+void Auditor::on_kv_loaded_in_step(SessionId s, double bytes, double start, double end, double stall_s) {
+  tick(end);
+  if (stall_s < 0 || stall_s > end - start + 1e-9) fail(end, fmt::format("load stall {} outside the step", stall_s));
+  next_.on_kv_loaded_in_step(s, bytes, start, end, stall_s);
+}
+
 void Auditor::on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) {
   tick(now);
   dropped_ += tokens;

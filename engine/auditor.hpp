@@ -38,6 +38,7 @@ class Auditor final : public MetricsSink {
   void on_session_end(SessionId s, std::int64_t freed_tokens, double now) override;
   void on_swap_start(SessionId s, bool to_host, double bytes, double now) override;
   void on_swap_done(SessionId s, bool to_host, double bytes, double now) override;
+  void on_kv_loaded_in_step(SessionId s, double bytes, double start, double end, double stall_s) override;
   void on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) override;
   void on_step(const StepRecord& step) override;
   void on_state(const ReplicaState& state, double now) override;

@@ -20,8 +20,10 @@ class RunMetrics::ReplicaSink final : public MetricsSink {
     if (pending != m_.pending_out_.end()) {
       row.swap_out_bytes = pending->second.bytes;
       row.recompute_tokens = pending->second.dropped_tokens;
+      row.swap_in_bytes = pending->second.prefetched_bytes;
       m_.pending_out_.erase(pending);
     }
+    if (m_.swapping_in_.count(s)) row.stall_start_s = now;  // a prefetch is still landing
     m_.open_rounds_[s] = row;
   }
   void on_prefill_start(SessionId s, double now) override { m_.open_rounds_.at(s).prefill_start_s = now; }
@@ -39,6 +41,7 @@ class RunMetrics::ReplicaSink final : public MetricsSink {
       m_.pending_out_[s].dropped_tokens += tokens;
     }
   }
+  void on_kv_loaded_in_step(SessionId s, double bytes, double start, double end, double stall_s) override;
   void on_step(const StepRecord& step) override;
   void on_state(const ReplicaState& state, double now) override {
     m_.advance(now);
@@ -57,8 +60,9 @@ void RunMetrics::ReplicaSink::on_round_done(SessionId s, std::int64_t answer_tok
   row.end_s = now;
   row.answer_tokens = answer_tokens;
   row.ttft_s = row.first_token_s - row.arrival_s;
-  row.prefill_s = row.first_token_s - row.prefill_start_s;
-  row.queue_s = std::max(0.0, row.prefill_start_s - row.arrival_s - row.swap_in_stall_s);
+  row.prefill_s = row.first_token_s - row.prefill_start_s - row.overlapped_stall_s;
+  // Waiting before the first prefill step, less the stall spent before it (a layerwise stall is inside the step).
+  row.queue_s = std::max(0.0, row.prefill_start_s - row.arrival_s - (row.swap_in_stall_s - row.overlapped_stall_s));
   row.decode_s = now - row.first_token_s;
   row.decode_tokens_per_s = row.decode_s > 0 ? double(answer_tokens - 1) / row.decode_s : 0;
   auto& sess = m_.open_sessions_.at(s);
@@ -82,6 +86,7 @@ void RunMetrics::ReplicaSink::on_session_end(SessionId s, std::int64_t, double n
 void RunMetrics::ReplicaSink::on_swap_start(SessionId s, bool to_host, double bytes, double now) {
   m_.totals_->swap_started[(std::uint64_t(s) << 1) | (to_host ? 1 : 0)] = now;
   auto it = m_.open_rounds_.find(s);
+  if (!to_host) m_.swapping_in_.insert(s);
   if (!to_host && it != m_.open_rounds_.end()) {
     it->second.stall_start_s = now;
   } else if (to_host && it != m_.open_rounds_.end()) {
@@ -102,10 +107,28 @@ void RunMetrics::ReplicaSink::on_swap_done(SessionId s, bool to_host, double byt
   (to_host ? t.bytes_out : t.bytes_in) += bytes;
   if (now > start) m_.window_add(t.link_bytes_in_window, start, now, bytes / (now - start));
   if (to_host) return;
+  m_.swapping_in_.erase(s);
   if (auto it = m_.open_rounds_.find(s); it != m_.open_rounds_.end()) {
     it->second.swap_in_stall_s += now - it->second.stall_start_s;
     it->second.swap_in_bytes += bytes;
+  } else {
+    m_.pending_out_[s].prefetched_bytes += bytes;  // a prefetch that landed before the user came back
   }
+}
+
+void RunMetrics::ReplicaSink::on_kv_loaded_in_step(SessionId s, double bytes, double start, double end,
+                                                   double stall_s) {
+  auto& t = *m_.totals_;
+  t.swap_s += end - start;
+  t.swap_count += 1;
+  t.bytes_in += bytes;
+  if (end > start) m_.window_add(t.link_bytes_in_window, start, end, bytes / (end - start));
+  m_.transfers_.push_back(TransferRow{s, r_, false, bytes, start, end});
+  m_.swapping_in_.erase(s);
+  auto& row = m_.open_rounds_.at(s);
+  row.swap_in_bytes += bytes;
+  row.swap_in_stall_s += stall_s;
+  row.overlapped_stall_s += stall_s;
 }
 
 void RunMetrics::ReplicaSink::on_step(const StepRecord& step) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/metrics_sink.hpp"
@@ -35,6 +36,7 @@ struct RoundRow {
   double prefill_start_s = -1;
   double first_token_s = -1;
   double stall_start_s = -1;
+  double overlapped_stall_s = 0;  ///< part of the stall inside its first prefill step (layerwise)
 };
 
 /// @brief One finished session; the columns of sessions.csv.
@@ -137,7 +139,9 @@ class RunMetrics {
   struct Departed {
     double bytes = 0;
     std::int64_t dropped_tokens = 0;
+    double prefetched_bytes = 0;  ///< KV brought back before the user returned
   };
+  std::unordered_set<SessionId> swapping_in_;
   std::unordered_map<SessionId, Departed> pending_out_;
   std::vector<RoundRow> rounds_;
   std::vector<SessionRow> sessions_;

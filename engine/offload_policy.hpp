@@ -26,14 +26,16 @@ struct VictimInfo {
   double tokens = 0;
   double last_used_s = 0;        ///< when its last round finished
   double expected_return_s = 0;  ///< when its next round is expected (last use + mean think time)
+  double guessed_return_s = 0;   ///< last use + the think-time quantile the prefetch guess uses
 };
 
 /// @brief The replica's state as a policy sees it when it decides.
 struct PolicyContext {
   double now_s = 0;
   double ddr_free_bytes = 0;
-  double host_link_bandwidth = 0;  ///< bytes/s per direction for one session's KV
-  double prefill_flop_rate = 0;    ///< effective FLOP/s of the replica
+  double host_link_bandwidth = 0;  ///< bytes/s per direction for one session's KV, alone on the link
+  int transfers_in_flight = 0;     ///< KV transfers of this replica now on the host link (both directions)
+  double recompute_s = 0;          ///< seconds to prefill the victim's context again, alone on the replica
 };
 
 /// @brief Decides what leaves HBM and how.
@@ -44,6 +46,14 @@ class OffloadPolicy {
   virtual std::string_view name() const = 0;
   /// @brief HBM is short and `victim` was chosen: swap its KV out or drop it.
   virtual EvictAction on_evict(const VictimInfo& victim, const PolicyContext& ctx) const = 0;
+  /// @brief Start moving a session's KV to DDR as soon as its round ends, so HBM is free during think time.
+  virtual bool offload_when_idle() const { return false; }
+  /// @brief When to start bringing an offloaded idle session's KV back before its next round; negative: never.
+  virtual double prefetch_at_s(const VictimInfo&, const PolicyContext&) const { return -1; }
+  /// @brief Load a returning session's KV during its first prefill step, layer by layer, instead of before it.
+  virtual bool layerwise() const { return false; }
+  /// @brief When DDR is full, spill KV to the NVMe tier and demote DDR's least recently used KV there.
+  virtual bool tiered() const { return false; }
 };
 
 /// @brief Orders eviction candidates, best victim first.

@@ -61,8 +61,13 @@ const Plan& ReplicaScheduler::schedule(double now, bool gpu_free) {
   plan_.transfers.clear();
   plan_.batch.clear();
   plan_.has_step = false;
+  plan_.load_bytes = 0;
   admit(now);
+  run_prefetches(now);
   if (gpu_free) build_step(now);
+  plan_.transfers.swap(orders_);  // every transfer decided since the last plan, including at step completions
+  orders_.clear();
+  plan_.wake_at_s = next_wake(now);
   report(now);
   return plan_;
 }
@@ -86,7 +91,10 @@ void ReplicaScheduler::admit(double now) {
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     Session& s = **it;
     if (!s.admitted) {
-      if (s.where == Where::kSwappingOut) break;  // its KV must land in DDR before it can come back
+      if (s.where == Where::kSwappingOut) {  // its KV must land in DDR before it can come back
+        ++it;
+        continue;
+      }
       if (running_.size() + static_cast<std::size_t>(stalled_) >= static_cast<std::size_t>(config_.max_batch_size)) break;
       if (!ensure_free(reserved_blocks() + remaining_need(s), now, &s)) break;
       s.admitted = true;
@@ -97,8 +105,20 @@ void ReplicaScheduler::admit(double now) {
         const std::int64_t need = hbm_.blocks_for(s.kv);
         hbm_.allocate(need);
         set_blocks(s, need);
-        start_transfer(s, false, now);
+        if (policy_->layerwise()) {
+          s.where = Where::kSwappingIn;  // loaded by its first step, overlapped with the compute
+          s.load_in_step = true;
+        } else {
+          start_transfer(s, false, now);
+        }
+      } else if (s.where == Where::kSwappingIn) {
+        ++stalled_;  // a prefetch is still landing: the round waits for the rest of it
       }
+    }
+    if (s.load_in_step) {
+      running_.push_back(&s);
+      it = waiting_.erase(it);
+      continue;
     }
     if (s.where == Where::kSwappingIn) {
       ++it;
@@ -127,6 +147,7 @@ void ReplicaScheduler::build_step(double now) {
   }
   inflight_ = plan_.batch;
   inflight_cost_ = plan_.cost;
+  inflight_load_bytes_ = plan_.load_bytes;
   inflight_prefill_flops_ = plan_.prefill_flops;
   inflight_decode_flops_ = plan_.decode_flops;
   step_start_ = now;
@@ -146,6 +167,11 @@ void ReplicaScheduler::add_to_batch(Session& s, std::int64_t& budget, double now
   // The chunk that completes the prefill also writes the first generated token's KV.
   const bool first_token = pending > 0 && tokens == pending && s.decoded == 0;
   grow(s, s.kv + tokens + (first_token ? 1 : 0));
+  if (s.load_in_step && std::find(inflight_loads_.begin(), inflight_loads_.end(), s.id) == inflight_loads_.end()) {
+    plan_.load_bytes += s.ddr_bytes;
+    inflight_loads_.push_back(s.id);
+    sink_.on_swap_start(s.id, false, s.ddr_bytes, now);
+  }
   budget -= tokens;
   work_.push_back(SeqWork{double(tokens), double(s.kv)});
   plan_.batch.push_back(BatchEntry{s.id, tokens, s.kv, pending > 0});
@@ -161,6 +187,7 @@ const std::vector<FinishedRound>& ReplicaScheduler::on_step_done(double now) {
   rec.hbm_bytes = inflight_cost_.hbm_bytes_per_gpu * n;
   for (const auto& e : inflight_) (e.prefill ? rec.prefill_tokens : rec.decode_tokens) += e.new_tokens;
   sink_.on_step(rec);
+  finish_loads(now);
   for (const auto& e : inflight_) apply_entry(e, now);
   report(now);
   return finished_;
@@ -189,9 +216,13 @@ void ReplicaScheduler::finish_round(Session& s, double now) {
   s.admitted = false;
   s.last_used = now;
   s.expected_return = now + s.round.expected_think_s;
+  s.guessed_return = now + (s.round.guessed_think_s >= 0 ? s.round.guessed_think_s : s.round.expected_think_s);
   sink_.on_round_done(s.id, s.round.answer_tokens, now);
   finished_.push_back(FinishedRound{s.id, s.round.round, s.round.last});
-  if (!s.round.last) return;
+  if (!s.round.last) {
+    offload_idle(s, now);
+    return;
+  }
   hbm_.release(s.blocks);
   set_blocks(s, 0);
   const SessionId id = s.id;

@@ -37,6 +37,7 @@ struct RoundRequest {
   std::int64_t answer_tokens = 0;
   bool last = false;              ///< the session ends after this round
   double expected_think_s = 0;    ///< mean think time, for victim selection
+  double guessed_think_s = -1;    ///< the think-time quantile prefetch aims at (negative: the mean)
 };
 
 /// @brief One KV move to start.
@@ -63,6 +64,9 @@ struct Plan {
   double prefill_flops = 0;
   double decode_flops = 0;
   std::vector<TransferOrder> transfers;
+  double load_bytes = 0;  ///< KV loaded from DDR during this step, layer by layer (layerwise policy)
+  /// Earliest time at which the scheduler wants to be asked again without any event (a prefetch); infinity if none.
+  double wake_at_s = 0;
 };
 
 /// @brief A round that completed in the last step.
@@ -123,11 +127,14 @@ class ReplicaScheduler {
     bool has_round = false;
     bool admitted = false;  ///< HBM for the rest of its round is reserved
     bool prefill_started = false;
+    bool load_in_step = false;  ///< its KV comes from DDR during its next step (layerwise)
+    double prefetch_at = -1;    ///< when to bring its KV back while idle (prefetch); negative: never
     RoundRequest round;
     std::int64_t prompt_done = 0;
     std::int64_t decoded = 0;
     double last_used = 0;
     double expected_return = 0;
+    double guessed_return = 0;
   };
   struct InFlight {
     SessionId session;
@@ -150,6 +157,12 @@ class ReplicaScheduler {
   void finish_round(Session& s, double now);
   void set_blocks(Session& s, std::int64_t blocks);
   void report(double now);
+  void offload_idle(Session& s, double now);
+  void run_prefetches(double now);
+  double next_wake(double now) const;
+  void finish_loads(double now);
+  PolicyContext policy_context(const Session& s, double now) const;
+  VictimInfo victim_info(const Session& s) const;
 
   const CostModel& cost_;
   SchedulerConfig config_;
@@ -170,7 +183,10 @@ class ReplicaScheduler {
   std::vector<BatchEntry> inflight_;  ///< the step being executed
   StepCost inflight_cost_;
   double inflight_prefill_flops_ = 0;
+  double inflight_load_bytes_ = 0;
   double inflight_decode_flops_ = 0;
+  std::vector<TransferOrder> orders_;       ///< transfers decided but not yet handed to the executor
+  std::vector<SessionId> inflight_loads_;  ///< sessions whose KV the step in flight loads (layerwise)
   std::vector<SeqWork> work_;
   std::vector<VictimInfo> candidates_;
   std::vector<FinishedRound> finished_;

@@ -21,12 +21,11 @@ void ReplicaScheduler::grow(Session& s, std::int64_t tokens) {
 // whose KV sits in HBM (second tier, used only when the first is not enough).
 void ReplicaScheduler::collect_victims(bool waiting_tier, const Session* exclude) {
   candidates_.clear();
-  const double per_token = cost_.kv_bytes_per_token();
   for (const auto& [id, s] : sessions_) {
     const bool idle = !s.has_round;
     const bool waiting = s.has_round && !s.admitted;
     if (&s == exclude || s.where != Where::kHbm || s.blocks == 0 || (waiting_tier ? !waiting : !idle)) continue;
-    candidates_.push_back(VictimInfo{id, double(s.kv) * per_token, double(s.kv), s.last_used, s.expected_return});
+    candidates_.push_back(victim_info(s));
   }
   victims_->order(candidates_);
 }
@@ -49,10 +48,8 @@ bool ReplicaScheduler::ensure_free(std::int64_t blocks, double now, const Sessio
 
 void ReplicaScheduler::evict(Session& s, double now) {
   const double bytes = double(s.kv) * cost_.kv_bytes_per_token();
-  const PolicyContext ctx{now, ddr_.free_bytes(), cost_.deployment().kv_transfer_bandwidth(),
-                          cost_.deployment().gpu.flops_bf16 * cost_.deployment().compute_efficiency *
-                              cost_.deployment().tensor_parallel};
-  const VictimInfo info{s.id, bytes, double(s.kv), s.last_used, s.expected_return};
+  const PolicyContext ctx = policy_context(s, now);
+  const VictimInfo info = victim_info(s);
   static spdlog::logger& logger = log("scheduler");
   if (s.kv > 0 && policy_->on_evict(info, ctx) == EvictAction::kSwapOut && ddr_.reserve(bytes)) {
     logger.debug("t={:.6f} evict session {} ({} tokens): swap out {:.0f} B", now, s.id, s.kv, bytes);
@@ -72,9 +69,9 @@ void ReplicaScheduler::evict(Session& s, double now) {
 void ReplicaScheduler::start_transfer(Session& s, bool to_host, double now) {
   const std::uint64_t id = next_transfer_++;
   transfers_.emplace(id, InFlight{s.id, to_host, s.ddr_bytes});
-  plan_.transfers.push_back(TransferOrder{id, s.id, to_host, s.ddr_bytes});
+  orders_.push_back(TransferOrder{id, s.id, to_host, s.ddr_bytes});  // handed out by the next schedule()
   s.where = to_host ? Where::kSwappingOut : Where::kSwappingIn;
-  if (!to_host) ++stalled_;
+  if (!to_host && s.has_round) ++stalled_;
   sink_.on_swap_start(s.id, to_host, s.ddr_bytes, now);
 }
 
@@ -92,7 +89,7 @@ void ReplicaScheduler::on_transfer_done(std::uint64_t id, double now) {
     ddr_.release(s.ddr_bytes);
     s.ddr_bytes = 0;
     s.where = Where::kHbm;
-    --stalled_;
+    if (s.has_round && s.admitted) --stalled_;
   }
   sink_.on_swap_done(s.id, t.to_host, t.bytes, now);
   report(now);

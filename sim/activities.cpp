@@ -5,17 +5,19 @@ namespace sg4 = simgrid::s4u;
 
 StepLauncher::StepLauncher(const ReplicaHosts& hosts) : gpus_(hosts.gpus.size()), hosts_(hosts.gpus) {
   hosts_.insert(hosts_.end(), hosts.hbms.begin(), hosts.hbms.end());
+  hosts_.push_back(hosts.cpu);
   flops_.assign(hosts_.size(), 0.0);
   bytes_.assign(hosts_.size() * hosts_.size(), 0.0);
 }
 
-sg4::ExecPtr StepLauncher::start(const StepCost& c) {
+sg4::ExecPtr StepLauncher::start(const StepCost& c, double load_bytes) {
   const std::size_t n = gpus_;
-  const std::size_t w = 2 * n;
+  const std::size_t w = 2 * n + 1;  // GPUs, HBM endpoints, CPU
   for (std::size_t g = 0; g < n; ++g) {
     flops_[g] = c.flops_per_gpu;
     bytes_[g * w + n + g] = c.hbm_bytes_per_gpu;
     if (n > 1) bytes_[g * w + (g + 1) % n] = c.nvlink_bytes_per_gpu;
+    bytes_[2 * n * w + n + g] = load_bytes / double(n);
   }
   auto exec = sg4::this_actor::exec_init(hosts_, flops_, bytes_);
   exec->start();

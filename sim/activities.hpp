@@ -14,8 +14,9 @@ class StepLauncher {
  public:
   explicit StepLauncher(const ReplicaHosts& hosts);
   /// @brief Starts one forward step: FLOPs on every GPU, HBM bytes from each GPU to its HBM endpoint, and the ring
-  /// all-reduce from each GPU to the next over NVLink. Alone, it lasts max(compute, memory, NVLink).
-  simgrid::s4u::ExecPtr start(const StepCost& c);
+  /// all-reduce from each GPU to the next over NVLink, and `load_bytes` of KV from the CPU to the HBM endpoints over
+  /// the host link (layerwise loading). Alone, it lasts max(compute, memory, NVLink, host link).
+  simgrid::s4u::ExecPtr start(const StepCost& c, double load_bytes = 0);
 
  private:
   std::size_t gpus_;

@@ -141,7 +141,16 @@ Catalog Catalog::load(const fs::path& dir) {
   });
   load_entries(dir / "models.yaml", Schema(model_keys("", true)), diag,
                [&](const std::string& name, const ValueMap& v) {
-                 ModelSpec m = model_from_values(v, "", ModelSpec{});
+                 ModelSpec m;
+                 try {
+                   m = model_from_values(v, "", ModelSpec{});
+                 } catch (const InputError& e) {
+                   for (auto d : e.items()) {
+                     d.key = name + "." + d.key;
+                     diag.add(std::move(d));
+                   }
+                   return;
+                 }
                  m.name = name;
                  if (auto err = validate_model(m); !err.empty()) {
                    diag.add(Diagnostic{(dir / "models.yaml").string(), name, 0, 0, "", err});

@@ -6,14 +6,15 @@ namespace kvsim {
 namespace sg4 = simgrid::s4u;
 
 ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector<ReplicaScheduler*> replicas,
-                       std::vector<sg4::Host*> hosts, RunMetrics& metrics)
+                       std::vector<sg4::Host*> hosts, RunMetrics& metrics, double think_guess_s)
     : spec_(spec),
       seed_(seed),
       factory_(spec, seed),
       replicas_(std::move(replicas)),
       hosts_(std::move(hosts)),
       metrics_(metrics),
-      assigned_(replicas_.size(), 0) {}
+      assigned_(replicas_.size(), 0),
+      think_guess_s_(think_guess_s) {}
 
 // Least-loaded routing: the replica with the fewest live sessions (ties to the lowest index). A session stays on
 // its replica, where its KV lives.
@@ -39,8 +40,8 @@ void ClientSide::run_session(std::uint64_t key) {
   for (std::size_t i = 0; i < plan.rounds.size(); ++i) {
     const RoundPlan& r = plan.rounds[i];
     const bool last = i + 1 == plan.rounds.size();
-    ReplicaMessage msg{false, RoundRequest{id, static_cast<int>(i), r.prompt_tokens, r.answer_tokens, last, mean_think},
-                       done.get()};
+    const RoundRequest req{id, static_cast<int>(i), r.prompt_tokens, r.answer_tokens, last, mean_think, think_guess_s_};
+    ReplicaMessage msg{false, req, done.get()};
     mailbox->put(&msg, 0);
     done->acquire();
     if (!last) sg4::this_actor::sleep_for(r.think_after_s);

@@ -18,8 +18,9 @@ namespace kvsim {
 class ClientSide {
  public:
   /// `hosts[r]` is the CPU host of replica r: a session's actor moves there to talk to its replica.
+  /// `think_guess_s` is the think time prefetch aims at (a quantile of the think-time distribution).
   ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector<ReplicaScheduler*> replicas,
-             std::vector<simgrid::s4u::Host*> hosts, RunMetrics& metrics);
+             std::vector<simgrid::s4u::Host*> hosts, RunMetrics& metrics, double think_guess_s);
   /// @brief Creates the actors that generate sessions, and the coordinator that shuts the replicas down once
   /// every session has ended.
   void start();
@@ -40,6 +41,7 @@ class ClientSide {
   std::vector<simgrid::s4u::Host*> hosts_;
   RunMetrics& metrics_;
   std::vector<long> assigned_;  ///< live sessions per replica
+  double think_guess_s_;
   SessionId next_id_ = 0;
   long live_ = 0;           ///< session actors and users still running
   long generators_ = 0;     ///< actors still starting sessions

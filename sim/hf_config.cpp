@@ -2,7 +2,9 @@
 // derived from the shapes (embeddings, attention, gated MLP or MoE experts), since config.json has none.
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "sim/catalog.hpp"
@@ -19,12 +21,16 @@ struct Reader {
     throw InputError(std::vector<Diagnostic>{{file, field, 0, 0, "", message}});
   }
   bool has(const char* key) const { return j.contains(key) && !j.at(key).is_null(); }
-  long integer(const char* key) const {
+  // The model dimensions are stored in ints, so by default a value must fit one: a larger value would wrap
+  // (4294967360 becomes 64) or overflow the products in derive_params.
+  long integer(const char* key, long max = std::numeric_limits<int>::max()) const {
     if (!has(key)) fail(key, "missing; required to describe the model");
-    if (!j.at(key).is_number_integer()) fail(key, "expected an integer, got " + j.at(key).dump());
-    const long v = j.at(key).get<long>();
-    if (v < 0) fail(key, fmt::format("expected a non-negative integer, got {}", v));
-    return v;
+    const json& v = j.at(key);
+    if (!v.is_number_integer()) fail(key, "expected an integer, got " + v.dump());
+    const bool in_range = v.is_number_unsigned() ? v.get<std::uint64_t>() <= std::uint64_t(max)
+                                                 : v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= max;
+    if (!in_range) fail(key, fmt::format("expected an integer in 0..{}, got {}", max, v.dump()));
+    return v.get<long>();
   }
   long integer_or(const char* key, long fallback) const { return has(key) ? integer(key) : fallback; }
 };
@@ -38,7 +44,8 @@ double attention_params(const Reader& r, const ModelSpec& m) {
     const double q_rank = r.integer_or("q_lora_rank", 0);
     const double q_out = double(m.num_attention_heads) * (nope + m.qk_rope_head_dim);
     const double q = q_rank > 0 ? h * q_rank + q_rank * q_out : h * q_out;
-    const double kv = h * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank * m.num_attention_heads * (nope + v_dim);
+    const double kv = h * (double(m.kv_lora_rank) + m.qk_rope_head_dim) +
+                      double(m.kv_lora_rank) * m.num_attention_heads * (nope + v_dim);
     return q + kv + m.num_attention_heads * v_dim * h;
   }
   const double q = double(m.num_attention_heads) * m.head_dim;
@@ -88,12 +95,20 @@ ModelSpec load_hf_config(const std::filesystem::path& path) {
   m.hidden_size = int(r.integer("hidden_size"));
   m.num_attention_heads = int(r.integer("num_attention_heads"));
   m.num_kv_heads = int(r.integer_or("num_key_value_heads", m.num_attention_heads));
+  if (!r.has("intermediate_size") && 4L * m.hidden_size > std::numeric_limits<int>::max()) {
+    r.fail("intermediate_size", fmt::format("missing, and the default 4 x hidden_size = {} is too large; give it",
+                                            4L * m.hidden_size));
+  }
   m.intermediate_size = int(r.integer_or("intermediate_size", 4L * m.hidden_size));
   m.vocab_size = int(r.integer_or("vocab_size", 0));
   m.kv_lora_rank = int(r.integer_or("kv_lora_rank", 0));
   m.qk_rope_head_dim = m.kv_lora_rank > 0 ? int(r.integer_or("qk_rope_head_dim", 0)) : 0;
   if (m.kv_lora_rank > 0 && r.has("qk_nope_head_dim")) {
-    m.head_dim = int(r.integer("qk_nope_head_dim") + m.qk_rope_head_dim);
+    const long head_dim = r.integer("qk_nope_head_dim") + m.qk_rope_head_dim;  // both fit an int, so no overflow
+    if (head_dim > std::numeric_limits<int>::max()) {
+      r.fail("qk_nope_head_dim", fmt::format("qk_nope_head_dim + qk_rope_head_dim = {} is too large", head_dim));
+    }
+    m.head_dim = int(head_dim);
   } else if (r.has("head_dim")) {
     m.head_dim = int(r.integer("head_dim"));
   } else {
@@ -102,7 +117,7 @@ ModelSpec load_hf_config(const std::filesystem::path& path) {
   }
   m.num_experts = int(r.integer_or("num_local_experts", r.integer_or("n_routed_experts", 0)));
   m.experts_per_token = m.num_experts > 0 ? int(r.integer("num_experts_per_tok")) : 0;
-  if (r.has("max_position_embeddings")) m.max_context = double(r.integer("max_position_embeddings"));
+  if (r.has("max_position_embeddings")) m.max_context = double(r.integer("max_position_embeddings", std::numeric_limits<long>::max()));
   if (r.has("torch_dtype") && r.j.at("torch_dtype").is_string()) {
     if (auto t = parse_dtype(r.j.at("torch_dtype").get<std::string>())) m.weights_dtype = *t;
   }

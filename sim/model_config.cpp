@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "sim/catalog.hpp"
@@ -64,8 +65,17 @@ std::vector<KeySpec> model_keys(const std::string& prefix, bool catalog_entry) {
 }
 
 ModelSpec model_from_values(const ValueMap& v, const std::string& prefix, ModelSpec m) {
+  // The schema reads integers as long; a model's fields are int, and a value that does not fit must not wrap
+  // (4294967297 layers would silently become 1).
   auto get_int = [&](const char* key, int& slot) {
-    if (v.has(join_path(prefix, key))) slot = int(v.integer(join_path(prefix, key)));
+    const auto path = join_path(prefix, key);
+    if (!v.has(path)) return;
+    const long value = v.integer(path);
+    if (value > std::numeric_limits<int>::max()) {  // the schema has checked the lower bound
+      throw InputError(std::vector<Diagnostic>{
+          v.at(path, fmt::format("value {} is too large; expected at most {}", value, std::numeric_limits<int>::max()))});
+    }
+    slot = int(value);
   };
   auto get_q = [&](const char* key, double& slot) {
     if (v.has(join_path(prefix, key))) slot = v.quantity(join_path(prefix, key));

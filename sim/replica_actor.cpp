@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "engine/log.hpp"
 
 namespace kvsim {
@@ -20,7 +22,8 @@ void ReplicaActor::start_plan(double now, bool gpu_free) {
                  t.bytes, t.to_host ? "to DDR" : "to HBM");
     transfers_.emplace_back(start_transfer(hosts_, t.to_host, t.bytes), t.id);
   }
-  if (plan.has_step) step_ = steps_.start(plan.cost);
+  if (plan.has_step) step_ = steps_.start(plan.cost, plan.load_bytes);
+  wake_at_ = plan.wake_at_s;
 }
 
 void ReplicaActor::on_message(ReplicaMessage* msg, double now) {
@@ -62,7 +65,12 @@ void ReplicaActor::operator()() {
       tags_.emplace_back(Tag::kTransfer, i);
     }
     if (activities_.empty()) break;  // shut down with work that can never run: reported as unfinished sessions
-    const auto [tag, i] = tags_[static_cast<std::size_t>(sg4::Activity::wait_any(activities_))];
+    // A prefetch due before anything else happens: wake up then and plan again.
+    const double timeout = wake_at_ - sg4::Engine::get_clock();
+    const ssize_t done = std::isfinite(timeout) ? sg4::Activity::wait_any_for(activities_, std::max(0.0, timeout))
+                                                : sg4::Activity::wait_any(activities_);
+    if (done < 0) continue;
+    const auto [tag, i] = tags_[static_cast<std::size_t>(done)];
     const double now = sg4::Engine::get_clock();
     if (tag == Tag::kInbox) {
       on_message(msg, now);

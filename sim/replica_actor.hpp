@@ -48,6 +48,7 @@ class ReplicaActor {
   std::vector<simgrid::s4u::ActivityPtr> activities_;
   std::vector<std::pair<Tag, std::size_t>> tags_;
   bool shutdown_ = false;
+  double wake_at_ = 0;
 };
 
 }  // namespace kvsim

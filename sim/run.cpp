@@ -118,7 +118,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
       }
     });
   }
-  ClientSide clients(s.workload, s.seed, raw, cpus, *result.metrics);
+  ClientSide clients(s.workload, s.seed, raw, cpus, *result.metrics,
+                     s.workload.think_time.quantile(s.scheduler.prefetch_quantile));
   clients.start();
   engine.run();
   result.end_s = sg4::Engine::get_clock();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 
 namespace kvsim {
 namespace fs = std::filesystem;
@@ -61,6 +62,15 @@ void apply_override(YAML::Node& root, const std::string& text, Diagnostics& diag
   node[parts.back()] = value;
 }
 
+// An integer key stored in an int: a value beyond int's range is an error rather than a silent wrap (4294967296
+// GPUs per replica would become 0 and divide by zero). The schema has already checked the lower bound.
+int int_value(const ValueMap& v, const std::string& path, Diagnostics& diag) {
+  const long value = v.integer(path);
+  if (value <= std::numeric_limits<int>::max()) return int(value);
+  diag.add(v.at(path, fmt::format("value {} is too large; expected at most {}", value, std::numeric_limits<int>::max())));
+  return 1;
+}
+
 ModelSpec build_model(const ValueMap& v, const fs::path& file, const Catalog& cat, Diagnostics& diag) {
   ModelSpec base;
   try {
@@ -76,7 +86,13 @@ ModelSpec build_model(const ValueMap& v, const fs::path& file, const Catalog& ca
     diag.add(v.at(hf ? "model.hf_config" : "model.catalog", e.what()));
     return base;
   }
-  ModelSpec m = model_from_values(v, "model", base);
+  ModelSpec m;
+  try {
+    m = model_from_values(v, "model", base);
+  } catch (const InputError& e) {  // a field that does not fit its type; the message names it
+    for (const auto& d : e.items()) diag.add(d);
+    return base;
+  }
   if (auto err = validate_model(m); !err.empty()) diag.add(Diagnostic{file.string(), "model", 0, 0, "", err});
   return m;
 }
@@ -97,7 +113,7 @@ Deployment build_deployment(const ValueMap& v, const Catalog& cat, Diagnostics& 
   if (v.has("hardware.gpu.hbm_capacity")) d.gpu.hbm_capacity = v.quantity("hardware.gpu.hbm_capacity");
   if (v.has("hardware.gpu.hbm_bandwidth")) d.gpu.hbm_bandwidth = v.quantity("hardware.gpu.hbm_bandwidth");
   if (v.has("hardware.host_link.bandwidth")) d.host_link.bandwidth = v.quantity("hardware.host_link.bandwidth");
-  d.tensor_parallel = int(v.integer("hardware.tensor_parallel"));
+  d.tensor_parallel = int_value(v, "hardware.tensor_parallel", diag);
   d.host_link_shared = v.boolean("hardware.host_link.shared");
   d.host_link_efficiency = v.quantity("hardware.host_link.efficiency");
   d.compute_efficiency = v.quantity("hardware.compute_efficiency");
@@ -207,8 +223,8 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   s.slo = SloSpec{v.quantity("slo.ttft"), v.quantity("slo.decode_rate")};
   s.seed = static_cast<std::uint64_t>(v.integer("seed"));
   s.timeline_period = v.quantity("output.timeline_period");
-  const long count = v.integer("hardware.count");
-  s.gpu_count = count == 0 ? s.deployment.tensor_parallel : int(count);
+  const int count = int_value(v, "hardware.count", diag);
+  s.gpu_count = count == 0 ? s.deployment.tensor_parallel : count;
   if (s.gpu_count % s.deployment.tensor_parallel != 0) {
     diag.add(v.at("hardware.count", fmt::format("hardware.count ({}) must be a multiple of tensor_parallel ({})",
                                                 s.gpu_count, s.deployment.tensor_parallel)));

@@ -23,6 +23,7 @@ struct SchedulerSpec {
   std::string offload_policy = "swap";
   std::string victim = "lru";
   std::string attention_flops = "full";
+  double prefetch_quantile = 0.5;
 };
 
 /// @brief The paper's Table 1 preferences as targets.

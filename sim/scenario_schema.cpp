@@ -87,6 +87,8 @@ std::vector<KeySpec> scheduler_keys() {
       integer("scheduler.block_tokens", "16", "tokens per KV block (paged KV)", 1),
       choice("scheduler.kv_offload.policy", "swap", offload_policy_names(), "what happens to KV when HBM is short"),
       choice("scheduler.kv_offload.victim", "lru", victim_policy_names(), "which idle session's KV leaves HBM first"),
+      ratio("scheduler.kv_offload.prefetch_quantile", "0.5",
+            "prefetch: bring KV back when this quantile of the think-time distribution has passed"),
       choice("scheduler.attention_flops", "full", {"full", "causal"},
              "full: every new token attends to all context (the paper's Eq. 7); causal: only to earlier tokens"),
   };

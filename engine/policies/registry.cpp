@@ -14,6 +14,10 @@ const std::vector<std::pair<std::string, Factory<OffloadPolicy>>>& offload_regis
   static const std::vector<std::pair<std::string, Factory<OffloadPolicy>>> r{
       {"swap", &make_swap_policy},
       {"recompute", &make_recompute_policy},
+      {"offload-idle", &make_offload_idle_policy},
+      {"prefetch", &make_prefetch_policy},
+      {"layerwise", &make_layerwise_policy},
+      {"cost-aware", &make_cost_aware_policy},
   };
   return r;
 }

@@ -58,6 +58,9 @@ class RecordingSink final : public MetricsSink {
   void on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) override {
     add("kv_dropped", s, tokens, bytes, false, now);
   }
+  void on_kv_loaded_in_step(SessionId s, double bytes, double, double end, double) override {
+    add("kv_loaded_in_step", s, 0, bytes, false, end);
+  }
   void on_step(const StepRecord& step) override { steps.push_back(step); }
   void on_state(const ReplicaState& st, double) override { state = st; }
 

@@ -1,0 +1,69 @@
+// What happens to a session between its rounds: offloading its KV as soon as a round ends (offload-idle,
+// prefetch), bringing it back before the user returns (prefetch), and KV loaded during a step (layerwise).
+#include <algorithm>
+#include <limits>
+
+#include "engine/scheduler.hpp"
+
+namespace kvsim {
+
+VictimInfo ReplicaScheduler::victim_info(const Session& s) const {
+  return VictimInfo{s.id, double(s.kv) * cost_.kv_bytes_per_token(), double(s.kv), s.last_used, s.expected_return,
+                    s.guessed_return};
+}
+
+PolicyContext ReplicaScheduler::policy_context(const Session& s, double now) const {
+  return PolicyContext{now, ddr_.free_bytes(), cost_.deployment().kv_transfer_bandwidth(),
+                       static_cast<int>(transfers_.size()), cost_.prefill(double(s.kv), 0).seconds};
+}
+
+void ReplicaScheduler::offload_idle(Session& s, double now) {
+  if (!policy_->offload_when_idle() || s.kv == 0) return;
+  const VictimInfo info = victim_info(s);
+  if (!ddr_.reserve(info.kv_bytes)) return;  // no room in DDR: the KV stays in HBM until pressure evicts it
+  s.ddr_bytes = info.kv_bytes;
+  pending_free_blocks_ += s.blocks;
+  start_transfer(s, true, now);
+  const double at = policy_->prefetch_at_s(info, policy_context(s, now));
+  s.prefetch_at = at >= 0 ? std::max(at, now) : -1;
+}
+
+// Due prefetches bring the KV back while the session is still idle, using only HBM that no admitted round needs;
+// a prefetch that finds no room is given up (the next round swaps in on demand).
+void ReplicaScheduler::run_prefetches(double now) {
+  for (auto& [id, s] : sessions_) {
+    if (s.prefetch_at < 0 || s.prefetch_at > now || s.where == Where::kSwappingOut) continue;
+    s.prefetch_at = -1;
+    if (s.has_round || s.where != Where::kDdr) continue;
+    const std::int64_t need = hbm_.blocks_for(s.kv);
+    if (hbm_.free_blocks() - reserved_blocks() < need) continue;
+    hbm_.allocate(need);
+    set_blocks(s, need);
+    start_transfer(s, false, now);
+  }
+}
+
+double ReplicaScheduler::next_wake(double now) const {
+  double at = std::numeric_limits<double>::infinity();
+  for (const auto& [id, s] : sessions_) {
+    if (s.prefetch_at > now && s.where != Where::kSwappingOut) at = std::min(at, s.prefetch_at);
+  }
+  return at;
+}
+
+// The step that carried layerwise loads has ended: their KV is in HBM. The stall is what the step took beyond its
+// own compute and HBM time.
+void ReplicaScheduler::finish_loads(double now) {
+  const double stall = std::max(0.0, (now - step_start_) - inflight_cost_.seconds);
+  for (SessionId id : inflight_loads_) {
+    Session& s = sessions_.at(id);
+    ddr_.release(s.ddr_bytes);
+    sink_.on_kv_loaded_in_step(id, s.ddr_bytes, step_start_, now, stall);
+    s.ddr_bytes = 0;
+    s.where = Where::kHbm;
+    s.load_in_step = false;
+  }
+  inflight_loads_.clear();
+}
+
+}  // namespace kvsim
