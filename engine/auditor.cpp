@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <algorithm>
 #include <map>
 
 namespace kvsim {
@@ -27,8 +28,11 @@ void Auditor::check_ledgers(double now) const {
     fail(now, fmt::format("HBM block ledger: allocated {} - released {} != used {}", hbm.allocated_total(),
                           hbm.released_total(), hbm.used_blocks()));
   }
-  if (ddr.used_bytes() < -0.5 || ddr.used_bytes() > ddr.capacity() + 0.5) {
-    fail(now, fmt::format("DDR bytes used {:.0f} outside [0, {:.0f}]", ddr.used_bytes(), ddr.capacity()));
+  for (const auto* l : {&ddr, &scheduler_->nvme()}) {
+    if (l->used_bytes() < -0.5 || l->used_bytes() > l->capacity() + 0.5) {
+      fail(now, fmt::format("{} bytes used {:.0f} outside [0, {:.0f}]", l == &ddr ? "DDR" : "NVMe", l->used_bytes(),
+                            l->capacity()));
+    }
   }
   const auto c = scheduler_->census();
   if (c.blocks != hbm.used_blocks()) {
@@ -36,6 +40,10 @@ void Auditor::check_ledgers(double now) const {
   }
   if (std::fabs(c.ddr_bytes - ddr.used_bytes()) > 0.5) {
     fail(now, fmt::format("sessions hold {:.0f} DDR bytes but the ledger says {:.0f}", c.ddr_bytes, ddr.used_bytes()));
+  }
+  if (std::fabs(c.nvme_bytes - scheduler_->nvme().used_bytes()) > 0.5) {
+    fail(now, fmt::format("sessions hold {:.0f} NVMe bytes but the ledger says {:.0f}", c.nvme_bytes,
+                          scheduler_->nvme().used_bytes()));
   }
   if (written_ != c.kv_tokens_hbm + c.kv_tokens_ddr + dropped_ + freed_) {
     fail(now, fmt::format("KV ledger: written {} != resident {} + swapped {} + dropped {} + freed {}", written_,
@@ -132,7 +140,9 @@ void audit_summary(const RunMetrics& m) {
     in_rows += r.swap_in_bytes;
     counted += r.counted ? 1 : 0;
   }
-  for (const auto& t : m.transfers()) (t.to_host ? out_transfers : in_transfers) += t.bytes;
+  for (const auto& t : m.transfers()) {
+    if (!t.demotion) (t.to_host ? out_transfers : in_transfers) += t.bytes;
+  }
   auto same = [](double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b)); };
   auto check = [&](bool ok, const std::string& what) {
     if (!ok) throw AuditFailure("audit: summary disagrees with its rows: " + what);
@@ -144,8 +154,8 @@ void audit_summary(const RunMetrics& m) {
   check(same(sum["swap.bytes_out"], out_transfers), fmt::format("swap.bytes_out {} vs transfers {}",
                                                                 sum["swap.bytes_out"], out_transfers));
   check(same(in_rows, in_transfers), fmt::format("rounds' swap_in_bytes {} vs transfers {}", in_rows, in_transfers));
-  check(same(sum["swap.count"], double(m.transfers().size())),
-        fmt::format("swap.count {} vs {} transfers", sum["swap.count"], m.transfers().size()));
+  const auto swaps = std::count_if(m.transfers().begin(), m.transfers().end(), [](auto& t) { return !t.demotion; });
+  check(same(sum["swap.count"], double(swaps)), fmt::format("swap.count {} vs {} transfers", sum["swap.count"], swaps));
   check(m.unfinished_sessions() == 0, fmt::format("{} sessions unfinished", m.unfinished_sessions()));
 }
 

@@ -39,6 +39,14 @@ class Auditor final : public MetricsSink {
   void on_swap_start(SessionId s, bool to_host, double bytes, double now) override;
   void on_swap_done(SessionId s, bool to_host, double bytes, double now) override;
   void on_kv_loaded_in_step(SessionId s, double bytes, double start, double end, double stall_s) override;
+  void on_demotion_start(SessionId s, double bytes, double now) override {
+    tick(now);
+    next_.on_demotion_start(s, bytes, now);
+  }
+  void on_demotion_done(SessionId s, double bytes, double now) override {
+    tick(now);
+    next_.on_demotion_done(s, bytes, now);
+  }
   void on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) override;
   void on_step(const StepRecord& step) override;
   void on_state(const ReplicaState& state, double now) override;

@@ -38,6 +38,8 @@ struct Deployment {
   double memory_efficiency = 1.0;
   double host_link_efficiency = 1.0;
   double activation_reserve = 0;  ///< bytes of HBM per GPU kept for activations and workspace
+  double nvme_capacity = 0;       ///< bytes of NVMe per replica for KV (tiered policy); 0 = none
+  double nvme_bandwidth = 0;      ///< bytes/s per direction between CPU memory and the NVMe tier
 
   /// @brief Effective host-link bandwidth for moving one session's KV, in bytes/s per direction: one link's
   /// share when the link is shared by the TP group, N links in parallel when each GPU has its own.

@@ -42,6 +42,12 @@ class RunMetrics::ReplicaSink final : public MetricsSink {
     }
   }
   void on_kv_loaded_in_step(SessionId s, double bytes, double start, double end, double stall_s) override;
+  void on_demotion_start(SessionId s, double, double now) override { m_.demotions_started_[s] = now; }
+  void on_demotion_done(SessionId s, double bytes, double now) override {
+    m_.totals_->bytes_demoted += bytes;
+    m_.transfers_.push_back(TransferRow{s, r_, true, bytes, m_.demotions_started_.at(s), now, true});
+    m_.demotions_started_.erase(s);
+  }
   void on_step(const StepRecord& step) override;
   void on_state(const ReplicaState& state, double now) override {
     m_.advance(now);

@@ -69,10 +69,11 @@ struct TimelineRow {
 struct TransferRow {
   SessionId session = 0;
   int replica = 0;
-  bool to_host = true;  ///< "out" (HBM to DDR) or "in"
+  bool to_host = true;  ///< "out" (HBM to host tier) or "in"
   double bytes = 0;
   double start_s = 0;
   double end_s = 0;
+  bool demotion = false;  ///< "demote": DDR to NVMe (tiered policy)
 };
 
 /// @brief Capacities used to turn totals into utilizations.
@@ -120,6 +121,7 @@ class RunMetrics {
     double prefill_s = 0, decode_s = 0, stalled_s = 0, idle_s = 0;
     double bytes_out = 0, bytes_in = 0, swap_s = 0;  ///< whole run
     double link_bytes_in_window = 0;                  ///< transfer bytes pro rata inside the window
+    double bytes_demoted = 0;                         ///< DDR to NVMe, whole run
     long swap_count = 0;
     std::int64_t recompute_tokens = 0;
     std::int64_t steps = 0;  ///< forward steps over the whole run, for performance reports
@@ -142,6 +144,7 @@ class RunMetrics {
     double prefetched_bytes = 0;  ///< KV brought back before the user returned
   };
   std::unordered_set<SessionId> swapping_in_;
+  std::unordered_map<SessionId, double> demotions_started_;
   std::unordered_map<SessionId, Departed> pending_out_;
   std::vector<RoundRow> rounds_;
   std::vector<SessionRow> sessions_;

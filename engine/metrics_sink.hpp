@@ -47,6 +47,9 @@ class MetricsSink {
   virtual void on_session_end(SessionId s, std::int64_t freed_tokens, double now) = 0;
   virtual void on_swap_start(SessionId s, bool to_host, double bytes, double now) = 0;
   virtual void on_swap_done(SessionId s, bool to_host, double bytes, double now) = 0;
+  /// @brief An idle session's offloaded KV starts or finishes moving from DDR to the NVMe tier (tiered policy).
+  virtual void on_demotion_start(SessionId s, double bytes, double now) = 0;
+  virtual void on_demotion_done(SessionId s, double bytes, double now) = 0;
   /// @brief `bytes` of KV were loaded from DDR during a prefill step from `start` to `end` (layerwise); `stall_s`
   /// is how much longer the step took than its compute and HBM work alone.
   virtual void on_kv_loaded_in_step(SessionId s, double bytes, double start, double end, double stall_s) = 0;

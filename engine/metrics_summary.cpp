@@ -70,6 +70,7 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
       {"swap.bytes_in", t.bytes_in},
       {"swap.count", double(t.swap_count)},
       {"swap.total_s", t.swap_s},
+      {"swap.bytes_demoted", t.bytes_demoted},
       {"swap.stall_mean_s", mean(stall)},
       {"swap.stall_p99_s", percentile(stall, 99)},
       {"recompute.tokens", double(t.recompute_tokens)},

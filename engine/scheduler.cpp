@@ -23,14 +23,15 @@ HbmLedger make_hbm(const CostModel& cost, const SchedulerConfig& c) {
 
 ReplicaScheduler::ReplicaScheduler(const CostModel& cost, SchedulerConfig config, double ddr_bytes,
                                    std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims,
-                                   MetricsSink& sink)
+                                   MetricsSink& sink, double nvme_bytes)
     : cost_(cost),
       config_(config),
       policy_(std::move(policy)),
       victims_(std::move(victims)),
       sink_(sink),
       hbm_(make_hbm(cost, config)),
-      ddr_(ddr_bytes) {}
+      ddr_(ddr_bytes),
+      nvme_(nvme_bytes) {}
 
 void ReplicaScheduler::on_round_arrival(const RoundRequest& r, double now) {
   const auto found = sessions_.find(r.session);
@@ -91,7 +92,7 @@ void ReplicaScheduler::admit(double now) {
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     Session& s = **it;
     if (!s.admitted) {
-      if (s.where == Where::kSwappingOut) {  // its KV must land in DDR before it can come back
+      if (s.where == Where::kSwappingOut || s.where == Where::kDemoting) {  // its KV must land before it can return
         ++it;
         continue;
       }
@@ -101,11 +102,11 @@ void ReplicaScheduler::admit(double now) {
       static spdlog::logger& logger = log("scheduler");
       logger.debug("t={:.6f} admit session {} round {} ({} new tokens, KV {} tokens)", now, s.id, s.round.round + 1,
                    s.round.prompt_tokens, s.kv);
-      if (s.where == Where::kDdr) {
+      if (s.where == Where::kOffloaded) {
         const std::int64_t need = hbm_.blocks_for(s.kv);
         hbm_.allocate(need);
         set_blocks(s, need);
-        if (policy_->layerwise()) {
+        if (policy_->layerwise() && s.tier == Tier::kDdr) {
           s.where = Where::kSwappingIn;  // loaded by its first step, overlapped with the compute
           s.load_in_step = true;
         } else {

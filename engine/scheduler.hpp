@@ -41,11 +41,16 @@ struct RoundRequest {
 };
 
 /// @brief One KV move to start.
+/// @brief Where an offloaded copy of a session's KV lives.
+enum class Tier : std::uint8_t { kDdr, kNvme };
+
 struct TransferOrder {
   std::uint64_t id = 0;
   SessionId session = 0;
-  bool to_host = true;  ///< true: HBM -> DDR (swap-out); false: DDR -> HBM (swap-in)
+  bool to_host = true;  ///< true: HBM -> tier (swap-out); false: tier -> HBM (swap-in)
   double bytes = 0;
+  Tier tier = Tier::kDdr;  ///< the host-side tier
+  bool demotion = false;   ///< DDR -> NVMe, no HBM involved (tiered policy)
 };
 
 /// @brief One sequence's share of a planned step.
@@ -85,8 +90,10 @@ class ImpossibleRound : public std::runtime_error {
 /// @brief Continuous batching with paged KV and an offload policy, for one replica.
 class ReplicaScheduler {
  public:
+  /// `nvme_bytes` is the NVMe tier's capacity (0: none); only the `tiered` policy uses it.
   ReplicaScheduler(const CostModel& cost, SchedulerConfig config, double ddr_bytes,
-                   std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims, MetricsSink& sink);
+                   std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims, MetricsSink& sink,
+                   double nvme_bytes = 0);
 
   /// @brief A round arrives; throws ImpossibleRound if its context can never fit.
   void on_round_arrival(const RoundRequest& r, double now);
@@ -102,27 +109,31 @@ class ReplicaScheduler {
   bool idle() const { return waiting_.empty() && running_.empty() && transfers_.empty(); }
   const HbmLedger& hbm() const { return hbm_; }
   const DdrLedger& ddr() const { return ddr_; }
+  const DdrLedger& nvme() const { return nvme_; }
   /// @brief The occupancy reported to the sink.
   ReplicaState state() const;
 
   /// @brief Sums over every session, for the auditor (linear in sessions; not used on the hot path).
   struct Census {
     std::int64_t kv_tokens_hbm = 0;  ///< KV tokens of sessions whose KV is in HBM (including ones moving)
-    std::int64_t kv_tokens_ddr = 0;  ///< KV tokens of sessions whose KV is in DDR only
+    std::int64_t kv_tokens_ddr = 0;  ///< KV tokens of sessions whose KV is offloaded only (DDR or NVMe)
     std::int64_t blocks = 0;         ///< HBM blocks held by sessions
     double ddr_bytes = 0;            ///< DDR bytes held by sessions
+    double nvme_bytes = 0;           ///< NVMe bytes held by sessions
     int open_rounds = 0;
   };
   Census census() const;
 
  private:
-  enum class Where : std::uint8_t { kNone, kHbm, kSwappingOut, kDdr, kSwappingIn };
+  /// kOffloaded: at rest in DDR or NVMe (see Session::tier); kDemoting: moving from DDR to NVMe.
+  enum class Where : std::uint8_t { kNone, kHbm, kSwappingOut, kOffloaded, kSwappingIn, kDemoting };
   struct Session {
     SessionId id = 0;
     std::int64_t context = 0;  ///< logical tokens of the conversation so far
     std::int64_t kv = 0;       ///< tokens whose KV exists (in HBM or DDR)
     std::int64_t blocks = 0;   ///< HBM blocks held
-    double ddr_bytes = 0;
+    double ddr_bytes = 0;  ///< size of the offloaded copy, held in `tier` (both tiers while demoting)
+    Tier tier = Tier::kDdr;
     Where where = Where::kNone;
     bool has_round = false;
     bool admitted = false;  ///< HBM for the rest of its round is reserved
@@ -140,6 +151,8 @@ class ReplicaScheduler {
     SessionId session;
     bool to_host;
     double bytes;
+    Tier tier;
+    bool demotion;
   };
 
   std::int64_t pending_prefill(const Session& s) const { return (s.context - s.kv) + (s.round.prompt_tokens - s.prompt_done); }
@@ -153,6 +166,9 @@ class ReplicaScheduler {
   void collect_victims(bool waiting_tier, const Session* exclude);
   void evict(Session& s, double now);
   void start_transfer(Session& s, bool to_host, double now);
+  bool reserve_copy(Session& s, double bytes);
+  DdrLedger& ledger(Tier t) { return t == Tier::kDdr ? ddr_ : nvme_; }
+  void demote_lru(double keep_free, double now);
   void apply_entry(const BatchEntry& e, double now);
   void finish_round(Session& s, double now);
   void set_blocks(Session& s, std::int64_t blocks);
@@ -171,6 +187,7 @@ class ReplicaScheduler {
   MetricsSink& sink_;
   HbmLedger hbm_;
   DdrLedger ddr_;
+  DdrLedger nvme_;
   std::unordered_map<SessionId, Session> sessions_;
   std::deque<Session*> waiting_;
   std::vector<Session*> running_;

@@ -20,8 +20,7 @@ PolicyContext ReplicaScheduler::policy_context(const Session& s, double now) con
 void ReplicaScheduler::offload_idle(Session& s, double now) {
   if (!policy_->offload_when_idle() || s.kv == 0) return;
   const VictimInfo info = victim_info(s);
-  if (!ddr_.reserve(info.kv_bytes)) return;  // no room in DDR: the KV stays in HBM until pressure evicts it
-  s.ddr_bytes = info.kv_bytes;
+  if (!reserve_copy(s, info.kv_bytes)) return;  // no room: the KV stays in HBM until pressure evicts it
   pending_free_blocks_ += s.blocks;
   start_transfer(s, true, now);
   const double at = policy_->prefetch_at_s(info, policy_context(s, now));
@@ -34,7 +33,7 @@ void ReplicaScheduler::run_prefetches(double now) {
   for (auto& [id, s] : sessions_) {
     if (s.prefetch_at < 0 || s.prefetch_at > now || s.where == Where::kSwappingOut) continue;
     s.prefetch_at = -1;
-    if (s.has_round || s.where != Where::kDdr) continue;
+    if (s.has_round || s.where != Where::kOffloaded) continue;
     const std::int64_t need = hbm_.blocks_for(s.kv);
     if (hbm_.free_blocks() - reserved_blocks() < need) continue;
     hbm_.allocate(need);

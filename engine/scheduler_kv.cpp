@@ -51,9 +51,9 @@ void ReplicaScheduler::evict(Session& s, double now) {
   const PolicyContext ctx = policy_context(s, now);
   const VictimInfo info = victim_info(s);
   static spdlog::logger& logger = log("scheduler");
-  if (s.kv > 0 && policy_->on_evict(info, ctx) == EvictAction::kSwapOut && ddr_.reserve(bytes)) {
-    logger.debug("t={:.6f} evict session {} ({} tokens): swap out {:.0f} B", now, s.id, s.kv, bytes);
-    s.ddr_bytes = bytes;
+  if (s.kv > 0 && policy_->on_evict(info, ctx) == EvictAction::kSwapOut && reserve_copy(s, bytes)) {
+    logger.debug("t={:.6f} evict session {} ({} tokens): swap out {:.0f} B to {}", now, s.id, s.kv, bytes,
+                 s.tier == Tier::kDdr ? "DDR" : "NVMe");
     pending_free_blocks_ += s.blocks;
     start_transfer(s, true, now);
     return;
@@ -68,8 +68,8 @@ void ReplicaScheduler::evict(Session& s, double now) {
 
 void ReplicaScheduler::start_transfer(Session& s, bool to_host, double now) {
   const std::uint64_t id = next_transfer_++;
-  transfers_.emplace(id, InFlight{s.id, to_host, s.ddr_bytes});
-  orders_.push_back(TransferOrder{id, s.id, to_host, s.ddr_bytes});  // handed out by the next schedule()
+  transfers_.emplace(id, InFlight{s.id, to_host, s.ddr_bytes, s.tier, false});
+  orders_.push_back(TransferOrder{id, s.id, to_host, s.ddr_bytes, s.tier, false});  // handed out by the next plan
   s.where = to_host ? Where::kSwappingOut : Where::kSwappingIn;
   if (!to_host && s.has_round) ++stalled_;
   sink_.on_swap_start(s.id, to_host, s.ddr_bytes, now);
@@ -80,19 +80,60 @@ void ReplicaScheduler::on_transfer_done(std::uint64_t id, double now) {
   const InFlight t = it->second;
   transfers_.erase(it);
   Session& s = sessions_.at(t.session);
-  if (t.to_host) {
+  if (t.demotion) {
+    ddr_.release(s.ddr_bytes);
+    s.tier = Tier::kNvme;
+    s.where = Where::kOffloaded;
+    sink_.on_demotion_done(s.id, t.bytes, now);
+  } else if (t.to_host) {
     pending_free_blocks_ -= s.blocks;
     hbm_.release(s.blocks);
     set_blocks(s, 0);
-    s.where = Where::kDdr;
+    s.where = Where::kOffloaded;
+    sink_.on_swap_done(s.id, t.to_host, t.bytes, now);
+    if (policy_->tiered() && s.tier == Tier::kDdr) demote_lru(s.ddr_bytes, now);
   } else {
-    ddr_.release(s.ddr_bytes);
+    ledger(s.tier).release(s.ddr_bytes);
     s.ddr_bytes = 0;
     s.where = Where::kHbm;
     if (s.has_round && s.admitted) --stalled_;
+    sink_.on_swap_done(s.id, t.to_host, t.bytes, now);
   }
-  sink_.on_swap_done(s.id, t.to_host, t.bytes, now);
   report(now);
+}
+
+// Reserves room for an offloaded copy: DDR first, then NVMe under the tiered policy.
+bool ReplicaScheduler::reserve_copy(Session& s, double bytes) {
+  for (Tier t : {Tier::kDdr, Tier::kNvme}) {
+    if (t == Tier::kNvme && !policy_->tiered()) break;
+    if (ledger(t).reserve(bytes)) {
+      s.tier = t;
+      s.ddr_bytes = bytes;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Keeps room in DDR for the next swap-out by moving the least recently used idle copies from DDR to NVMe.
+void ReplicaScheduler::demote_lru(double keep_free, double now) {
+  while (ddr_.free_bytes() < keep_free) {
+    Session* oldest = nullptr;
+    for (auto& [id, s] : sessions_) {
+      const bool idle_in_ddr = !s.has_round && s.where == Where::kOffloaded && s.tier == Tier::kDdr;
+      if (idle_in_ddr && (!oldest || s.last_used < oldest->last_used ||
+                          (s.last_used == oldest->last_used && s.id < oldest->id))) {
+        oldest = &s;
+      }
+    }
+    if (!oldest || !nvme_.reserve(oldest->ddr_bytes)) return;
+    const std::uint64_t id = next_transfer_++;
+    transfers_.emplace(id, InFlight{oldest->id, true, oldest->ddr_bytes, Tier::kNvme, true});
+    orders_.push_back(TransferOrder{id, oldest->id, true, oldest->ddr_bytes, Tier::kNvme, true});
+    oldest->where = Where::kDemoting;
+    sink_.on_demotion_start(oldest->id, oldest->ddr_bytes, now);
+    keep_free -= oldest->ddr_bytes;  // counted as free once the demotion lands
+  }
 }
 
 void ReplicaScheduler::set_blocks(Session& s, std::int64_t blocks) {
@@ -108,9 +149,11 @@ void ReplicaScheduler::set_blocks(Session& s, std::int64_t blocks) {
 ReplicaScheduler::Census ReplicaScheduler::census() const {
   Census c;
   for (const auto& [id, s] : sessions_) {
-    (s.where == Where::kDdr ? c.kv_tokens_ddr : c.kv_tokens_hbm) += s.kv;
+    const bool offloaded = s.where == Where::kOffloaded || s.where == Where::kDemoting;
+    (offloaded ? c.kv_tokens_ddr : c.kv_tokens_hbm) += s.kv;
     c.blocks += s.blocks;
-    c.ddr_bytes += s.ddr_bytes;
+    if (s.ddr_bytes > 0 && (s.tier == Tier::kDdr || s.where == Where::kDemoting)) c.ddr_bytes += s.ddr_bytes;
+    if (s.ddr_bytes > 0 && (s.tier == Tier::kNvme || s.where == Where::kDemoting)) c.nvme_bytes += s.ddr_bytes;
     c.open_rounds += s.has_round ? 1 : 0;
   }
   return c;

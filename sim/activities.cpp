@@ -24,16 +24,33 @@ sg4::ExecPtr StepLauncher::start(const StepCost& c, double load_bytes) {
   return exec;
 }
 
-sg4::ExecPtr start_transfer(const ReplicaHosts& hosts, bool to_host, double bytes) {
+namespace {
+sg4::ExecPtr start_between(const ReplicaHosts& hosts, sg4::Host* host_side, bool to_host, double bytes) {
   const std::size_t n = hosts.hbms.size();
   std::vector<sg4::Host*> list = hosts.hbms;
-  list.push_back(hosts.cpu);
+  list.push_back(host_side);
   std::vector<double> flops(n + 1, 0.0);
   std::vector<double> matrix((n + 1) * (n + 1), 0.0);
   for (std::size_t g = 0; g < n; ++g) matrix[to_host ? g * (n + 1) + n : n * (n + 1) + g] = bytes / double(n);
   auto exec = sg4::this_actor::exec_init(list, flops, matrix);
   exec->start();
   return exec;
+}
+
+}  // namespace
+
+sg4::ExecPtr start_transfer(const ReplicaHosts& hosts, bool to_host, double bytes) {
+  return start_between(hosts, hosts.cpu, to_host, bytes);
+}
+
+sg4::ExecPtr start_transfer(const ReplicaHosts& hosts, const TransferOrder& order) {
+  if (order.demotion) {
+    auto exec = sg4::this_actor::exec_init(std::vector<sg4::Host*>{hosts.cpu, hosts.nvme}, std::vector<double>{0, 0},
+                                           std::vector<double>{0, order.bytes, 0, 0});
+    exec->start();
+    return exec;
+  }
+  return start_between(hosts, order.tier == Tier::kNvme ? hosts.nvme : hosts.cpu, order.to_host, order.bytes);
 }
 
 }  // namespace kvsim

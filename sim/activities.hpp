@@ -5,6 +5,7 @@
 #include <simgrid/s4u.hpp>
 
 #include "engine/cost_model.hpp"
+#include "engine/scheduler.hpp"
 #include "sim/platform.hpp"
 
 namespace kvsim {
@@ -27,5 +28,7 @@ class StepLauncher {
 /// @brief Starts a KV move of `bytes` split evenly over the replica's GPUs, across the host link(s): HBM to the
 /// CPU when `to_host`, CPU to HBM otherwise.
 simgrid::s4u::ExecPtr start_transfer(const ReplicaHosts& hosts, bool to_host, double bytes);
+/// @brief Starts the move that `order` describes: between HBM and DDR or NVMe, or from DDR to NVMe.
+simgrid::s4u::ExecPtr start_transfer(const ReplicaHosts& hosts, const TransferOrder& order);
 
 }  // namespace kvsim

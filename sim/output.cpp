@@ -52,8 +52,9 @@ std::string timeline_csv(const RunMetrics& m) {
 std::string transfers_csv(const RunMetrics& m) {
   std::string out = "session,replica,direction,bytes,start_s,end_s,duration_s\n";
   for (const auto& t : m.transfers()) {
-    out += fmt::format("{},{},{},{},{},{},{}\n", t.session, t.replica, t.to_host ? "out" : "in", num(t.bytes),
-                       num(t.start_s), num(t.end_s), num(t.end_s - t.start_s));
+    const char* direction = t.demotion ? "demote" : (t.to_host ? "out" : "in");
+    out += fmt::format("{},{},{},{},{},{},{}\n", t.session, t.replica, direction, num(t.bytes), num(t.start_s),
+                       num(t.end_s), num(t.end_s - t.start_s));
   }
   return out;
 }

@@ -17,6 +17,22 @@ sg4::Link* link(sg4::NetZone* zone, const std::string& name, double bandwidth) {
   return zone->create_link(name, bandwidth)->set_latency(0)->seal();
 }
 
+// The NVMe tier hangs off the CPU: its own read and write links, and paths to each HBM endpoint through the host
+// link, so a swap-in from NVMe pays the slower of the two and shares both.
+void add_nvme(sg4::NetZone* zone, const Deployment& d, int r, ReplicaHosts& h, const std::vector<sg4::Link*>& h2d,
+              const std::vector<sg4::Link*>& d2h) {
+  h.nvme = zone->create_host(fmt::format("nvme{}", r), 1.0)->seal();
+  auto* read = link(zone, fmt::format("r{}.nvme_read", r), d.nvme_bandwidth);
+  auto* write = link(zone, fmt::format("r{}.nvme_write", r), d.nvme_bandwidth);
+  route(zone, h.cpu, h.nvme, {write}, false);
+  route(zone, h.nvme, h.cpu, {read}, false);
+  for (std::size_t g = 0; g < h.hbms.size(); ++g) {
+    const std::size_t l = d.host_link_shared ? 0 : g;
+    route(zone, h.nvme, h.hbms[g], {read, h2d[l]}, false);
+    route(zone, h.hbms[g], h.nvme, {d2h[l], write}, false);
+  }
+}
+
 ReplicaHosts build_replica(sg4::NetZone* zone, const Deployment& d, int r) {
   ReplicaHosts h;
   const int n = d.tensor_parallel;
@@ -43,6 +59,7 @@ ReplicaHosts build_replica(sg4::NetZone* zone, const Deployment& d, int r) {
   for (int a = 0; a < n; ++a) {
     for (int b = a + 1; b < n; ++b) route(zone, h.gpus[a], h.gpus[b], {nvlink[a], nvlink[b]}, true);
   }
+  if (d.nvme_capacity > 0) add_nvme(zone, d, r, h, h2d, d2h);
   return h;
 }
 

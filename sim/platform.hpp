@@ -19,6 +19,7 @@ struct ReplicaHosts {
   std::vector<simgrid::s4u::Host*> gpus;
   std::vector<simgrid::s4u::Host*> hbms;  ///< HBM endpoints, one per GPU
   simgrid::s4u::Host* cpu = nullptr;      ///< CPU DDR endpoint; replica and client actors run here
+  simgrid::s4u::Host* nvme = nullptr;     ///< NVMe tier endpoint, or null when the deployment has none
 };
 
 /// @brief Sets the host model; must be called before any platform is created.

@@ -97,7 +97,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
     }
     schedulers.push_back(std::make_unique<ReplicaScheduler>(
         cost, config, s.deployment.host_memory, make_offload_policy(s.scheduler.offload_policy),
-        make_victim_policy(s.scheduler.victim), *sink));
+        make_victim_policy(s.scheduler.victim), *sink, s.deployment.nvme_capacity));
     if (options.audit) auditors.back()->attach(*schedulers.back());
     raw.push_back(schedulers.back().get());
     cpus.push_back(hosts[static_cast<std::size_t>(r)].cpu);

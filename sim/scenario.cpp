@@ -233,6 +233,8 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   s.replicas = std::max(1, s.gpu_count / s.deployment.tensor_parallel);
   const double host_total = v.has("hardware.host_memory") ? v.quantity("hardware.host_memory") : s.deployment.gpu.host_memory;
   s.deployment.host_memory = host_total / s.replicas;
+  s.deployment.nvme_capacity = v.quantity("hardware.nvme.capacity") / s.replicas;
+  s.deployment.nvme_bandwidth = v.quantity("hardware.nvme.bandwidth");
   if (diag.empty()) {
     if (auto err = validate_deployment(s.deployment); !err.empty()) diag.add(Diagnostic{file.string(), "hardware", 0, 0, "", err});
   }

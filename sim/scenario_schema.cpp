@@ -54,6 +54,10 @@ std::vector<KeySpec> hardware_keys() {
       ratio("hardware.compute_efficiency", "1", "fraction of peak FLOP/s achieved (the paper's Fig. 1 uses ~0.7)"),
       ratio("hardware.memory_efficiency", "1", "fraction of peak HBM bandwidth achieved"),
       quantity("hardware.activation_reserve", Dim::kBytes, "0GiB", "HBM per GPU kept free for activations", 0, false),
+      quantity("hardware.nvme.capacity", Dim::kBytes, "0B",
+               "NVMe for KV in total, split across replicas; used by the tiered policy (0 = no NVMe tier)", 0, false),
+      quantity("hardware.nvme.bandwidth", Dim::kBandwidth, "7GBps",
+               "NVMe read and write bandwidth per replica (a PCIe gen4 x4 SSD reads about 7 GB/s)"),
   };
 }
 

@@ -11,6 +11,7 @@ std::unique_ptr<OffloadPolicy> make_offload_idle_policy();
 std::unique_ptr<OffloadPolicy> make_prefetch_policy();
 std::unique_ptr<OffloadPolicy> make_layerwise_policy();
 std::unique_ptr<OffloadPolicy> make_cost_aware_policy();
+std::unique_ptr<OffloadPolicy> make_tiered_policy();
 std::unique_ptr<VictimPolicy> make_lru_victims();
 std::unique_ptr<VictimPolicy> make_longest_idle_victims();
 std::unique_ptr<VictimPolicy> make_largest_victims();

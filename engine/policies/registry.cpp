@@ -18,6 +18,7 @@ const std::vector<std::pair<std::string, Factory<OffloadPolicy>>>& offload_regis
       {"prefetch", &make_prefetch_policy},
       {"layerwise", &make_layerwise_policy},
       {"cost-aware", &make_cost_aware_policy},
+      {"tiered", &make_tiered_policy},
   };
   return r;
 }

@@ -61,6 +61,8 @@ class RecordingSink final : public MetricsSink {
   void on_kv_loaded_in_step(SessionId s, double bytes, double, double end, double) override {
     add("kv_loaded_in_step", s, 0, bytes, false, end);
   }
+  void on_demotion_start(SessionId s, double bytes, double now) override { add("demotion_start", s, 0, bytes, true, now); }
+  void on_demotion_done(SessionId s, double bytes, double now) override { add("demotion_done", s, 0, bytes, true, now); }
   void on_step(const StepRecord& step) override { steps.push_back(step); }
   void on_state(const ReplicaState& st, double) override { state = st; }
 
