@@ -36,6 +36,7 @@ struct PolicyContext {
   double host_link_bandwidth = 0;  ///< bytes/s per direction for one session's KV, alone on the link
   int transfers_in_flight = 0;     ///< KV transfers of this replica now on the host link (both directions)
   double recompute_s = 0;          ///< seconds to prefill the victim's context again, alone on the replica
+  int active_rounds = 0;           ///< rounds running or waiting on the replica, who would share the GPU
 };
 
 /// @brief Decides what leaves HBM and how.

@@ -14,7 +14,8 @@ VictimInfo ReplicaScheduler::victim_info(const Session& s) const {
 
 PolicyContext ReplicaScheduler::policy_context(const Session& s, double now) const {
   return PolicyContext{now, ddr_.free_bytes(), cost_.deployment().kv_transfer_bandwidth(),
-                       static_cast<int>(transfers_.size()), cost_.prefill(double(s.kv), 0).seconds};
+                       static_cast<int>(transfers_.size()), cost_.prefill(double(s.kv), 0).seconds,
+                       static_cast<int>(running_.size() + waiting_.size())};
 }
 
 void ReplicaScheduler::offload_idle(Session& s, double now) {
