@@ -7,6 +7,7 @@
 
 #include "sim/cli/analyze_cmd.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/compare_cmd.hpp"
 #include "engine/log.hpp"
 #include "sim/diagnostics.hpp"
 
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   kvsim::cli::add_analyze_command(app, analyze);
   kvsim::cli::Commands commands;
   kvsim::cli::add_commands(app, commands);
+  kvsim::cli::CompareOptions compare;
+  kvsim::cli::add_compare_command(app, compare);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -45,6 +48,8 @@ int main(int argc, char** argv) {
   kvsim::set_log_level(log_level);
   try {
     if (app.got_subcommand("analyze")) return kvsim::cli::run_analyze(analyze);
+    compare.log_level = log_level;
+    if (app.got_subcommand("compare")) return kvsim::cli::run_compare(compare);
     return kvsim::cli::run_commands(app, commands);
   } catch (const kvsim::InputError& e) {
     return report_input_error(e);

@@ -1,0 +1,202 @@
+// `kvsim compare` as a user runs it: one row per policy, the documented columns, the best values marked,
+// determinism, and exit 2 with nothing written on bad input common to all runs (or an unknown policy).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/cli/run_kvsim.hpp"
+
+namespace {
+namespace fs = std::filesystem;
+
+using kvsim_test::Result;
+using kvsim_test::run;
+
+const std::string kScenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/default.yaml";
+const std::string kHeader =
+    "policy,status,session_throughput_per_hour,ttft_p50_s,ttft_p99_s,stall_p50_s,stall_p99_s,swap_bytes_out,"
+    "swap_bytes_in,recompute_tokens,gpu_time_prefill,gpu_time_decode,gpu_time_stalled,gpu_time_idle,"
+    "slo_ttft_attainment,slo_decode_rate_attainment";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("kvsim_compare_" + name);
+  fs::remove_all(d);
+  return d;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream s(text);
+  for (std::string line; std::getline(s, line);) out.push_back(line);
+  return out;
+}
+
+Result compare(const std::string& policies, const fs::path& out, const std::string& extra = "") {
+  return run("compare " + kScenario + " --policies " + policies + " --set workload.duration=10min --out " +
+             out.string() + " " + extra);
+}
+
+const nlohmann::json& run_of(const nlohmann::json& j, const std::string& policy) {
+  for (const auto& r : j["runs"]) {
+    if (r["policy"] == policy) return r;
+  }
+  throw std::runtime_error("no run for " + policy);
+}
+
+TEST(CliCompare, RecomputeAndSwapOnTheDefaultScenario) {
+  const fs::path d = fresh_dir("default");
+  const Result r = compare("recompute,swap", d);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto csv = lines(slurp(d / "compare.csv"));
+  ASSERT_EQ(csv.size(), 3u);
+  EXPECT_EQ(csv[0], kHeader);
+  EXPECT_EQ(csv[1].rfind("recompute,ok,", 0), 0u) << csv[1];
+  EXPECT_EQ(csv[2].rfind("swap,ok,", 0), 0u) << csv[2];
+
+  const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
+  ASSERT_EQ(j["runs"].size(), 2u);
+  ASSERT_EQ(j["columns"].size(), 14u);
+  // One 50K session fills the A100's HBM, so every return evicts: recompute drops, swap moves bytes.
+  const auto& rc = run_of(j, "recompute");
+  EXPECT_GT(rc["recompute_tokens"].get<double>(), 0);
+  EXPECT_EQ(rc["swap_bytes_out"].get<double>(), 0);
+  EXPECT_EQ(rc["swap_bytes_in"].get<double>(), 0);
+  const auto& sw = run_of(j, "swap");
+  EXPECT_GT(sw["swap_bytes_out"].get<double>(), 0);
+  EXPECT_GT(sw["swap_bytes_in"].get<double>(), 0);
+  EXPECT_EQ(sw["recompute_tokens"].get<double>(), 0);
+  EXPECT_GT(sw["stall_p50_s"].get<double>(), 0);
+  for (const char* p : {"recompute", "swap"}) {
+    const auto summary = nlohmann::json::parse(slurp(d / p / "summary.json"));
+    EXPECT_EQ(summary["scenario"]["kv_offload_policy"], p);
+    EXPECT_EQ(summary["session_throughput_per_hour"], run_of(j, p)["session_throughput_per_hour"]);
+    EXPECT_EQ(summary["ttft"]["p99_s"], run_of(j, p)["ttft_p99_s"]);
+    EXPECT_TRUE(fs::exists(d / p / "rounds.csv"));
+  }
+}
+
+// The console's throughput row and compare.json's "best" both mark the largest throughput, and only it.
+TEST(CliCompare, BestThroughputIsTheMax) {
+  const fs::path d = fresh_dir("best");
+  const Result r = compare("recompute,swap", d);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
+  double max = -1;
+  for (const auto& run : j["runs"]) max = std::max(max, run["session_throughput_per_hour"].get<double>());
+  std::vector<std::string> best;
+  for (const auto& run : j["runs"]) {
+    if (run["session_throughput_per_hour"].get<double>() == max) best.push_back(run["policy"]);
+  }
+  EXPECT_EQ(j["best"]["session_throughput_per_hour"].get<std::vector<std::string>>(), best);
+  EXPECT_FALSE(j["best"]["ttft_p50_s"].empty());
+  EXPECT_FALSE(j["best"].contains("gpu_time_idle"));  // not ranked
+
+  // Console: "  session_throughput_per_hour  higher  <recompute> <swap>", a marked cell ends with '*'.
+  const auto out = lines(r.out);
+  const auto row = std::find_if(out.begin(), out.end(), [](const std::string& l) {
+    return l.rfind("  session_throughput_per_hour", 0) == 0;
+  });
+  ASSERT_NE(row, out.end()) << r.out;
+  std::stringstream cells(*row);
+  std::string name, better, cell;
+  cells >> name >> better;
+  EXPECT_EQ(better, "higher");
+  std::size_t marked = 0;
+  for (std::size_t i = 0; cells >> cell; ++i) {
+    const bool star = cell.back() == '*';
+    if (star) cell.pop_back();
+    const double v = std::stod(cell);
+    EXPECT_EQ(star, std::abs(v - max) < 0.005) << *row;
+    marked += star ? 1 : 0;
+  }
+  EXPECT_EQ(marked, best.size()) << *row;
+}
+
+TEST(CliCompare, SameCommandGivesIdenticalFiles) {
+  const fs::path a = fresh_dir("det_a"), b = fresh_dir("det_b");
+  ASSERT_EQ(compare("swap,recompute", a).code, 0);
+  ASSERT_EQ(compare("swap,recompute", b, "--jobs 2").code, 0);  // running at once changes nothing
+  EXPECT_FALSE(slurp(a / "compare.csv").empty());
+  EXPECT_EQ(slurp(a / "compare.csv"), slurp(b / "compare.csv"));
+  EXPECT_EQ(slurp(a / "compare.json"), slurp(b / "compare.json"));
+  const auto csv = lines(slurp(a / "compare.csv"));
+  ASSERT_EQ(csv.size(), 3u);
+  EXPECT_EQ(csv[1].rfind("swap,", 0), 0u);  // rows in the order of --policies
+}
+
+TEST(CliCompare, UnknownPolicyExitsWith2AndListsTheValidNames) {
+  const fs::path d = fresh_dir("unknown");
+  const Result r = compare("swap,swapp", d);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("error: --policies: unknown offload policy; valid: swap, recompute"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("'swapp'"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(d));
+  for (const std::string bad : {"swap,swap", "swap,", "''"}) {
+    const Result e = compare(bad, d);
+    EXPECT_EQ(e.code, 2) << bad << "\n" << e.out;
+    EXPECT_FALSE(fs::exists(d)) << bad;
+  }
+}
+
+TEST(CliCompare, BadScenarioExitsWith2AndWritesNothing) {
+  const fs::path d = fresh_dir("bad");
+  for (const std::string extra : {"--set workload.rounds=0", "--set hardware.gpu=rtx-4090",
+                                  "--set scheduler.kv_offload.policy=swap", "--seed -1"}) {
+    const Result r = compare("recompute,swap", d, extra);
+    EXPECT_EQ(r.code, 2) << extra << "\n" << r.out;
+    EXPECT_NE(r.out.find("error:"), std::string::npos) << extra << "\n" << r.out;
+    EXPECT_FALSE(fs::exists(d)) << extra;
+  }
+  const Result r = run("compare /nonexistent.yaml --policies swap --out " + d.string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_FALSE(fs::exists(d));
+}
+
+// A run that fails is reported with its error text; the others are still written, and the exit code is 1.
+TEST(CliCompare, OneFailedRunIsReportedAndExits1) {
+  const fs::path d = fresh_dir("fail");
+  fs::create_directories(d / "swap" / "summary.json" / "x");  // the swap run cannot write its summary.json
+  const Result r = compare("recompute,swap", d);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("error: policy swap failed"), std::string::npos) << r.out;
+  const auto csv = lines(slurp(d / "compare.csv"));
+  ASSERT_EQ(csv.size(), 3u);
+  EXPECT_EQ(csv[1].rfind("recompute,ok,", 0), 0u) << csv[1];
+  EXPECT_EQ(csv[2], "swap,failed" + std::string(14, ',')) << csv[2];
+  const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
+  const auto& sw = run_of(j, "swap");
+  EXPECT_EQ(sw["status"], "failed");
+  EXPECT_EQ(sw["exit_code"], 1);
+  EXPECT_TRUE(sw["session_throughput_per_hour"].is_null());
+  EXPECT_NE(sw["error"].get<std::string>().find("internal error:"), std::string::npos) << sw["error"];
+  EXPECT_EQ(run_of(j, "recompute")["status"], "ok");
+  EXPECT_EQ(j["best"]["session_throughput_per_hour"], nlohmann::json::array({"recompute"}));
+}
+
+TEST(CliCompare, DefaultOutputDirectoryIsNamedAfterTheScenario) {
+  const fs::path d = fresh_dir("cwd");
+  fs::create_directories(d);
+  const fs::path before = fs::current_path();
+  fs::current_path(d);
+  const Result r = run("compare " + kScenario + " --policies swap --set workload.duration=10min");
+  fs::current_path(before);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(d / "out" / "default-compare" / "compare.csv"));
+  EXPECT_TRUE(fs::exists(d / "out" / "default-compare" / "swap" / "summary.json"));
+}
+
+}  // namespace
