@@ -34,8 +34,8 @@ std::vector<ChildOutcome> run_children(const std::filesystem::path& exe, const s
                                        int parallel,
                                        const std::function<void(std::size_t, const ChildOutcome&)>& on_done);
 
-/// @brief The error text of a failed run from its log: its `error:` and `internal error:` lines, else its last
-/// non-empty line, else a description of how it ended.
+/// @brief The error text of a failed run from its log: its `error:` and `internal error:` lines, else the signal
+/// that killed it, else its last non-empty line, else its exit code.
 std::string child_error_text(const std::filesystem::path& log, const ChildOutcome& o);
 
 }  // namespace kvsim::cli
