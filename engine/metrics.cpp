@@ -131,6 +131,7 @@ void RunMetrics::ReplicaSink::on_kv_loaded_in_step(SessionId s, double bytes, do
   if (end > start) m_.window_add(t.link_bytes_in_window, start, end, bytes / (end - start));
   m_.transfers_.push_back(TransferRow{s, r_, false, bytes, start, end});
   m_.swapping_in_.erase(s);
+  t.swap_started.erase(std::uint64_t(s) << 1);  // recorded by on_swap_start when the load was planned
   auto& row = m_.open_rounds_.at(s);
   row.swap_in_bytes += bytes;
   row.swap_in_stall_s += stall_s;

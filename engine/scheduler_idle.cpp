@@ -19,6 +19,7 @@ PolicyContext ReplicaScheduler::policy_context(const Session& s, double now) con
 }
 
 void ReplicaScheduler::offload_idle(Session& s, double now) {
+  s.prefetch_at = -1;  // a previous round's prefetch time never carries over
   if (!policy_->offload_when_idle() || s.kv == 0) return;
   const VictimInfo info = victim_info(s);
   if (!reserve_copy(s, info.kv_bytes)) return;  // no room: the KV stays in HBM until pressure evicts it

@@ -199,6 +199,7 @@ std::string format_flops(double flops) { return scaled(flops, "FLOP", kDecimalSt
 
 std::string format_seconds(double seconds) {
   const double a = std::fabs(seconds);
+  if (a < 1e-9) return "0 s";  // below a nanosecond is rounding residue, not a duration
   if (a >= 3600) return fmt::format("{:.4g} h", seconds / 3600);
   if (a >= 120) return fmt::format("{:.4g} min", seconds / 60);
   if (a >= 1 || a == 0) return fmt::format("{:.4g} s", seconds);
