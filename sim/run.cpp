@@ -43,12 +43,12 @@ void check_deployment(const Scenario& s) {
   const CostModel cost(s.model, s.deployment);
   const auto& d = s.deployment;
   if (cost.kv_capacity_bytes() <= 0) {
-    throw InputError(std::vector<Diagnostic>{{s.file.string(), "hardware", 0, 0, "",
+    throw InputError(std::vector<Diagnostic>{s.values.at("hardware.gpu.catalog",
         fmt::format("weights do not fit: {} weights {} + activation reserve {} x {} GPUs > HBM {} x {} {} = {}; "
                     "raise hardware.tensor_parallel or pick a larger GPU",
                     s.model.name, format_bytes(cost.weight_bytes()), format_bytes(d.activation_reserve),
                     d.tensor_parallel, d.tensor_parallel, d.gpu.name, format_bytes(d.gpu.hbm_capacity),
-                    format_bytes(d.hbm_total()))}});
+                    format_bytes(d.hbm_total())))});
   }
   const auto& w = s.workload;
   const double rounds = upper_bound(w.rounds), doc = upper_bound(w.document_tokens);
@@ -57,13 +57,13 @@ void check_deployment(const Scenario& s) {
   const double tokens = doc + std::round(rounds) * (q + a);
   const double kv = tokens * cost.kv_bytes_per_token();
   if (kv > cost.kv_capacity_bytes()) {
-    throw InputError(std::vector<Diagnostic>{{s.file.string(), "workload", 0, 0, "",
+    throw InputError(std::vector<Diagnostic>{s.values.at("workload.document_tokens",
         fmt::format("a session can never fit: document {:.0f} + {:.0f} rounds x (question {:.0f} + answer {:.0f}) = "
                     "{:.0f} tokens x {:.0f} B/token = {} of KV > KV room {} (HBM {} - weights {} - reserve); "
                     "shorten the session or add HBM (tensor_parallel, GPU)",
                     doc, std::round(rounds), q, a, tokens, cost.kv_bytes_per_token(), format_bytes(kv),
                     format_bytes(cost.kv_capacity_bytes()), format_bytes(d.hbm_total()),
-                    format_bytes(cost.weight_bytes()))}});
+                    format_bytes(cost.weight_bytes())))});
   }
 }
 
@@ -125,7 +125,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   result.end_s = sg4::Engine::get_clock();
   result.metrics->finish(result.end_s);
   result.sessions_started = clients.sessions_started();
-  if (input_failure) throw InputError(std::vector<Diagnostic>{{s.file.string(), "workload", 0, 0, "", failure}});
+  if (input_failure) throw InputError(std::vector<Diagnostic>{s.values.at("workload.document_tokens", failure)});
   if (!failure.empty()) throw std::runtime_error(failure);
   if (options.audit) {
     for (const auto& a : auditors) a->finish(result.end_s);

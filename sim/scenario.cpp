@@ -93,20 +93,23 @@ ModelSpec build_model(const ValueMap& v, const fs::path& file, const Catalog& ca
     for (const auto& d : e.items()) diag.add(d);
     return base;
   }
-  if (auto err = validate_model(m); !err.empty()) diag.add(Diagnostic{file.string(), "model", 0, 0, "", err});
+  if (auto err = validate_model(m); !err.empty()) {
+    const std::string field = "model." + err.substr(0, err.find(' '));  // messages start with the field's name
+    diag.add(v.at(v.origins.count(field) ? field : "model.catalog", err));
+  }
   return m;
 }
 
 Deployment build_deployment(const ValueMap& v, const Catalog& cat, Diagnostics& diag) {
   Deployment d;
+  const char* key = "hardware.gpu.catalog";
   try {
-    d.gpu = cat.gpu(v.string("hardware.gpu.catalog"));
+    d.gpu = cat.gpu(v.string(key));
     d.host_link = d.gpu.host_link;
-    const std::string link = v.has("hardware.host_link.catalog") ? v.string("hardware.host_link.catalog") : "";
-    if (!link.empty()) d.host_link = cat.link(link);
+    key = "hardware.host_link.catalog";
+    if (v.has(key) && !v.string(key).empty()) d.host_link = cat.link(v.string(key));
   } catch (const InputError& e) {
-    diag.add(v.at(v.has("hardware.host_link.catalog") ? "hardware.host_link.catalog" : "hardware.gpu.catalog",
-                  e.what()));
+    diag.add(v.at(key, e.what()));
     return d;
   }
   if (v.has("hardware.gpu.flops_bf16")) d.gpu.flops_bf16 = v.quantity("hardware.gpu.flops_bf16");
@@ -138,11 +141,12 @@ WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
   w.max_sessions = v.integer("workload.sessions");
   w.warmup = v.quantity("workload.warmup");
   const auto& t = w.arrival.type;
+  auto at_given = [&](const char* key) { return v.origins.count(key) ? key : "workload.arrival.type"; };
   if (t == "poisson" && !(w.arrival.rate > 0)) {
-    diag.add(v.at("workload.arrival.type", "arrival type poisson needs workload.arrival.rate > 0, e.g. 60/h"));
+    diag.add(v.at(at_given("workload.arrival.rate"), "arrival type poisson needs workload.arrival.rate > 0, e.g. 60/h"));
   }
   if (t == "closed" && w.arrival.users < 1) {
-    diag.add(v.at("workload.arrival.type", "arrival type closed needs workload.arrival.users >= 1"));
+    diag.add(v.at(at_given("workload.arrival.users"), "arrival type closed needs workload.arrival.users >= 1"));
   }
   if (t == "list" && w.arrival.times.empty()) {
     diag.add(v.at("workload.arrival.type", "arrival type list needs workload.arrival.times, e.g. [0s, 10s]"));
@@ -236,7 +240,10 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   s.deployment.nvme_capacity = v.quantity("hardware.nvme.capacity") / s.replicas;
   s.deployment.nvme_bandwidth = v.quantity("hardware.nvme.bandwidth");
   if (diag.empty()) {
-    if (auto err = validate_deployment(s.deployment); !err.empty()) diag.add(Diagnostic{file.string(), "hardware", 0, 0, "", err});
+    if (auto err = validate_deployment(s.deployment); !err.empty()) {
+      const bool tp = err.starts_with("tensor_parallel");
+      diag.add(tp ? v.at("hardware.tensor_parallel", err) : Diagnostic{file.string(), "hardware", 0, 0, "", err});
+    }
   }
   diag.throw_if_any();
   return s;

@@ -13,7 +13,7 @@ Diagnostic diag_at(const ValueOrigin& o, const std::string& key, const std::stri
 }
 
 std::string range_text(const KeySpec& s) {
-  if (s.min && s.max) return fmt::format("in [{:g}, {:g}]", *s.min, *s.max);
+  if (s.min && s.max) return fmt::format("in {}{:g}, {:g}]", s.min_exclusive ? "(" : "[", *s.min, *s.max);
   if (s.min) return fmt::format("{} {:g}", s.min_exclusive ? ">" : ">=", *s.min);
   if (s.max) return fmt::format("<= {:g}", *s.max);
   return "";
@@ -66,7 +66,7 @@ std::string describe_type(const KeySpec& spec) {
 
 Diagnostic ValueMap::at(const std::string& path, std::string message) const {
   auto it = origins.find(path);
-  if (it == origins.end()) return Diagnostic{"", path, 0, 0, "", std::move(message)};
+  if (it == origins.end()) return Diagnostic{file, path, 0, 0, "", std::move(message)};
   return diag_at(it->second, path, it->second.text, std::move(message));
 }
 

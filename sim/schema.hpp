@@ -59,6 +59,7 @@ struct ValueOrigin {
 struct ValueMap {
   std::map<std::string, Value> values;
   std::map<std::string, ValueOrigin> origins;
+  std::string file;  ///< the document the values come from, for messages about defaulted keys
 
   bool has(const std::string& path) const { return values.count(path) > 0; }
   double quantity(const std::string& path) const { return std::get<double>(values.at(path)); }

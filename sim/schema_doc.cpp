@@ -23,7 +23,7 @@ std::string type_name(const KeySpec& k) {
 }
 
 std::string range(const KeySpec& k) {
-  if (k.min && k.max) return fmt::format("[{:g}, {:g}]", *k.min, *k.max);
+  if (k.min && k.max) return fmt::format("{}{:g}, {:g}]", k.min_exclusive ? "(" : "[", *k.min, *k.max);
   if (k.min) return fmt::format("{} {:g}", k.min_exclusive ? ">" : ">=", *k.min);
   return "";
 }

@@ -77,8 +77,9 @@ struct Walker {
     }
   }
 
-  void unknown(const YAML::Node& key_node, const std::string& section, const std::string& key) {
-    const auto options = schema.children(section);
+  void unknown(const YAML::Node& key_node, const std::string& section, const std::string& key,
+               std::vector<std::string> options = {}) {
+    if (options.empty()) options = schema.children(section);
     const auto near = closest_match(key, options);
     const std::string path = section.empty() ? key : section + "." + key;
     const auto o = origin(key_node);
@@ -93,7 +94,8 @@ struct Walker {
     if (spec.type == KeyType::kDistribution && value.IsMap()) return distribution(spec, value);
     if (spec.type == KeyType::kQuantityList && value.IsSequence()) return quantity_list(spec, value);
     if (!value.IsScalar()) {
-      error(value, spec.path, "expected " + describe_type(spec));
+      const char* got = value.IsMap() ? " (got a map)" : value.IsSequence() ? " (got a list)" : " (got nothing)";
+      error(value, spec.path, "expected " + describe_type(spec) + got);
       return;
     }
     std::string err;
@@ -142,6 +144,10 @@ struct Walker {
     }
     auto q = v.IsScalar() ? parse_quantity(v.Scalar(), dim) : ParsedQuantity{std::nullopt, "expected a scalar"};
     if (!q.value) error(v, path, q.error);
+    if (q.value && *q.value < 0) {
+      error(v, path, fmt::format("value {:g} is out of range; expected >= 0", *q.value));
+      return std::nullopt;
+    }
     return q.value;
   }
 
@@ -155,7 +161,7 @@ void Walker::distribution(const KeySpec& spec, const YAML::Node& map) {
   const std::vector<std::string> fields{"dist", "value", "low", "high", "mean", "sigma", "values", "min", "max"};
   for (const auto& kv : map) {
     const auto k = key_name(kv.first, spec.path);
-    if (k && std::find(fields.begin(), fields.end(), *k) == fields.end()) unknown(kv.first, spec.path, *k);
+    if (k && std::find(fields.begin(), fields.end(), *k) == fields.end()) unknown(kv.first, spec.path, *k, fields);
   }
   if (std::find(kDistKinds.begin(), kDistKinds.end(), d.kind) == kDistKinds.end()) {
     error(map["dist"] ? map["dist"] : map, spec.path + ".dist", "expected one of: " + join(kDistKinds));
@@ -179,10 +185,10 @@ void Walker::distribution(const KeySpec& spec, const YAML::Node& map) {
       error(map, spec.path + ".values", "empirical needs a non-empty list of values");
     }
   }
-  for (double v : {d.value, d.low, d.high, d.mean, d.min, d.max}) {
-    if (v < 0) error(map, spec.path, fmt::format("distribution parameters must be >= 0 (got {:g})", v));
+  if (u && d.high < d.low) {
+    error(map, spec.path, fmt::format("uniform needs low <= high (got low {}, high {})", map["low"].Scalar(),
+                                      map["high"].Scalar()));
   }
-  if (u && d.high < d.low) error(map, spec.path, "uniform needs low <= high");
   if (diag.size() == before) out.values[spec.path] = d;
 }
 
@@ -191,7 +197,12 @@ void Walker::distribution(const KeySpec& spec, const YAML::Node& map) {
 ValueMap Schema::read(const YAML::Node& root, const std::string& file, Diagnostics& diag,
                       const std::string& prefix) const {
   Walker w{*this, file, prefix, diag, {}};
-  if (root && !root.IsNull()) w.walk(root, "");
+  w.out.file = file;
+  if (root && !root.IsNull()) {
+    w.walk(root, "");
+  } else if (prefix.empty()) {
+    diag.add(Diagnostic{file, "(document)", 0, 0, "", "expected a map of keys; the file is empty"});
+  }
   for (const auto& k : keys_) {
     if (w.out.has(k.path) || w.out.origins.count(k.path)) continue;
     if (!k.default_value.empty()) {
