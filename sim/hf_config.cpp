@@ -83,7 +83,7 @@ ModelSpec load_hf_config(const std::filesystem::path& path) {
   json j;
   try {
     j = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number too large for a double
     throw InputError(std::vector<Diagnostic>{{path.string(), "", 0, 0, "", std::string("invalid JSON: ") + e.what()}});
   }
   if (!j.is_object()) throw InputError(std::vector<Diagnostic>{{path.string(), "", 0, 0, "", "expected a JSON object"}});
