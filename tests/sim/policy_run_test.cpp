@@ -37,14 +37,16 @@ constexpr double kKvPerToken = 60.0 * 8 * 128 * 2 * 2;  // 245760 B
 constexpr double kKv = 50350 * kKvPerToken;             // 12.374e9 B
 constexpr double kMove = kKv / 20e9;                    // 0.6187 s alone on one direction
 
-Scenario scenario(const std::string& policy) {
+Scenario scenario(const std::string& policy, const std::vector<std::string>& extra = {}) {
   // One file per test process: ctest runs these tests in parallel.
   const auto path = std::filesystem::temp_directory_path() /
                     ("kvsim_policy_run_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
                      ".yaml");
   std::ofstream(path) << kBase;
-  return load_scenario(path, {"workload.rounds=2", "workload.arrival.times=0s,30s", "scheduler.kv_offload.policy=" + policy},
-                       Catalog::load(KVSIM_PLATFORMS_DIR));
+  std::vector<std::string> sets{"workload.rounds=2", "workload.arrival.times=0s,30s",
+                                "scheduler.kv_offload.policy=" + policy};
+  sets.insert(sets.end(), extra.begin(), extra.end());
+  return load_scenario(path, sets, Catalog::load(KVSIM_PLATFORMS_DIR));
 }
 
 std::map<std::string, double> summary(const RunResult& r) {
@@ -65,13 +67,15 @@ const RoundRow& row(const RunResult& r, SessionId session, int round) {
 //   swap-out bytes = swap-in bytes + bytes dropped from DDR (0) + bytes still in DDR at the end (0).
 // The per-round charges add up to the same totals, and KV dropped from HBM comes back as recomputed tokens:
 //   dropped bytes = recompute tokens x 245760 = `dropped_sessions` x 12.374e9 B here.
-void check_conservation(const RunResult& r, int dropped_sessions) {
+void check_conservation(const RunResult& r, int dropped_sessions, bool only_pcie = true) {
   ASSERT_EQ(r.metrics->unfinished_sessions(), 0u);
   double out = 0, in = 0;
   for (const auto& t : r.metrics->transfers()) {
     if (!t.demotion) (t.to_host ? out : in) += t.bytes;
     // Each transfer (a layerwise load included) was alone on its direction: it took exactly bytes / 20 GB/s.
-    EXPECT_NEAR(t.end_s - t.start_s, t.bytes / 20e9, 1e-9) << "session " << t.session << (t.to_host ? " out" : " in");
+    if (only_pcie) {
+      EXPECT_NEAR(t.end_s - t.start_s, t.bytes / 20e9, 1e-9) << "session " << t.session << (t.to_host ? " out" : " in");
+    }
   }
   const double ddr_dropped = 0, ddr_at_end = 0;
   EXPECT_NEAR(out, in + ddr_dropped + ddr_at_end, 1);
@@ -207,6 +211,44 @@ TEST(PolicyRun, CostAwareSwapsLikeSwapHere) {
   EXPECT_EQ(a2.recompute_tokens, 0);
   EXPECT_NEAR(out_bytes(r), 2 * kKv, 1);
   check_conservation(r, 0);
+}
+
+// tiered with no room in DDR (1 GB): every copy goes to the 7 GB/s NVMe tier. The path HBM -> NVMe crosses the
+// 20 GB/s host link and the NVMe write link, so it moves at 7 GB/s: 12.374e9 / 7e9 = 1.768 s, and so does the
+// read back. At A's return B goes out to NVMe, then A comes back from it: 2 x 1.768 s.
+TEST(PolicyRun, TieredReadsFromNvmeAtNvmeSpeed) {
+  const Scenario s = scenario("tiered", {"hardware.host_memory=1GB", "hardware.nvme.capacity=1TB",
+                                         "hardware.nvme.bandwidth=7GBps"});
+  const RunResult r = run_scenario(s, RunOptions{true});
+  const double nvme_move = kKv / 7e9;
+  const RoundRow& a2 = row(r, 0, 2);
+  EXPECT_NEAR(a2.swap_in_stall_s, nvme_move, 1e-9);
+  EXPECT_NEAR(a2.queue_s, nvme_move, 1e-9);
+  EXPECT_EQ(a2.recompute_tokens, 0);
+  for (const auto& t : r.metrics->transfers()) EXPECT_NEAR(t.end_s - t.start_s, t.bytes / 7e9, 1e-9);
+  check_conservation(r, 0, false);
+}
+
+// tiered with DDR for one copy (13 GB): A's KV lands in DDR in 0.6187 s, and the demotion that keeps DDR free for
+// the next copy then moves it to NVMe (DDR -> NVMe at 7 GB/s, 1.768 s). At A's return B goes out to DDR (0.6187 s)
+// and A comes back from NVMe (1.768 s).
+TEST(PolicyRun, TieredDemotesTheLeastRecentlyUsedCopyToNvme) {
+  const Scenario s = scenario("tiered", {"hardware.host_memory=13GB", "hardware.nvme.capacity=1TB",
+                                         "hardware.nvme.bandwidth=7GBps"});
+  const RunResult r = run_scenario(s, RunOptions{true});
+  const RoundRow& a2 = row(r, 0, 2);
+  EXPECT_NEAR(a2.queue_s, kMove, 1e-9);
+  EXPECT_NEAR(a2.swap_in_stall_s, kKv / 7e9, 1e-9);
+  int demotions = 0;
+  for (const auto& t : r.metrics->transfers()) {
+    if (t.demotion) {
+      ++demotions;
+      EXPECT_NEAR(t.end_s - t.start_s, kKv / 7e9, 1e-9);
+    }
+  }
+  EXPECT_GE(demotions, 1);
+  EXPECT_NEAR(summary(r).at("swap.bytes_demoted"), demotions * kKv, 1);
+  check_conservation(r, 0, false);
 }
 
 }  // namespace
