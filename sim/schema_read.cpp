@@ -169,8 +169,10 @@ void Walker::distribution(const KeySpec& spec, const YAML::Node& map) {
   }
   const bool c = d.kind == "constant", u = d.kind == "uniform", l = d.kind == "lognormal";
   d.value = dist_field(spec, map, "value", c, spec.dim).value_or(0);
-  d.low = dist_field(spec, map, "low", u, spec.dim).value_or(0);
-  d.high = dist_field(spec, map, "high", u, spec.dim).value_or(0);
+  const auto low = dist_field(spec, map, "low", u, spec.dim);
+  const auto high = dist_field(spec, map, "high", u, spec.dim);
+  d.low = low.value_or(0);
+  d.high = high.value_or(0);
   d.mean = dist_field(spec, map, "mean", d.kind == "exponential" || l, spec.dim).value_or(0);
   d.sigma = dist_field(spec, map, "sigma", l, Dim::kRatio).value_or(0);
   d.min = dist_field(spec, map, "min", false, spec.dim).value_or(0);
@@ -185,7 +187,7 @@ void Walker::distribution(const KeySpec& spec, const YAML::Node& map) {
       error(map, spec.path + ".values", "empirical needs a non-empty list of values");
     }
   }
-  if (u && d.high < d.low) {
+  if (u && low && high && *high < *low) {  // both given as scalars; a missing one is reported above
     error(map, spec.path, fmt::format("uniform needs low <= high (got low {}, high {})", map["low"].Scalar(),
                                       map["high"].Scalar()));
   }
