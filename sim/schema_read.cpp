@@ -118,7 +118,8 @@ struct Walker {
     out.values[spec.path] = m;
   }
 
-  void quantity_list(const KeySpec& spec, const YAML::Node& value) {
+  // The quantities of a YAML list, or nullopt after reporting the first bad item.
+  std::optional<std::vector<double>> parse_list(const KeySpec& spec, const YAML::Node& value) {
     std::vector<double> items;
     for (const auto& item : value) {
       std::string err;
@@ -127,11 +128,15 @@ struct Walker {
       auto v = item.IsScalar() ? Schema::parse_scalar(one, item.Scalar(), err) : std::nullopt;
       if (!v) {
         error(item, spec.path, err.empty() ? "expected " + dim_description(spec.dim) : err);
-        return;
+        return std::nullopt;
       }
       items.push_back(std::get<double>(*v));
     }
-    out.values[spec.path] = items;
+    return items;
+  }
+
+  void quantity_list(const KeySpec& spec, const YAML::Node& value) {
+    if (auto items = parse_list(spec, value)) out.values[spec.path] = std::move(*items);
   }
 
   std::optional<double> dist_field(const KeySpec& spec, const YAML::Node& map, const std::string& field,
@@ -181,8 +186,8 @@ void Walker::distribution(const KeySpec& spec, const YAML::Node& map) {
     KeySpec list = spec;
     list.type = KeyType::kQuantityList;
     if (map["values"] && map["values"].IsSequence() && map["values"].size() > 0) {
-      quantity_list(list, map["values"]);
-      if (out.has(spec.path)) d.values = std::get<std::vector<double>>(out.values[spec.path]);
+      // Parsed directly, not through out.values: a key given twice would leave the first one's DistSpec there.
+      if (auto items = parse_list(list, map["values"])) d.values = std::move(*items);
     } else {
       error(map, spec.path + ".values", "empirical needs a non-empty list of values");
     }
