@@ -15,6 +15,10 @@
 
 namespace kvsim {
 
+/// @brief The p-th percentile (0..100) of `values` with linear interpolation between closest ranks (numpy's
+/// default); 0 when empty. Every percentile kvsim reports uses it.
+double percentile(std::vector<double> values, double p);
+
 /// @brief One finished round; the columns of rounds.csv.
 struct RoundRow {
   SessionId session = 0;

@@ -5,9 +5,6 @@
 #include "engine/metrics.hpp"
 
 namespace kvsim {
-namespace {
-
-// Percentile with linear interpolation between closest ranks (numpy's default).
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -16,6 +13,8 @@ double percentile(std::vector<double> v, double p) {
   const auto hi = std::min(lo + 1, v.size() - 1);
   return v[lo] + (v[hi] - v[lo]) * (pos - double(lo));
 }
+
+namespace {
 
 double mean(const std::vector<double>& v) {
   double s = 0;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "engine/metrics.hpp"
 #include "engine/units.hpp"
 
 namespace kvsim::cli {
@@ -21,16 +22,6 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   std::string field;
   while (std::getline(s, field, ',')) out.push_back(field);
   return out;
-}
-
-// Percentile with linear interpolation between closest ranks, as engine/metrics_summary.cpp (0 if empty).
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double pos = p / 100.0 * double(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const auto hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - double(lo));
 }
 
 std::size_t column_index(const std::vector<std::string>& header, const std::string& name, const fs::path& file) {
