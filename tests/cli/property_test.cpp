@@ -7,6 +7,8 @@
 
 #include <array>
 #include <cstdio>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -71,7 +73,7 @@ std::string random_scenario(std::mt19937& g) {
 
 TEST(Property, RandomScenariosRunCleanUnderTheAuditor) {
   std::mt19937 g(20261125);
-  const fs::path dir = fs::temp_directory_path() / "kvsim_property";
+  const fs::path dir = fs::temp_directory_path() / ("kvsim_property_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   int ran = 0, refused = 0;
   for (int i = 0; i < 200; ++i) {

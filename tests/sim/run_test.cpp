@@ -30,7 +30,10 @@ scheduler:
 )";
 
 Scenario scenario(const std::vector<std::string>& sets) {
-  const auto path = std::filesystem::temp_directory_path() / "kvsim_run_test.yaml";
+  // One file per test process: ctest runs these tests in parallel.
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("kvsim_run_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+                     ".yaml");
   std::ofstream(path) << kBase;
   return load_scenario(path, sets, Catalog::load(KVSIM_PLATFORMS_DIR));
 }
