@@ -28,87 +28,8 @@ std::string order(const TransferOrder& t) {
   return "s" + std::to_string(t.session) + (t.to_host ? " out " : " in ") + std::to_string(int(t.bytes));
 }
 
-/// RecordingSink forgets the stall that on_kv_loaded_in_step reports; this sink forwards every hook and keeps it.
-class StallSink final : public MetricsSink {
- public:
-  struct Load {
-    SessionId session;
-    double bytes, start, end, stall;
-  };
-  RecordingSink rec;
-  std::vector<Load> loads;
-
-  void on_round_arrival(SessionId s, int r, double t) override { rec.on_round_arrival(s, r, t); }
-  void on_prefill_start(SessionId s, double t) override { rec.on_prefill_start(s, t); }
-  void on_prefill_done(SessionId s, double t) override { rec.on_prefill_done(s, t); }
-  void on_round_done(SessionId s, std::int64_t a, double t) override { rec.on_round_done(s, a, t); }
-  void on_session_end(SessionId s, std::int64_t f, double t) override { rec.on_session_end(s, f, t); }
-  void on_swap_start(SessionId s, bool h, double b, double t) override { rec.on_swap_start(s, h, b, t); }
-  void on_swap_done(SessionId s, bool h, double b, double t) override { rec.on_swap_done(s, h, b, t); }
-  void on_demotion_start(SessionId s, double b, double t) override { rec.on_demotion_start(s, b, t); }
-  void on_demotion_done(SessionId s, double b, double t) override { rec.on_demotion_done(s, b, t); }
-  void on_kv_dropped(SessionId s, std::int64_t n, double b, double t) override { rec.on_kv_dropped(s, n, b, t); }
-  void on_step(const StepRecord& st) override { rec.on_step(st); }
-  void on_state(const ReplicaState& st, double t) override { rec.on_state(st, t); }
-  void on_kv_loaded_in_step(SessionId s, double bytes, double start, double end, double stall) override {
-    rec.on_kv_loaded_in_step(s, bytes, start, end, stall);
-    loads.push_back(Load{s, bytes, start, end, stall});
-  }
-};
-
-/// Rig with the host link's bandwidth as a parameter (transfers take bytes / link s) and the StallSink.
-struct LinkRig {
-  static Deployment gpu(double link) {
-    Deployment d = tiny_gpu(10);
-    d.host_link.bandwidth = link;
-    return d;
-  }
-  LinkRig(const std::string& policy, double link_bps)
-      : link(link_bps),
-        cost(tiny_model(), gpu(link_bps)),
-        sched(cost, SchedulerConfig{64, 256, 4}, 1e6, make_offload_policy(policy), make_victim_policy("lru"), sink) {}
-
-  void arrive(SessionId s, int round, std::int64_t prompt, std::int64_t answer, bool last) {
-    sched.on_round_arrival(RoundRequest{s, round, prompt, answer, last, 0}, now);
-  }
-  Plan plan() {
-    Plan p = sched.schedule(now, !busy);
-    busy = busy || p.has_step;
-    step_s = p.has_step ? p.cost.seconds : step_s;
-    EXPECT_EQ(sched.hbm().allocated_total() - sched.hbm().released_total(), sched.hbm().used_blocks());
-    return p;
-  }
-  std::vector<FinishedRound> done(double extra_s = 0) {  // the step lasts its planned time + extra_s
-    now += step_s + extra_s;
-    busy = false;
-    return sched.on_step_done(now);
-  }
-  void landed(const TransferOrder& t) {
-    now += t.bytes / link;
-    sched.on_transfer_done(t.id, now);
-  }
-  void idle(SessionId s) {  // a first round of 10 + 2 tokens: 12 tokens = 3 blocks = 384 B left in HBM
-    arrive(s, 0, 10, 2, false);
-    finish(s);
-  }
-  int finish(SessionId s) {
-    for (int n = 1; n < 1000; ++n) {
-      EXPECT_TRUE(plan().has_step);
-      for (const auto& f : done()) {
-        if (f.session == s) return n;
-      }
-    }
-    ADD_FAILURE() << "session " << s << " never finished its round";
-    return -1;
-  }
-
-  double link;
-  StallSink sink;
-  CostModel cost;
-  ReplicaScheduler sched;
-  double now = 0, step_s = 0;
-  bool busy = false;
-};
+/// The tiny replica with a host link of `link_bps` (transfers take bytes / link_bps s) and a 1 MB DDR.
+Rig linked(const std::string& policy, double link_bps) { return Rig(policy, "lru", 10, 64, 1e6, link_bps); }
 
 // ---------------------------------------------------------------------------------------------------- offload-idle
 
@@ -310,7 +231,7 @@ TEST(OffloadPrefetch, GivenUpWithoutFreeHbm) {
 
 // Session 1 idles with 384 B, session 2 (28 + 4 tokens = 8 blocks, 7 free) swaps it out and runs to its end, then
 // session 1's last round (2 + 2 tokens) arrives.
-void evict_and_return(LinkRig& r) {
+void evict_and_return(Rig& r) {
   r.idle(1);
   r.arrive(2, 0, 28, 4, true);
   const Plan p = r.plan();
@@ -324,7 +245,7 @@ void evict_and_return(LinkRig& r) {
 // 384 B meanwhile. Planned compute 0.004448 s; the load alone takes 384 / 1000 = 0.384 s, so the step really lasts
 // 0.384 s and the stall passed is 0.384 - 0.004448 = 0.379552 s.
 TEST(OffloadLayerwise, ReturningRoundLoadsItsKvDuringItsFirstStep) {
-  LinkRig r("layerwise", 1000);
+  Rig r = linked("layerwise", 1000);
   evict_and_return(r);
   Plan p = r.plan();
   EXPECT_TRUE(p.transfers.empty());
@@ -334,7 +255,7 @@ TEST(OffloadLayerwise, ReturningRoundLoadsItsKvDuringItsFirstStep) {
   EXPECT_NEAR(p.cost.seconds, 0.004448, 1e-15);
   EXPECT_EQ(r.sched.hbm().used_blocks(), 4);  // 12 + 2 + 1 tokens
   EXPECT_DOUBLE_EQ(r.sched.ddr().used_bytes(), kBytes);
-  EXPECT_EQ(r.sink.rec.state.stalled_rounds, 0);
+  EXPECT_EQ(r.sink.state.stalled_rounds, 0);
   const double start = r.now;
   EXPECT_TRUE(r.done(0.384 - 0.004448).empty());
   ASSERT_EQ(r.sink.loads.size(), 1u);
@@ -349,14 +270,14 @@ TEST(OffloadLayerwise, ReturningRoundLoadsItsKvDuringItsFirstStep) {
   EXPECT_DOUBLE_EQ(p.load_bytes, 0);
   EXPECT_TRUE(p.transfers.empty());
   EXPECT_EQ(r.done().size(), 1u);
-  EXPECT_EQ(r.sink.rec.count("swap_start", 1), 2);
-  EXPECT_EQ(r.sink.rec.count("swap_done", 1), 1);  // the swap-out; the load is reported as kv_loaded_in_step
+  EXPECT_EQ(r.sink.count("swap_start", 1), 2);
+  EXPECT_EQ(r.sink.count("swap_done", 1), 1);  // the swap-out; the load is reported as kv_loaded_in_step
   EXPECT_TRUE(r.sched.idle());
 }
 
 // A link of 1e6 B/s loads 384 B in 0.000384 s < 0.004448 s of compute: the step keeps its planned time, no stall.
 TEST(OffloadLayerwise, LoadHiddenByComputeStallsNothing) {
-  LinkRig r("layerwise", 1e6);
+  Rig r = linked("layerwise", 1e6);
   evict_and_return(r);
   EXPECT_DOUBLE_EQ(r.plan().load_bytes, kBytes);
   r.done();
@@ -375,7 +296,7 @@ TEST(OffloadLayerwise, LoadHiddenByComputeStallsNothing) {
 // Session 2 (28 + 4 tokens = 8 blocks, 7 free) forces the eviction. At 1e5 B/s: swap 384 / 1e5 = 0.00384 s <
 // 0.052608 s: swap out.
 TEST(OffloadCostAware, SwapsWhenTheLinkIsFast) {
-  LinkRig r("cost-aware", 1e5);
+  Rig r = linked("cost-aware", 1e5);
   r.idle(1);
   r.arrive(2, 0, 28, 4, true);
   const Plan p = r.plan();
@@ -383,7 +304,7 @@ TEST(OffloadCostAware, SwapsWhenTheLinkIsFast) {
   ASSERT_EQ(p.transfers.size(), 1u);
   EXPECT_TRUE(p.transfers[0].to_host);
   EXPECT_DOUBLE_EQ(p.transfers[0].bytes, kBytes);
-  EXPECT_EQ(r.sink.rec.count("kv_dropped"), 0);
+  EXPECT_EQ(r.sink.count("kv_dropped"), 0);
 }
 
 // At the rig's 1000 B/s: swap 384 / 1000 = 0.384 s > 0.052608 s: drop, and session 2 starts at once.
@@ -406,7 +327,7 @@ TEST(OffloadCostAware, RecomputesWhenTheLinkIsSlow) {
 //   1st: 0 in flight, 384 / 2e4 = 0.0192 s -> swap;  2nd: 1 in flight, 384 / 1e4 = 0.0384 s -> swap;
 //   3rd: 2 in flight, 384 / (2e4 / 3) = 0.0576 s -> drop.
 TEST(OffloadCostAware, SharesTheLinkWithTransfersInFlight) {
-  LinkRig r("cost-aware", 2e4);
+  Rig r = linked("cost-aware", 2e4);
   for (SessionId s : {1u, 2u, 3u}) {
     r.idle(s);
   }
@@ -417,7 +338,7 @@ TEST(OffloadCostAware, SharesTheLinkWithTransfersInFlight) {
   ASSERT_EQ(p.transfers.size(), 2u);
   EXPECT_EQ(p.transfers[0].session, 1u);
   EXPECT_EQ(p.transfers[1].session, 2u);
-  const auto dropped = r.sink.rec.of("kv_dropped");
+  const auto dropped = r.sink.of("kv_dropped");
   ASSERT_EQ(dropped.size(), 1u);
   EXPECT_EQ(dropped[0].session, 3u);
   for (const auto& t : p.transfers) r.landed(t);
@@ -431,13 +352,13 @@ TEST(OffloadCostAware, SharesTheLinkWithTransfersInFlight) {
 //   reserved for session 3 + its own 2.
 TEST(OffloadCostAware, ChargesRecomputeOncePerActiveRound) {
   {
-    LinkRig r("cost-aware", 6000);
+    Rig r = linked("cost-aware", 6000);
     r.idle(1);
     r.arrive(2, 0, 28, 4, true);
     EXPECT_TRUE(r.plan().transfers.empty());
-    EXPECT_EQ(r.sink.rec.count("kv_dropped", 1), 1);
+    EXPECT_EQ(r.sink.count("kv_dropped", 1), 1);
   }
-  LinkRig r("cost-aware", 6000);
+  Rig r = linked("cost-aware", 6000);
   r.idle(1);
   r.arrive(3, 0, 2, 20, true);
   EXPECT_EQ(r.plan().batch, (std::vector<BatchEntry>{{3, 2, 0, true}}));
@@ -448,7 +369,7 @@ TEST(OffloadCostAware, ChargesRecomputeOncePerActiveRound) {
   EXPECT_EQ(p.transfers[0].session, 1u);
   EXPECT_TRUE(p.transfers[0].to_host);
   EXPECT_EQ(p.batch, (std::vector<BatchEntry>{{3, 1, 3, false}}));
-  EXPECT_EQ(r.sink.rec.count("kv_dropped"), 0);
+  EXPECT_EQ(r.sink.count("kv_dropped"), 0);
 }
 
 // The decision itself, on the same numbers, plus DDR room.

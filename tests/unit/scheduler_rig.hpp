@@ -58,8 +58,16 @@ class RecordingSink final : public MetricsSink {
   void on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) override {
     add("kv_dropped", s, tokens, bytes, false, now);
   }
-  void on_kv_loaded_in_step(SessionId s, double bytes, double, double end, double) override {
+  /// @brief A layerwise load with its timing and stall.
+  struct Load {
+    SessionId session;
+    double bytes, start, end, stall;
+  };
+  std::vector<Load> loads;
+
+  void on_kv_loaded_in_step(SessionId s, double bytes, double start, double end, double stall) override {
     add("kv_loaded_in_step", s, 0, bytes, false, end);
+    loads.push_back(Load{s, bytes, start, end, stall});
   }
   void on_demotion_start(SessionId s, double bytes, double now) override { add("demotion_start", s, 0, bytes, true, now); }
   void on_demotion_done(SessionId s, double bytes, double now) override { add("demotion_done", s, 0, bytes, true, now); }
@@ -97,21 +105,22 @@ inline ModelSpec tiny_model() {
   return m;  // bf16 weights and KV: 32 B of KV per token, 2000 B of weights
 }
 
-inline Deployment tiny_gpu(std::int64_t blocks) {
+inline Deployment tiny_gpu(std::int64_t blocks, double link = 1000) {
   Deployment d;
   d.gpu.flops_bf16 = 1e6;
   d.gpu.hbm_bandwidth = 1e6;
   d.gpu.hbm_capacity = 2000 + double(blocks) * 128;  // weights + `blocks` blocks of 4 x 32 B
-  d.host_link.bandwidth = 1000;
+  d.host_link.bandwidth = link;
   return d;
 }
 
 /// @brief A scheduler on the tiny replica with 4-token blocks, driven by hand; checks the HBM ledger after
-/// every call. Steps last their roofline time; transfers bytes / 1000 B/s.
+/// every call. Steps last their roofline time; transfers bytes / `link` (1000 B/s by default).
 struct Rig {
   explicit Rig(const std::string& policy = "swap", const std::string& victims = "lru", std::int64_t blocks = 10,
-               std::int64_t budget = 64, double ddr = 1e6)
-      : cost(tiny_model(), tiny_gpu(blocks)),
+               std::int64_t budget = 64, double ddr = 1e6, double link_bps = 1000)
+      : link(link_bps),
+        cost(tiny_model(), tiny_gpu(blocks, link_bps)),
         sched(cost, SchedulerConfig{budget, 256, 4}, ddr, make_offload_policy(policy), make_victim_policy(victims),
               sink) {
     EXPECT_EQ(sched.hbm().total_blocks(), blocks);
@@ -136,15 +145,16 @@ struct Rig {
     check();
     return p;
   }
-  std::vector<FinishedRound> done() {
-    now += step_s;
+  /// @brief The step in flight ends; it lasted its planned time plus `extra_s`.
+  std::vector<FinishedRound> done(double extra_s = 0) {
+    now += step_s + extra_s;
     busy = false;
     auto f = sched.on_step_done(now);
     check();
     return f;
   }
   void landed(const TransferOrder& t) {
-    now += t.bytes / 1000.0;
+    now += t.bytes / link;
     sched.on_transfer_done(t.id, now);
     check();
   }
@@ -159,12 +169,18 @@ struct Rig {
     ADD_FAILURE() << "session " << s << " never finished its round";
     return -1;
   }
+  /// @brief A first round of 10 + 2 tokens runs to its end: 12 tokens = 3 blocks = 384 B stay in HBM.
+  void idle(SessionId s) {
+    arrive(s, 0, 10, 2, false);
+    finish(s);
+  }
   /// @brief A round arrives and runs to its end.
   int run_round(SessionId s, int round, std::int64_t prompt, std::int64_t answer, bool last, double think = 0) {
     arrive(s, round, prompt, answer, last, think);
     return finish(s);
   }
 
+  double link;
   RecordingSink sink;
   CostModel cost;
   ReplicaScheduler sched;
