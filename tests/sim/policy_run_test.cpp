@@ -6,60 +6,29 @@
 //   alone on one direction of the link it moves in 12.374e9 / 20e9 = 0.6187 s.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sim/run.hpp"
+#include "tests/sim/paper_example.hpp"
 
 namespace kvsim {
 namespace {
 
-const char* kBase = R"(
-model: yi-34b-200k
-hardware:
-  gpu: a100-sxm-80g
-  host_link: {bandwidth: 20GBps}
-workload:
-  document_tokens: 50K
-  question_tokens: 100
-  answer_tokens: 250
-  think_time: 60s
-  arrival: {type: list}
-scheduler:
-  max_batch_tokens: 65536
-)";
+using paper_example::kKvPerToken;
+using paper_example::row;
+using paper_example::summary;
 
-constexpr double kKvPerToken = 60.0 * 8 * 128 * 2 * 2;  // 245760 B
 constexpr double kKv = 50350 * kKvPerToken;             // 12.374e9 B
 constexpr double kMove = kKv / 20e9;                    // 0.6187 s alone on one direction
 
+// The two-user case under `policy`, plus `extra` overrides.
 Scenario scenario(const std::string& policy, const std::vector<std::string>& extra = {}) {
-  // One file per test process: ctest runs these tests in parallel.
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("kvsim_policy_run_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-                     ".yaml");
-  std::ofstream(path) << kBase;
   std::vector<std::string> sets{"workload.rounds=2", "workload.arrival.times=0s,30s",
                                 "scheduler.kv_offload.policy=" + policy};
   sets.insert(sets.end(), extra.begin(), extra.end());
-  return load_scenario(path, sets, Catalog::load(KVSIM_PLATFORMS_DIR));
-}
-
-std::map<std::string, double> summary(const RunResult& r) {
-  std::map<std::string, double> m;
-  for (const auto& [k, v] : r.metrics->summary()) m[k] = v;
-  return m;
-}
-
-const RoundRow& row(const RunResult& r, SessionId session, int round) {
-  for (const auto& x : r.metrics->rounds()) {
-    if (x.session == session && x.round == round) return x;
-  }
-  throw std::runtime_error("no such round");
+  return paper_example::scenario(sets);
 }
 
 // KV conservation over the run. The scheduler drops only KV that is in HBM, never an offloaded copy, and at the end

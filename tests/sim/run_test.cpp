@@ -3,48 +3,17 @@
 // auditor on.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <map>
 
 #include "engine/peak_analysis.hpp"
 #include "sim/run.hpp"
+#include "tests/sim/paper_example.hpp"
 
 namespace kvsim {
 namespace {
 
-// The paper's example on the catalog A100 (80 GiB, 2.039 TB/s, 312 TFLOP/s) with the paper's 20 GB/s PCIe.
-const char* kBase = R"(
-model: yi-34b-200k
-hardware:
-  gpu: a100-sxm-80g
-  host_link: {bandwidth: 20GBps}
-workload:
-  document_tokens: 50K
-  question_tokens: 100
-  answer_tokens: 250
-  think_time: 60s
-  arrival: {type: list}
-scheduler:
-  max_batch_tokens: 65536
-)";
-
-Scenario scenario(const std::vector<std::string>& sets) {
-  // One file per test process: ctest runs these tests in parallel.
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("kvsim_run_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-                     ".yaml");
-  std::ofstream(path) << kBase;
-  return load_scenario(path, sets, Catalog::load(KVSIM_PLATFORMS_DIR));
-}
-
-std::map<std::string, double> summary(const RunResult& r) {
-  std::map<std::string, double> m;
-  for (const auto& [k, v] : r.metrics->summary()) m[k] = v;
-  return m;
-}
-
-constexpr double kKvPerToken = 60.0 * 8 * 128 * 2 * 2;  // 245760 B
+using paper_example::kKvPerToken;
+using paper_example::scenario;
+using paper_example::summary;
 
 TEST(SingleUser, MatchesAnalyzeWithinHalfAPercent) {
   const Scenario s = scenario({"workload.rounds=1", "workload.arrival.times=0s"});
