@@ -24,18 +24,8 @@ const std::string kHeader =
     "swap_bytes_in,recompute_tokens,gpu_time_prefill,gpu_time_decode,gpu_time_stalled,gpu_time_idle,"
     "slo_ttft_attainment,slo_decode_rate_attainment";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("kvsim_compare_" + name);
-  fs::remove_all(d);
-  return d;
-}
+using kvsim_test::fresh_dir;
+using kvsim_test::slurp;
 
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
@@ -57,7 +47,7 @@ const nlohmann::json& run_of(const nlohmann::json& j, const std::string& policy)
 }
 
 TEST(CliCompare, RecomputeAndSwapOnTheDefaultScenario) {
-  const fs::path d = fresh_dir("default");
+  const fs::path d = fresh_dir("compare_default");
   const Result r = compare("recompute,swap", d);
   ASSERT_EQ(r.code, 0) << r.out;
   const auto csv = lines(slurp(d / "compare.csv"));
@@ -90,7 +80,7 @@ TEST(CliCompare, RecomputeAndSwapOnTheDefaultScenario) {
 
 // The console's throughput row and compare.json's "best" both mark the largest throughput, and only it.
 TEST(CliCompare, BestThroughputIsTheMax) {
-  const fs::path d = fresh_dir("best");
+  const fs::path d = fresh_dir("compare_best");
   const Result r = compare("recompute,swap", d);
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
@@ -126,7 +116,7 @@ TEST(CliCompare, BestThroughputIsTheMax) {
 }
 
 TEST(CliCompare, SameCommandGivesIdenticalFiles) {
-  const fs::path a = fresh_dir("det_a"), b = fresh_dir("det_b");
+  const fs::path a = fresh_dir("compare_det_a"), b = fresh_dir("compare_det_b");
   ASSERT_EQ(compare("swap,recompute", a).code, 0);
   ASSERT_EQ(compare("swap,recompute", b, "--jobs 2").code, 0);  // running at once changes nothing
   EXPECT_FALSE(slurp(a / "compare.csv").empty());
@@ -138,7 +128,7 @@ TEST(CliCompare, SameCommandGivesIdenticalFiles) {
 }
 
 TEST(CliCompare, UnknownPolicyExitsWith2AndListsTheValidNames) {
-  const fs::path d = fresh_dir("unknown");
+  const fs::path d = fresh_dir("compare_unknown");
   const Result r = compare("swap,swapp", d);
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("error: --policies: unknown offload policy; valid: swap, recompute"), std::string::npos)
@@ -153,7 +143,7 @@ TEST(CliCompare, UnknownPolicyExitsWith2AndListsTheValidNames) {
 }
 
 TEST(CliCompare, BadScenarioExitsWith2AndWritesNothing) {
-  const fs::path d = fresh_dir("bad");
+  const fs::path d = fresh_dir("compare_bad");
   for (const std::string extra : {"--set workload.rounds=0", "--set hardware.gpu=rtx-4090",
                                   "--set scheduler.kv_offload.policy=swap", "--seed -1"}) {
     const Result r = compare("recompute,swap", d, extra);
@@ -168,7 +158,7 @@ TEST(CliCompare, BadScenarioExitsWith2AndWritesNothing) {
 
 // A run that fails is reported with its error text; the others are still written, and the exit code is 1.
 TEST(CliCompare, OneFailedRunIsReportedAndExits1) {
-  const fs::path d = fresh_dir("fail");
+  const fs::path d = fresh_dir("compare_fail");
   fs::create_directories(d / "swap" / "summary.json" / "x");  // the swap run cannot write its summary.json
   const Result r = compare("recompute,swap", d);
   EXPECT_EQ(r.code, 1) << r.out;
@@ -188,7 +178,7 @@ TEST(CliCompare, OneFailedRunIsReportedAndExits1) {
 }
 
 TEST(CliCompare, DefaultOutputDirectoryIsNamedAfterTheScenario) {
-  const fs::path d = fresh_dir("cwd");
+  const fs::path d = fresh_dir("compare_cwd");
   fs::create_directories(d);
   const fs::path before = fs::current_path();
   fs::current_path(d);

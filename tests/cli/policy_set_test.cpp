@@ -16,15 +16,11 @@ namespace fs = std::filesystem;
 using kvsim_test::run;
 
 nlohmann::json summary(const std::string& scenario, const std::string& policy) {
-  const fs::path out = fs::temp_directory_path() / ("kvsim_policy_" + fs::path(scenario).stem().string() + policy);
-  fs::remove_all(out);
+  const fs::path out = kvsim_test::fresh_dir("policy_" + fs::path(scenario).stem().string() + policy);
   const auto r = run("run " + std::string(KVSIM_SOURCE_DIR) + "/" + scenario + " --audit --quiet --out " +
                      out.string() + " --set scheduler.kv_offload.policy=" + policy);
   EXPECT_EQ(r.code, 0) << scenario << " " << policy << "\n" << r.out;
-  std::ifstream f(out / "summary.json");
-  std::stringstream s;
-  s << f.rdbuf();
-  return nlohmann::json::parse(s.str());
+  return nlohmann::json::parse(kvsim_test::slurp(out / "summary.json"));
 }
 
 TEST(PolicySet, CostAwareIsNeverWorseThanTheBetterOfSwapAndRecompute) {

@@ -18,18 +18,8 @@ namespace fs = std::filesystem;
 using kvsim_test::Result;
 using kvsim_test::run;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("kvsim_cli_" + name);
-  fs::remove_all(d);
-  return d;
-}
+using kvsim_test::fresh_dir;
+using kvsim_test::slurp;
 
 const std::string kScenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/default.yaml";
 

@@ -4,6 +4,9 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace kvsim_test {
@@ -23,6 +26,21 @@ inline Result run(const std::string& args) {
   const int status = pipe ? pclose(pipe) : -1;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+/// @brief The whole content of a file ("" if it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+/// @brief A scratch directory for one test, removed if a previous run left it behind; kvsim creates it.
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  const std::filesystem::path d = std::filesystem::temp_directory_path() / ("kvsim_test_" + name);
+  std::filesystem::remove_all(d);
+  return d;
 }
 
 }  // namespace kvsim_test
