@@ -148,7 +148,6 @@ void ReplicaScheduler::build_step(double now) {
   }
   inflight_ = plan_.batch;
   inflight_cost_ = plan_.cost;
-  inflight_load_bytes_ = plan_.load_bytes;
   inflight_prefill_flops_ = plan_.prefill_flops;
   inflight_decode_flops_ = plan_.decode_flops;
   step_start_ = now;

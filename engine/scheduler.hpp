@@ -120,7 +120,6 @@ class ReplicaScheduler {
     std::int64_t blocks = 0;         ///< HBM blocks held by sessions
     double ddr_bytes = 0;            ///< DDR bytes held by sessions
     double nvme_bytes = 0;           ///< NVMe bytes held by sessions
-    int open_rounds = 0;
   };
   Census census() const;
 
@@ -200,7 +199,6 @@ class ReplicaScheduler {
   std::vector<BatchEntry> inflight_;  ///< the step being executed
   StepCost inflight_cost_;
   double inflight_prefill_flops_ = 0;
-  double inflight_load_bytes_ = 0;
   double inflight_decode_flops_ = 0;
   std::vector<TransferOrder> orders_;       ///< transfers decided but not yet handed to the executor
   std::vector<SessionId> inflight_loads_;  ///< sessions whose KV the step in flight loads (layerwise)

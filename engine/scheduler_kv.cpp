@@ -154,7 +154,6 @@ ReplicaScheduler::Census ReplicaScheduler::census() const {
     c.blocks += s.blocks;
     if (s.ddr_bytes > 0 && (s.tier == Tier::kDdr || s.where == Where::kDemoting)) c.ddr_bytes += s.ddr_bytes;
     if (s.ddr_bytes > 0 && (s.tier == Tier::kNvme || s.where == Where::kDemoting)) c.nvme_bytes += s.ddr_bytes;
-    c.open_rounds += s.has_round ? 1 : 0;
   }
   return c;
 }
