@@ -225,6 +225,7 @@ void ReplicaScheduler::finish_round(Session& s, double now) {
   }
   hbm_.release(s.blocks);
   set_blocks(s, 0);
+  set_prefetch(s, -1);  // a return before the guessed time leaves one pending
   const SessionId id = s.id;
   const std::int64_t freed = s.kv;
   sessions_.erase(id);

@@ -174,6 +174,7 @@ class ReplicaScheduler {
   void report(double now);
   void offload_idle(Session& s, double now);
   void run_prefetches(double now);
+  void set_prefetch(Session& s, double at);
   double next_wake(double now) const;
   void finish_loads(double now);
   PolicyContext policy_context(const Session& s, double now) const;
@@ -193,6 +194,7 @@ class ReplicaScheduler {
   std::unordered_map<std::uint64_t, InFlight> transfers_;
   std::uint64_t next_transfer_ = 1;
   std::int64_t pending_free_blocks_ = 0;
+  int prefetches_ = 0;  ///< sessions with a prefetch time set
   int resident_ = 0;
   int stalled_ = 0;
   Plan plan_;

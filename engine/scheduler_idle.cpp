@@ -19,22 +19,28 @@ PolicyContext ReplicaScheduler::policy_context(const Session& s, double now) con
 }
 
 void ReplicaScheduler::offload_idle(Session& s, double now) {
-  s.prefetch_at = -1;  // a previous round's prefetch time never carries over
+  set_prefetch(s, -1);  // a previous round's prefetch time never carries over
   if (!policy_->offload_when_idle() || s.kv == 0) return;
   const VictimInfo info = victim_info(s);
   if (!reserve_copy(s, info.kv_bytes)) return;  // no room: the KV stays in HBM until pressure evicts it
   pending_free_blocks_ += s.blocks;
   start_transfer(s, true, now);
   const double at = policy_->prefetch_at_s(info, policy_context(s, now));
-  s.prefetch_at = at >= 0 ? std::max(at, now) : -1;
+  set_prefetch(s, at >= 0 ? std::max(at, now) : -1);
 }
 
 // Due prefetches bring the KV back while the session is still idle, using only HBM that no admitted round needs;
 // a prefetch that finds no room is given up (the next round swaps in on demand).
+void ReplicaScheduler::set_prefetch(Session& s, double at) {
+  prefetches_ += (at >= 0 ? 1 : 0) - (s.prefetch_at >= 0 ? 1 : 0);
+  s.prefetch_at = at;
+}
+
 void ReplicaScheduler::run_prefetches(double now) {
+  if (prefetches_ == 0) return;  // most policies never prefetch: no scan of every session per step
   for (auto& [id, s] : sessions_) {
     if (s.prefetch_at < 0 || s.prefetch_at > now || s.where == Where::kSwappingOut) continue;
-    s.prefetch_at = -1;
+    set_prefetch(s, -1);
     if (s.has_round || s.where != Where::kOffloaded) continue;
     const std::int64_t need = hbm_.blocks_for(s.kv);
     if (hbm_.free_blocks() - reserved_blocks() < need) continue;
@@ -46,6 +52,7 @@ void ReplicaScheduler::run_prefetches(double now) {
 
 double ReplicaScheduler::next_wake(double now) const {
   double at = std::numeric_limits<double>::infinity();
+  if (prefetches_ == 0) return at;
   for (const auto& [id, s] : sessions_) {
     if (s.prefetch_at > now && s.where != Where::kSwappingOut) at = std::min(at, s.prefetch_at);
   }
