@@ -4,10 +4,13 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -34,8 +37,15 @@ pid_t spawn(const fs::path& exe, const ChildJob& job, std::string& error) {
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  std::vector<std::string> env_strings{fmt::format("KVSIM_PARENT_PID={}", ::getpid())};
+  for (char** e = environ; *e; ++e) {
+    if (std::string(*e).rfind("KVSIM_PARENT_PID=", 0) != 0) env_strings.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     error = fmt::format("cannot start {} (log {}): {}", exe.string(), log, std::strerror(rc));
@@ -70,6 +80,13 @@ struct Running {
 };
 
 }  // namespace
+
+void die_with_parent() {
+  const char* parent = std::getenv("KVSIM_PARENT_PID");
+  if (parent == nullptr) return;
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (std::to_string(::getppid()) != parent) std::_Exit(1);
+}
 
 fs::path self_executable() {
   std::error_code ec;

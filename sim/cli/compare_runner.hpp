@@ -25,6 +25,10 @@ struct ChildOutcome {
   double wall_s = 0;
 };
 
+/// @brief In a child started by run_children (KVSIM_PARENT_PID is set): asks the kernel to kill this process when
+/// its parent dies, so a killed sweep or compare leaves no runs behind; exits at once if the parent is gone.
+void die_with_parent();
+
 /// @brief The executable of this process (/proc/self/exe resolved).
 std::filesystem::path self_executable();
 

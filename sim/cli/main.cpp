@@ -8,6 +8,9 @@
 #include "sim/cli/analyze_cmd.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/compare_cmd.hpp"
+#include "sim/cli/compare_runner.hpp"
+#include "sim/cli/plot_cmd.hpp"
+#include "sim/cli/sweep_cmd.hpp"
 #include "engine/log.hpp"
 #include "sim/diagnostics.hpp"
 
@@ -21,6 +24,7 @@ int report_input_error(const kvsim::InputError& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  kvsim::cli::die_with_parent();
   CLI::App app{"kvsim: a discrete-event simulator of long-context LLM serving (SimGrid inside)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", KVSIM_VERSION);
@@ -33,6 +37,10 @@ int main(int argc, char** argv) {
   kvsim::cli::add_commands(app, commands);
   kvsim::cli::CompareOptions compare;
   kvsim::cli::add_compare_command(app, compare);
+  kvsim::cli::SweepOptions sweep;
+  kvsim::cli::add_sweep_command(app, sweep);
+  kvsim::cli::PlotOptions plot;
+  kvsim::cli::add_plot_command(app, plot);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -50,6 +58,9 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("analyze")) return kvsim::cli::run_analyze(analyze);
     compare.log_level = log_level;
     if (app.got_subcommand("compare")) return kvsim::cli::run_compare(compare);
+    sweep.log_level = log_level;
+    if (app.got_subcommand("sweep")) return kvsim::cli::run_sweep(sweep);
+    if (app.got_subcommand("plot")) return kvsim::cli::run_plot(plot);
     return kvsim::cli::run_commands(app, commands);
   } catch (const kvsim::InputError& e) {
     return report_input_error(e);

@@ -1,0 +1,61 @@
+#pragma once
+/// @file sweep_store.hpp
+/// @brief What a sweep keeps on disk (docs/outputs.md): sweep.json (the definition, checked on resume),
+/// points.jsonl (one line per finished run, appended as each ends, the commit point of a run), and the tables
+/// built from it, sweep.csv (one row per point, mean and 95% confidence half-width over replicates) and runs.csv
+/// (one row per run).
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sim/cli/sweep_params.hpp"
+
+namespace kvsim::cli {
+
+/// @brief One run of a sweep: a point and a replicate.
+struct RunRecord {
+  std::string id;  ///< "p0003-r1"
+  std::size_t point = 0;
+  int replicate = 0;
+  std::uint64_t seed = 0;
+  bool ok = false;
+  int exit_code = -1;
+  std::string error;
+  std::vector<double> metrics;  ///< one per compare_columns() entry when ok
+  double wall_s = 0;
+};
+
+/// @brief The run id of point `point`, replicate `replicate`.
+std::string run_id(std::size_t point, int replicate);
+
+/// @brief One points.jsonl line (with its newline).
+std::string record_line(const std::vector<SweepParam>& params, const std::vector<SweepPoint>& points,
+                        const RunRecord& r);
+
+/// @brief Every run recorded in `dir`'s points.jsonl and points.rank*.jsonl, one per id (the last line wins).
+/// A torn last line (a kill during a write) is ignored and cut off the file so appends start on a fresh line.
+/// Throws InputError naming the file and line of any other unreadable line.
+std::vector<RunRecord> read_records(const std::filesystem::path& dir);
+
+/// @brief The records in `text` (JSON lines) from `source` (a file name, for errors), in order.
+std::vector<RunRecord> parse_records(const std::string& text, const std::string& source);
+
+/// @brief Appends one line to `file` in a single write (O_APPEND).
+void append_line(const std::filesystem::path& file, const std::string& line);
+
+/// @brief Student's t quantile at 0.975 for `dof` degrees of freedom (for 95% two-sided intervals).
+double t975(int dof);
+
+/// @brief sweep.csv: per point, the parameters, the number of runs that succeeded and failed, and per metric the
+/// mean and the 95% confidence half-width (empty with fewer than two runs).
+std::string sweep_csv(const std::vector<SweepParam>& params, const std::vector<SweepPoint>& points, int replicates,
+                      const std::vector<RunRecord>& records);
+
+/// @brief runs.csv: one row per recorded run, in point and replicate order.
+std::string runs_csv(const std::vector<SweepParam>& params, const std::vector<SweepPoint>& points,
+                     const std::vector<RunRecord>& records);
+
+}  // namespace kvsim::cli

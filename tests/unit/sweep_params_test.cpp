@@ -1,0 +1,112 @@
+// The grid of `kvsim sweep`: ranges, lists, units, the product's order, and the tables' mean and 95% interval.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sim/cli/compare_output.hpp"
+#include "sim/cli/sweep_params.hpp"
+#include "sim/cli/sweep_store.hpp"
+#include "sim/diagnostics.hpp"
+
+namespace kvsim::cli {
+namespace {
+
+TEST(SweepParams, LinearRangeIncludesBothEndsWithoutDrift) {
+  // 0.005 to 0.2 by 0.005 is (0.2 - 0.005) / 0.005 + 1 = 40 values; floating-point steps must not lose the last.
+  const auto p = parse_sweep_param("--param", "workload.arrival.rate=0.005:0.2:0.005/s");
+  EXPECT_EQ(p.key, "workload.arrival.rate");
+  ASSERT_EQ(p.values.size(), 40u);
+  EXPECT_EQ(p.values.front(), "0.005/s");
+  EXPECT_EQ(p.values[2], "0.015/s");
+  EXPECT_EQ(p.values.back(), "0.2/s");
+}
+
+TEST(SweepParams, LastUnitAppliesToEveryEnd) {
+  EXPECT_EQ(parse_sweep_param("--param", "k=10:30:10/h").values, (std::vector<std::string>{"10/h", "20/h", "30/h"}));
+  EXPECT_EQ(parse_sweep_param("--param", "k=10/h:30/h:10/h").values.size(), 3u);
+  EXPECT_THROW(parse_sweep_param("--param", "k=10/h:30/s:10/h"), InputError);
+}
+
+TEST(SweepParams, GeometricRangeMultipliesByTheFactor) {
+  // 1, 2, 4, ..., 64: seven values.
+  EXPECT_EQ(parse_sweep_param("--param", "k=1:64:x2").values,
+            (std::vector<std::string>{"1", "2", "4", "8", "16", "32", "64"}));
+  EXPECT_THROW(parse_sweep_param("--param", "k=0:64:x2"), InputError);
+  EXPECT_THROW(parse_sweep_param("--param", "k=1:64:x1"), InputError);
+}
+
+TEST(SweepParams, ListsAndSingleValues) {
+  EXPECT_EQ(parse_sweep_param("--param", "p=swap, recompute").values,
+            (std::vector<std::string>{"swap", "recompute"}));
+  EXPECT_EQ(parse_sweep_param("--param", "p=swap").values, (std::vector<std::string>{"swap"}));
+  EXPECT_THROW(parse_sweep_param("--param", "p=swap,,recompute"), InputError);
+  EXPECT_THROW(parse_sweep_param("--param", "p=swap,swap"), InputError);
+  EXPECT_THROW(parse_sweep_param("--param", "=swap"), InputError);
+  EXPECT_THROW(parse_sweep_param("--param", "no-equals"), InputError);
+}
+
+TEST(SweepParams, BadRangesSayWhatIsExpected) {
+  for (const char* bad : {"k=1:0:1", "k=0:1:0", "k=0:1:-1", "k=a:b:c", "k=0:1e9:1"}) {
+    try {
+      parse_sweep_param("--param", bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const InputError& e) {
+      ASSERT_EQ(e.items().size(), 1u);
+      EXPECT_EQ(e.items()[0].key, "--param");
+      EXPECT_EQ(e.items()[0].value, bad);
+      EXPECT_FALSE(e.items()[0].message.empty());
+    }
+  }
+}
+
+TEST(SweepParams, ProductVariesTheFirstParameterSlowest) {
+  const auto params = parse_sweep_params("--param", {"a=1,2", "b=x,y,z"});
+  const auto points = sweep_points(params);
+  ASSERT_EQ(points.size(), 6u);
+  EXPECT_EQ(points[1].values, (std::vector<std::string>{"1", "y"}));
+  EXPECT_EQ(points[3].values, (std::vector<std::string>{"2", "x"}));
+  EXPECT_EQ(point_sets(params, points[5]), (std::vector<std::string>{"a=2", "b=z"}));
+  EXPECT_THROW(parse_sweep_params("--param", {"a=1,2", "a=3"}), InputError);
+  EXPECT_EQ(sweep_points({}).size(), 1u);
+}
+
+TEST(SweepStore, StudentTQuantiles) {
+  EXPECT_DOUBLE_EQ(t975(1), 12.706);
+  EXPECT_DOUBLE_EQ(t975(2), 4.303);
+  EXPECT_DOUBLE_EQ(t975(30), 2.042);
+  EXPECT_DOUBLE_EQ(t975(1000), 1.960);
+}
+
+TEST(SweepStore, CsvHasMeanAndHalfWidthOverReplicates) {
+  const auto params = parse_sweep_params("--param", {"a=1"});
+  const auto points = sweep_points(params);
+  const std::size_t ncol = compare_columns().size();
+  std::vector<RunRecord> records;
+  for (int r = 0; r < 3; ++r) {
+    RunRecord rec{run_id(0, r), 0, r, std::uint64_t(1 + r), true, 0, "", std::vector<double>(ncol, 1.0 + r)};
+    records.push_back(rec);
+  }
+  // Values 1, 2, 3: mean 2, sample standard deviation 1, half-width t(0.975, 2) x 1 / sqrt(3) = 2.484338...
+  const std::string csv = sweep_csv(params, points, 3, records);
+  const std::string row = csv.substr(csv.find('\n') + 1);
+  EXPECT_EQ(row.substr(0, 22), "0,1,3,0,2,2.484338208,") << row;
+  EXPECT_NEAR(4.303 / std::sqrt(3.0), 2.4843382, 1e-6);
+}
+
+TEST(SweepStore, RecordLinesRoundTrip) {
+  const auto params = parse_sweep_params("--param", {"a=1,2"});
+  const auto points = sweep_points(params);
+  RunRecord ok{run_id(1, 0), 1, 0, 7, true, 0, "", std::vector<double>(compare_columns().size(), 0.25), 1.5};
+  RunRecord bad{run_id(0, 0), 0, 0, 7, false, 2, "error: something", {}, 0.1};
+  const auto back = parse_records(record_line(params, points, ok) + record_line(params, points, bad), "test");
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].id, "p0001-r0");
+  EXPECT_TRUE(back[0].ok);
+  EXPECT_EQ(back[0].metrics, ok.metrics);
+  EXPECT_FALSE(back[1].ok);
+  EXPECT_EQ(back[1].error, "error: something");
+  EXPECT_THROW(parse_records("{\"id\": 3}\n", "test"), InputError);
+}
+
+}  // namespace
+}  // namespace kvsim::cli
