@@ -7,6 +7,7 @@
 
 #include "engine/auditor.hpp"
 #include "engine/log.hpp"
+#include "engine/sink_tee.hpp"
 #include "engine/units.hpp"
 #include "sim/clients.hpp"
 #include "sim/platform.hpp"
@@ -85,12 +86,17 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   RunResult result;
   result.metrics = std::make_unique<RunMetrics>(capacities(s), s.workload.warmup, s.workload.duration, s.timeline_period);
   std::vector<std::unique_ptr<Auditor>> auditors;
+  std::vector<std::unique_ptr<SinkTee>> tees;
   std::vector<std::unique_ptr<ReplicaScheduler>> schedulers;
   std::vector<ReplicaScheduler*> raw;
   std::vector<sg4::Host*> cpus;
   const SchedulerConfig config{s.scheduler.max_batch_tokens, s.scheduler.max_batch_size, s.scheduler.block_tokens};
   for (int r = 0; r < s.replicas; ++r) {
     MetricsSink* sink = &result.metrics->sink(r);
+    if (options.trace) {
+      tees.push_back(std::make_unique<SinkTee>(*sink, options.trace->sink(r)));
+      sink = tees.back().get();
+    }
     if (options.audit) {
       auditors.push_back(std::make_unique<Auditor>(r, *sink));
       sink = auditors.back().get();

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "engine/metrics.hpp"
+#include "engine/trace_events.hpp"
 #include "sim/scenario.hpp"
 
 namespace kvsim {
@@ -29,6 +30,8 @@ struct RunOptions {
 #else
   bool audit = true;
 #endif
+  /// Also feed every replica's events to this trace-event writer (`kvsim run --trace-events`); none if null.
+  TraceEventWriter* trace = nullptr;
 };
 
 /// @brief Runs the scenario to completion. Throws InputError for an impossible round found during the run and

@@ -9,6 +9,7 @@
 #include "sim/run.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schema_doc.hpp"
+#include "sim/trace_file.hpp"
 
 namespace kvsim::cli {
 namespace {
@@ -34,15 +35,19 @@ int run_run(const Commands& c) {
   const auto wall_start = std::chrono::steady_clock::now();
   RunOptions options;
   if (c.audit) options.audit = *c.audit;
+  std::optional<TraceFile> trace;  // opened before the run: a bad path fails fast, with nothing written
+  if (!c.trace_events.empty()) options.trace = &trace.emplace(c.trace_events, s).writer();
   const RunResult r = run_scenario(s, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const std::filesystem::path out =
       c.out_dir.empty() ? std::filesystem::path("out") / s.file.stem() : std::filesystem::path(c.out_dir);
   write_run_outputs(out, s, r);
+  if (trace) trace->commit();
   if (!c.quiet) {
     print_report(std::cout, s, r);
     std::cout << fmt::format("\n  outputs in {}/ (summary.json, sessions.csv, rounds.csv, timeline.csv, transfers.csv); {:.2f} s wall\n",
                              out.string(), wall);
+    if (trace) std::cout << fmt::format("  trace events in {} (open in https://ui.perfetto.dev)\n", c.trace_events);
   }
   return 0;
 }
@@ -62,6 +67,7 @@ void add_commands(CLI::App& app, Commands& c) {
   run->add_option("scenario", c.scenario, "Scenario YAML")->required();
   run->add_option("--out", c.out_dir, "Output directory (default: out/<scenario name>)");
   run->add_option("--set", c.sets, "Override a key: key.path=value (repeatable)");
+  run->add_option("--trace-events", c.trace_events, "Also write a Chrome trace-event JSON timeline (Perfetto) to FILE");
   run->add_option("--seed", c.seed, "Random seed (overrides the scenario's)");
   run->add_option("--platforms", c.platforms, "Catalog directory");
   run->add_flag("--quiet", c.quiet, "Print nothing on success");

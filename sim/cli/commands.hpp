@@ -15,6 +15,7 @@ struct Commands {
   std::string scenario;
   std::vector<std::string> sets;
   std::string out_dir;
+  std::string trace_events;  ///< run: the trace-event JSON to write ("" for none)
   std::optional<long> seed;
   std::string platforms;
   bool quiet = false;

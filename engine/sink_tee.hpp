@@ -1,0 +1,73 @@
+#pragma once
+/// @file sink_tee.hpp
+/// @brief A sink that forwards every event to two sinks, in order: how a run feeds its metrics and its
+/// trace-event writer from one scheduler.
+
+#include "engine/metrics_sink.hpp"
+
+namespace kvsim {
+
+/// @brief Forwards each event to `first`, then to `second`.
+class SinkTee final : public MetricsSink {
+ public:
+  SinkTee(MetricsSink& first, MetricsSink& second) : a_(first), b_(second) {}
+
+  void on_round_arrival(SessionId s, int round, double now) override {
+    a_.on_round_arrival(s, round, now);
+    b_.on_round_arrival(s, round, now);
+  }
+  void on_prefill_start(SessionId s, double now) override {
+    a_.on_prefill_start(s, now);
+    b_.on_prefill_start(s, now);
+  }
+  void on_prefill_done(SessionId s, double now) override {
+    a_.on_prefill_done(s, now);
+    b_.on_prefill_done(s, now);
+  }
+  void on_round_done(SessionId s, std::int64_t answer_tokens, double now) override {
+    a_.on_round_done(s, answer_tokens, now);
+    b_.on_round_done(s, answer_tokens, now);
+  }
+  void on_session_end(SessionId s, std::int64_t freed_tokens, double now) override {
+    a_.on_session_end(s, freed_tokens, now);
+    b_.on_session_end(s, freed_tokens, now);
+  }
+  void on_swap_start(SessionId s, bool to_host, double bytes, double now) override {
+    a_.on_swap_start(s, to_host, bytes, now);
+    b_.on_swap_start(s, to_host, bytes, now);
+  }
+  void on_swap_done(SessionId s, bool to_host, double bytes, double now) override {
+    a_.on_swap_done(s, to_host, bytes, now);
+    b_.on_swap_done(s, to_host, bytes, now);
+  }
+  void on_demotion_start(SessionId s, double bytes, double now) override {
+    a_.on_demotion_start(s, bytes, now);
+    b_.on_demotion_start(s, bytes, now);
+  }
+  void on_demotion_done(SessionId s, double bytes, double now) override {
+    a_.on_demotion_done(s, bytes, now);
+    b_.on_demotion_done(s, bytes, now);
+  }
+  void on_kv_loaded_in_step(SessionId s, double bytes, double start, double end, double stall_s) override {
+    a_.on_kv_loaded_in_step(s, bytes, start, end, stall_s);
+    b_.on_kv_loaded_in_step(s, bytes, start, end, stall_s);
+  }
+  void on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) override {
+    a_.on_kv_dropped(s, tokens, bytes, now);
+    b_.on_kv_dropped(s, tokens, bytes, now);
+  }
+  void on_step(const StepRecord& step) override {
+    a_.on_step(step);
+    b_.on_step(step);
+  }
+  void on_state(const ReplicaState& state, double now) override {
+    a_.on_state(state, now);
+    b_.on_state(state, now);
+  }
+
+ private:
+  MetricsSink& a_;
+  MetricsSink& b_;
+};
+
+}  // namespace kvsim
