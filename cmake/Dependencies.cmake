@@ -30,3 +30,9 @@ if(KVSIM_BUILD_TESTS)
   find_package(GTest QUIET)
   kvsim_require_package(GTest_FOUND "libgtest-dev" "GoogleTest")
 endif()
+
+# Optional: MPI (Debian libopenmpi-dev, openmpi-bin) for `mpirun -n K kvsim sweep` (docs/sweeps.md).
+option(KVSIM_MPI "Build MPI sweeps when MPI is found" ON)
+if(KVSIM_MPI)
+  find_package(MPI COMPONENTS CXX QUIET)
+endif()

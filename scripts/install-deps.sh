@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages kvsim needs, skipping those already present. Idempotent; uses sudo when not root.
 set -euo pipefail
 packages=(build-essential cmake pkg-config libsimgrid-dev libboost-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
-          libgtest-dev libcli11-dev nlohmann-json3-dev)
+          libgtest-dev libcli11-dev nlohmann-json3-dev gnuplot-nox libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

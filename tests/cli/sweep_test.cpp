@@ -1,0 +1,209 @@
+// `kvsim sweep` and `kvsim plot` end to end: resume after kill -9, replicates, failures, MPI, plots.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <fmt/format.h>
+
+#include "tests/cli/run_kvsim.hpp"
+
+extern char** environ;
+
+namespace {
+namespace fs = std::filesystem;
+using kvsim_test::fresh_dir;
+using kvsim_test::run;
+using kvsim_test::slurp;
+
+const std::string kScenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/default.yaml";
+// 6 points x 2 replicates of 15 simulated minutes each: about 0.15 s of wall time per run.
+const std::string kGrid =
+    " --param workload.arrival.users=1,2,3 --param scheduler.kv_offload.policy=swap,recompute"
+    " --set workload.duration=15min --replicates 2 ";
+
+std::size_t lines_of(const fs::path& p) {
+  const std::string s = slurp(p);
+  return std::size_t(std::count(s.begin(), s.end(), '\n'));
+}
+
+// The records of points.jsonl without their wall times, which differ from run to run.
+std::vector<nlohmann::json> records(const fs::path& dir) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(slurp(dir / "points.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("wall_s");
+    out.push_back(j);
+  }
+  return out;
+}
+
+pid_t start_in_background(const std::string& args, const fs::path& log) {
+  const std::string cmd = "exec " + std::string(KVSIM_BIN) + " " + args + " >" + log.string() + " 2>&1";
+  std::vector<char*> argv{const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(cmd.c_str()), nullptr};
+  pid_t pid = -1;
+  EXPECT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ), 0);
+  return pid;
+}
+
+TEST(SweepCli, KilledSweepResumesToTheUninterruptedResult) {
+  const fs::path whole = fresh_dir("sweep_whole"), killed = fresh_dir("sweep_killed");
+  const auto a = run("sweep " + kScenario + kGrid + "--jobs 2 --out " + whole.string());
+  ASSERT_EQ(a.code, 0) << a.out;
+  ASSERT_EQ(lines_of(whole / "points.jsonl"), 12u);
+
+  const std::string args = "sweep " + kScenario + kGrid + "--jobs 1 --out " + killed.string();
+  const pid_t pid = start_in_background(args, fresh_dir("sweep_killed_log").string() + ".log");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (lines_of(killed / "points.jsonl") < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const std::size_t before = lines_of(killed / "points.jsonl");
+  ASSERT_GE(before, 3u);
+  ASSERT_LT(before, 12u) << "the sweep finished before it could be killed; the test proves nothing";
+
+  const auto b = run(args);
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find(fmt::format("{} ran now, {} recorded before", 12 - before, before)), std::string::npos)
+      << b.out;
+  EXPECT_EQ(slurp(killed / "sweep.csv"), slurp(whole / "sweep.csv"));
+  EXPECT_EQ(slurp(killed / "runs.csv"), slurp(whole / "runs.csv"));
+  EXPECT_EQ(records(killed), records(whole));
+  const auto again = run(args);  // nothing left to do
+  EXPECT_NE(again.out.find("0 ran now, 12 recorded before"), std::string::npos) << again.out;
+}
+
+TEST(SweepCli, ReplicatesGiveTheMeanAndA95PercentInterval) {
+  const fs::path dir = fresh_dir("sweep_replicates");
+  const auto r = run("sweep " + kScenario + " --param workload.arrival.rate=8/h --set workload.duration=30min"
+                     " --set workload.arrival.type=poisson --replicates 3 --jobs 2 --out " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto recs = records(dir);
+  ASSERT_EQ(recs.size(), 3u);
+  std::vector<double> ttft;
+  for (const auto& j : recs) ttft.push_back(j["metrics"]["ttft_p99_s"].get<double>());
+  const double mean = (ttft[0] + ttft[1] + ttft[2]) / 3;
+  double ss = 0;
+  for (double x : ttft) ss += (x - mean) * (x - mean);
+  const double half = 4.303 * std::sqrt(ss / 2 / 3);  // t(0.975, 2 dof) x s / sqrt(n)
+  ASSERT_GT(half, 0) << "the seeds gave identical runs; the interval is not exercised";
+  std::istringstream csv(slurp(dir / "sweep.csv"));
+  std::string header, row;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  const auto field = [&](const std::string& name) {
+    std::vector<std::string> h, v;
+    std::stringstream hs(header), vs(row);
+    for (std::string s; std::getline(hs, s, ',');) h.push_back(s);
+    for (std::string s; std::getline(vs, s, ',');) v.push_back(s);
+    return std::stod(v.at(std::size_t(std::find(h.begin(), h.end(), name) - h.begin())));
+  };
+  EXPECT_NEAR(field("ttft_p99_s"), mean, 1e-9 * mean);
+  EXPECT_NEAR(field("ttft_p99_s_ci95"), half, 1e-6 * half);
+  EXPECT_EQ(field("runs_ok"), 3);
+}
+
+TEST(SweepCli, AFailedPointIsRecordedAndTheOthersRun) {
+  const fs::path dir = fresh_dir("sweep_failure");
+  const auto r = run("sweep " + kScenario + " --param workload.arrival.users=0,1 --set workload.duration=10min"
+                     " --out " + dir.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  const auto recs = records(dir);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["status"], "failed");
+  EXPECT_NE(recs[0]["error"].get<std::string>().find("workload.arrival.users"), std::string::npos) << recs[0];
+  EXPECT_EQ(recs[1]["status"], "ok");
+  EXPECT_NE(r.out.find("p0000-r0 failed"), std::string::npos) << r.out;
+}
+
+TEST(SweepCli, BadInputForEveryPointExits2AndWritesNothing) {
+  for (const std::string bad : {"--param workload.arrival.users=3:1:1", "--param workload.arival.users=1,2",
+                                "--param workload.arrival.users=1,2 --set workload.arrival.users=4"}) {
+    const fs::path dir = fresh_dir("sweep_bad");
+    const auto r = run("sweep " + kScenario + " " + bad + " --out " + dir.string());
+    EXPECT_EQ(r.code, 2) << bad << "\n" << r.out;
+    EXPECT_NE(r.out.find("error: "), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(dir)) << bad;
+  }
+}
+
+TEST(SweepCli, ADirectoryHoldingAnotherSweepIsRefused) {
+  const fs::path dir = fresh_dir("sweep_other");
+  ASSERT_EQ(run("sweep " + kScenario + " --param workload.arrival.users=1 --set workload.duration=10min --out " +
+                dir.string()).code, 0);
+  const auto r = run("sweep " + kScenario + " --param workload.arrival.users=2 --set workload.duration=10min --out " +
+                     dir.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("holds a different sweep"), std::string::npos) << r.out;
+}
+
+#if KVSIM_TEST_MPI
+TEST(SweepCli, TwoMpiRanksGiveTheLocalResult) {
+  const fs::path local = fresh_dir("sweep_local"), mpi = fresh_dir("sweep_mpi");
+  ASSERT_EQ(run("sweep " + kScenario + kGrid + "--jobs 2 --out " + local.string()).code, 0);
+  const std::string cmd = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " MPIEXEC
+                          " --oversubscribe -n 2 " KVSIM_BIN " sweep " + kScenario + kGrid + "--jobs 1 --out " +
+                          mpi.string() + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  for (char buf[4096]; pipe && std::fgets(buf, sizeof buf, pipe);) out += buf;
+  ASSERT_EQ(pipe ? pclose(pipe) : -1, 0) << out;
+  EXPECT_NE(out.find("sweep rank 1"), std::string::npos) << "rank 1 ran nothing:\n" << out;
+  EXPECT_EQ(slurp(mpi / "sweep.csv"), slurp(local / "sweep.csv"));
+  EXPECT_EQ(records(mpi), records(local));
+}
+#else
+TEST(SweepCli, ABuildWithoutMpiRefusesMpirun) {
+  setenv("OMPI_COMM_WORLD_SIZE", "2", 1);  // what mpirun -n 2 tells each rank
+  const auto env = run("sweep " + kScenario + " --param workload.arrival.users=1 --out " +
+                       fresh_dir("sweep_nompi").string());
+  unsetenv("OMPI_COMM_WORLD_SIZE");
+  EXPECT_EQ(env.code, 2);
+  EXPECT_NE(env.out.find("built without MPI"), std::string::npos) << env.out;
+}
+#endif
+
+TEST(PlotCli, ASweepDrawsItsCurvesAsPngAndSvg) {
+  const fs::path dir = fresh_dir("sweep_plot");
+  const auto r = run("sweep " + kScenario + " --param workload.arrival.users=1:3:1 --param "
+                     "scheduler.kv_offload.policy=swap,recompute --set workload.duration=15min --plot --out " +
+                     dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const std::string name : {"throughput", "ttft", "gpu_time-0", "gpu_time-1", "hbm_occupancy"}) {
+    const std::string png = slurp(dir / "plots" / (name + ".png"));
+    const std::string svg = slurp(dir / "plots" / (name + ".svg"));
+    EXPECT_GT(png.size(), 5000u) << name;
+    EXPECT_EQ(png.substr(1, 3), "PNG") << name;
+    EXPECT_NE(svg.find("<svg"), std::string::npos) << name;
+    EXPECT_NE(svg.find("<path"), std::string::npos) << name;
+  }
+}
+
+TEST(PlotCli, ACompareDrawsItsBars) {
+  const fs::path dir = fresh_dir("compare_plot");
+  ASSERT_EQ(run("compare " + kScenario + " --policies swap,recompute --set workload.duration=15min --out " +
+                dir.string()).code, 0);
+  const auto r = run("plot " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const std::string name : {"throughput", "ttft", "gpu_time", "hbm_occupancy"}) {
+    EXPECT_GT(slurp(dir / "plots" / (name + ".png")).size(), 5000u) << name;
+  }
+}
+
+TEST(PlotCli, NotAnOutputDirectoryExits2) {
+  const auto r = run("plot " + std::string(KVSIM_SOURCE_DIR) + "/docs");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("not a kvsim output directory"), std::string::npos) << r.out;
+  EXPECT_EQ(run("plot /nonexistent/dir").code, 2);
+}
+
+}  // namespace
