@@ -27,7 +27,7 @@ double mean(const std::vector<double>& v) {
 std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
   const auto& t = *totals_;
   const double window = std::max(0.0, std::min(duration_, end_) - warmup_);
-  std::vector<double> ttft, prefill, decode, tpot, stall;
+  std::vector<double> ttft, prefill, decode, tpot, stall, rate;
   double ttft_ok = 0, rate_ok = 0;
   long rounds_completed = 0;
   for (const auto& r : rounds_) {
@@ -37,6 +37,7 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
     prefill.push_back(r.prefill_s);
     decode.push_back(r.decode_s);
     if (r.answer_tokens > 1) tpot.push_back(r.decode_s / double(r.answer_tokens - 1));
+    if (r.answer_tokens > 1) rate.push_back(r.decode_tokens_per_s);
     stall.push_back(r.swap_in_stall_s);
     ttft_ok += r.ttft_s <= caps_.slo_ttft_s ? 1 : 0;
     rate_ok += (r.answer_tokens <= 1 || r.decode_tokens_per_s >= caps_.slo_decode_rate) ? 1 : 0;
@@ -62,6 +63,8 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
       {"prefill.p99_s", percentile(prefill, 99)},
       {"decode.mean_s", mean(decode)},
       {"decode.tpot_p50_s", percentile(tpot, 50)},
+      {"decode.rate_p50_tok_per_s", percentile(rate, 50)},
+      {"decode.rate_p10_tok_per_s", percentile(rate, 10)},
       {"ttft.p50_s", percentile(ttft, 50)},
       {"ttft.p90_s", percentile(ttft, 90)},
       {"ttft.p99_s", percentile(ttft, 99)},

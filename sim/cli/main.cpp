@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "sim/cli/analyze_cmd.hpp"
+#include "sim/cli/capacity_cmd.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/compare_cmd.hpp"
 #include "sim/cli/compare_runner.hpp"
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
   kvsim::cli::add_compare_command(app, compare);
   kvsim::cli::SweepOptions sweep;
   kvsim::cli::add_sweep_command(app, sweep);
+  kvsim::cli::CapacityOptions capacity;
+  kvsim::cli::add_capacity_command(app, capacity);
   kvsim::cli::PlotOptions plot;
   kvsim::cli::add_plot_command(app, plot);
   try {
@@ -60,6 +63,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("compare")) return kvsim::cli::run_compare(compare);
     sweep.log_level = log_level;
     if (app.got_subcommand("sweep")) return kvsim::cli::run_sweep(sweep);
+    capacity.log_level = log_level;
+    if (app.got_subcommand("capacity")) return kvsim::cli::run_capacity(capacity);
     if (app.got_subcommand("plot")) return kvsim::cli::run_plot(plot);
     return kvsim::cli::run_commands(app, commands);
   } catch (const kvsim::InputError& e) {

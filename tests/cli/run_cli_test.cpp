@@ -40,6 +40,7 @@ TEST(CliRun, SummaryHasTheDocumentedKeys) {
   for (const char* k : {"/session_throughput_per_hour", "/sessions_completed", "/rounds_completed",
                         "/concurrency/mean_resident", "/concurrency/max_resident", "/concurrency/mean_active",
                         "/prefill/mean_s", "/prefill/p50_s", "/prefill/p99_s", "/decode/mean_s", "/decode/tpot_p50_s",
+                        "/decode/rate_p50_tok_per_s", "/decode/rate_p10_tok_per_s",
                         "/ttft/p50_s", "/ttft/p90_s", "/ttft/p99_s", "/swap/bytes_out", "/swap/bytes_in",
                         "/swap/count", "/swap/total_s", "/swap/stall_mean_s", "/utilization/gpu_compute",
                         "/utilization/hbm_bandwidth", "/utilization/host_link", "/time_breakdown/prefill",

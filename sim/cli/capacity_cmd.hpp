@@ -1,0 +1,36 @@
+#pragma once
+/// @file capacity_cmd.hpp
+/// @brief `kvsim capacity`: the highest Poisson session arrival rate (sessions per hour) at which a scenario still
+/// meets its SLOs, found by bracketing (doubling or halving) and bisection over child runs, for every point of
+/// the other `--param`s (per policy, per GPU, ...). docs/sweeps.md describes the search.
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kvsim::cli {
+
+/// @brief Options of `kvsim capacity`.
+struct CapacityOptions {
+  std::string scenario;
+  std::string slo;
+  std::vector<std::string> params;
+  std::vector<std::string> sets;
+  std::string from = "10/h";   ///< the first rate probed
+  double precision = 0.05;     ///< stop when (fail - pass) / fail is at most this
+  int max_runs = 16;           ///< probes per point at most
+  int jobs = 0;                ///< 0: the number of cores
+  std::string out_dir;
+  std::optional<long> seed;
+  std::string platforms;
+  std::string log_level = "warn";
+};
+
+/// @brief Registers the subcommand on `app`.
+void add_capacity_command(CLI::App& app, CapacityOptions& opt);
+/// @brief Runs it: 0 when every point's search ended, 1 when a probe failed to run, InputError (exit 2) on
+/// bad input.
+int run_capacity(const CapacityOptions& opt);
+
+}  // namespace kvsim::cli
