@@ -201,18 +201,21 @@ void run_gnuplot(const fs::path& plots, const std::string& script) {
 
 void plot_directory(const fs::path& dir, std::ostream& out) {
   const fs::path plots = dir / "plots";
-  std::string script;
-  fs::create_directories(plots);
-  if (fs::exists(dir / "sweep.csv")) {
-    script = sweep_script(dir, plots);
-  } else if (fs::exists(dir / "compare.csv")) {
-    script = compare_script(dir);
-  } else if (fs::exists(dir / "timeline.csv")) {
-    script = hbm_plot({{dir.filename().string(), dir / "timeline.csv"}});
-  } else {
+  const bool sweep = fs::exists(dir / "sweep.csv"), compare = fs::exists(dir / "compare.csv");
+  if (!sweep && !compare && !fs::exists(dir / "timeline.csv")) {
     throw InputError({Diagnostic{dir.string(), "", 0, 0, "",
                                  "not a kvsim output directory: expected sweep.csv (kvsim sweep), compare.csv "
                                  "(kvsim compare) or timeline.csv (kvsim run)"}});
+  }
+  find_gnuplot();
+  fs::create_directories(plots);
+  std::string script;
+  if (sweep) {
+    script = sweep_script(dir, plots);
+  } else if (compare) {
+    script = compare_script(dir);
+  } else {
+    script = hbm_plot({{dir.filename().string(), dir / "timeline.csv"}});
   }
   script = "cd " + gp_quote(fs::absolute(plots).string()) + "\n" + script;
   run_gnuplot(plots, script);

@@ -199,10 +199,13 @@ TEST(PlotCli, ACompareDrawsItsBars) {
   }
 }
 
-TEST(PlotCli, NotAnOutputDirectoryExits2) {
-  const auto r = run("plot " + std::string(KVSIM_SOURCE_DIR) + "/docs");
+TEST(PlotCli, NotAnOutputDirectoryExits2AndWritesNothing) {
+  const fs::path dir = fresh_dir("plot_not_output");
+  fs::create_directories(dir);
+  const auto r = run("plot " + dir.string());
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("not a kvsim output directory"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::is_empty(dir));
   EXPECT_EQ(run("plot /nonexistent/dir").code, 2);
 }
 
