@@ -8,6 +8,7 @@
 #include "sim/cli/analyze_cmd.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/compare_cmd.hpp"
+#include "sim/cli/trace_cmd.hpp"
 #include "engine/log.hpp"
 #include "sim/diagnostics.hpp"
 
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
   kvsim::cli::add_commands(app, commands);
   kvsim::cli::CompareOptions compare;
   kvsim::cli::add_compare_command(app, compare);
+  kvsim::cli::TraceCmdOptions trace;
+  kvsim::cli::add_trace_command(app, trace);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("analyze")) return kvsim::cli::run_analyze(analyze);
     compare.log_level = log_level;
     if (app.got_subcommand("compare")) return kvsim::cli::run_compare(compare);
+    if (app.got_subcommand("trace")) return kvsim::cli::run_trace(app, trace);
     return kvsim::cli::run_commands(app, commands);
   } catch (const kvsim::InputError& e) {
     return report_input_error(e);
