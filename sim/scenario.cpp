@@ -142,7 +142,8 @@ WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
   w.duration = v.quantity("workload.duration");
   w.max_sessions = v.integer("workload.sessions");
   w.warmup = v.quantity("workload.warmup");
-  if (v.has("workload.trace.path") && !v.string("workload.trace.path").empty()) return w;  // sessions come from the trace (read_trace_section)
+  // Sessions come from the trace (read_trace_section): the synthetic arrival keys are not used.
+  if (v.has("workload.trace.path") && !v.string("workload.trace.path").empty()) return w;
   const auto& t = w.arrival.type;
   auto at_given = [&](const char* key) { return v.origins.count(key) ? key : "workload.arrival.type"; };
   if (t == "poisson" && !(w.arrival.rate > 0)) {
@@ -174,7 +175,8 @@ void read_trace_section(const ValueMap& v, const fs::path& file, WorkloadSpec& w
   o.max_requests = v.integer("workload.trace.max_requests");
   o.session_sample = v.quantity("workload.trace.session_sample");
   if (o.format.empty() && guess_trace_format(w.trace.path).empty()) {
-    diag.add(v.at("workload.trace.format", "cannot tell the trace format from the file name; set workload.trace.format"));
+    diag.add(v.at("workload.trace.format",
+                  "cannot tell the trace format from the file name; set workload.trace.format"));
     return;
   }
   try {

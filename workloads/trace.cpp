@@ -52,8 +52,8 @@ class Assembler {
     if (r.has_arrival) last_ = std::max(last_, r.arrival_s);
     if (fresh) trace_.sessions.push_back(TraceSession{r.session, r.stateless, {}});
     TraceSession& target = trace_.sessions[it->second];
-    target.rounds.push_back(TraceRound{r.has_arrival ? r.arrival_s : -1, r.think_s, r.prompt_tokens,
-                                       r.output_tokens, std::move(r.blocks), line});
+    target.rounds.push_back(TraceRound{r.has_arrival ? r.arrival_s : -1, r.think_s, r.prompt_tokens, r.output_tokens,
+                                       std::move(r.blocks), line});
   }
 
  private:
@@ -140,7 +140,9 @@ Trace read_trace(const std::string& path, const TraceOptions& options) {
 }
 
 void write_kvsim_trace(const Trace& trace, std::ostream& out) {
-  out << nlohmann::json{{"kvsim_trace", 1}, {"block_tokens", trace.block_tokens}, {"source", trace.file},
+  out << nlohmann::json{{"kvsim_trace", 1},
+                        {"block_tokens", trace.block_tokens},
+                        {"source", trace.file},
                         {"source_format", trace.format}}
              .dump()
       << "\n";
@@ -148,8 +150,10 @@ void write_kvsim_trace(const Trace& trace, std::ostream& out) {
     for (const TraceRound& r : s.rounds) {
       nlohmann::ordered_json j;
       j["session_id"] = s.id;
-      if (r.arrival_s >= 0) j["arrival_s"] = r.arrival_s;
-      else j["think_s"] = r.think_s;
+      if (r.arrival_s >= 0)
+        j["arrival_s"] = r.arrival_s;
+      else
+        j["think_s"] = r.think_s;
       j["prompt_tokens"] = r.prompt_tokens;
       j["output_tokens"] = r.output_tokens;
       if (!r.blocks.empty()) j["prefix_blocks"] = r.blocks;

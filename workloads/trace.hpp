@@ -18,10 +18,10 @@ namespace kvsim {
 
 /// @brief One round of a recorded session.
 struct TraceRound {
-  double arrival_s = -1;  ///< recorded arrival, seconds from the trace's start; negative: use think_s
-  double think_s = 0;     ///< after the previous round's answer (when arrival_s is negative)
-  std::int64_t prompt_tokens = 0;  ///< new prompt tokens of the round
-  std::int64_t output_tokens = 0;  ///< tokens generated
+  double arrival_s = -1;              ///< recorded arrival, seconds from the trace's start; negative: use think_s
+  double think_s = 0;                 ///< after the previous round's answer (when arrival_s is negative)
+  std::int64_t prompt_tokens = 0;     ///< new prompt tokens of the round
+  std::int64_t output_tokens = 0;     ///< tokens generated
   std::vector<std::uint64_t> blocks;  ///< prompt block ids, in prompt order (may be empty)
   int line = 0;                       ///< line of the trace file it came from
 };
@@ -59,8 +59,8 @@ struct TraceOptions {
 
 /// @brief A trace replayed by `kvsim run` in place of synthetic sessions (scenario section workload.trace).
 struct TraceReplay {
-  std::string path;     ///< resolved against the scenario file's directory; empty: no trace
-  double speedup = 1;   ///< recorded times and think times are divided by this
+  std::string path;                    ///< resolved against the scenario file's directory; empty: no trace
+  double speedup = 1;                  ///< recorded times and think times are divided by this
   std::shared_ptr<const Trace> trace;  ///< read when the scenario is loaded
 };
 

@@ -93,8 +93,10 @@ std::optional<Record> kvsim_line(const std::string& text, ParseState& state) {
   if (r.has_arrival == j.contains("think_s")) {
     throw LineProblem{"arrival_s", "", "expected exactly one of arrival_s (open loop) and think_s"};
   }
-  if (r.has_arrival) r.arrival_s = get_time(j, "arrival_s", 1.0);
-  else r.think_s = get_time(j, "think_s", 1.0);
+  if (r.has_arrival)
+    r.arrival_s = get_time(j, "arrival_s", 1.0);
+  else
+    r.think_s = get_time(j, "think_s", 1.0);
   r.prompt_tokens = get_count(j, "prompt_tokens", 0);
   r.output_tokens = get_count(j, "output_tokens", 1);
   if (j.contains("prefix_blocks")) r.blocks = get_ids(j["prefix_blocks"], "prefix_blocks");
@@ -176,7 +178,8 @@ std::string excerpt(const json& v) {
 std::int64_t get_count(const json& obj, const char* key, std::int64_t min) {
   if (!obj.contains(key)) throw LineProblem{key, "", "missing field"};
   const json& v = obj[key];
-  const bool integral = v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
+  const bool integral =
+      v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
   if (!integral || v.get<double>() < static_cast<double>(min) || v.get<double>() > 1e15) {
     throw LineProblem{key, excerpt(v), fmt::format("expected an integer >= {}", min)};
   }

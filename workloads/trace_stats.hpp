@@ -25,10 +25,10 @@ struct TraceStats {
   double rate_per_s = 0;  ///< requests / span_s (0 when the span is 0)
   Summary input_tokens, output_tokens;
   Summary rounds_per_session;
-  Summary gap_s;  ///< between consecutive rounds of a session: arrival difference, or think time
-  double prompt_tokens = 0;            ///< sum of input tokens
-  double ideal_cached_tokens = 0;      ///< prompt tokens an infinite prefix cache would hold already
-  double ideal_prefix_hit_ratio = 0;   ///< ideal_cached_tokens / prompt_tokens
+  Summary gap_s;                      ///< between consecutive rounds of a session: arrival difference, or think time
+  double prompt_tokens = 0;           ///< sum of input tokens
+  double ideal_cached_tokens = 0;     ///< prompt tokens an infinite prefix cache would hold already
+  double ideal_prefix_hit_ratio = 0;  ///< ideal_cached_tokens / prompt_tokens
 };
 
 /// @brief Computes the statistics of `trace`.

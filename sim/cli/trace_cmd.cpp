@@ -72,8 +72,8 @@ std::string row(const char* name, const Summary& s) {
 void print_stats(const Trace& t, const TraceStats& s) {
   std::cout << fmt::format("trace {} ({}, {} lines, {} skipped, {}-token blocks)\n", t.file, t.format, t.lines,
                            t.skipped, t.block_tokens);
-  std::cout << fmt::format("  requests {:.0f}, sessions {:.0f}, span {:.3f} s ({:.2f} h), rate {:.4g}/s\n",
-                           s.requests, s.sessions, s.span_s, s.span_s / 3600, s.rate_per_s);
+  std::cout << fmt::format("  requests {:.0f}, sessions {:.0f}, span {:.3f} s ({:.2f} h), rate {:.4g}/s\n", s.requests,
+                           s.sessions, s.span_s, s.span_s / 3600, s.rate_per_s);
   std::cout << fmt::format("  {:<20} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "", "mean", "min", "p50", "p90",
                            "p99", "max");
   std::cout << row("input tokens", s.input_tokens) << row("output tokens", s.output_tokens)
@@ -103,8 +103,9 @@ int convert(const TraceCmdOptions& o) {
 void add_trace_command(CLI::App& app, TraceCmdOptions& o) {
   auto* trace = app.add_subcommand("trace", "Inspect or convert a workload trace");
   trace->require_subcommand(1);
-  auto* stats = trace->add_subcommand("stats", "Requests, sessions, span, rate, length and gap distributions, "
-                                               "and the ideal prefix hit ratio of a trace");
+  auto* stats = trace->add_subcommand("stats",
+                                      "Requests, sessions, span, rate, length and gap distributions, "
+                                      "and the ideal prefix hit ratio of a trace");
   add_reader_options(stats, o);
   stats->add_flag("--json", o.json, "Print JSON instead of the table");
   auto* conv = trace->add_subcommand("convert", "Write a trace in kvsim's session-trace format (JSON lines)");

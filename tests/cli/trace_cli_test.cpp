@@ -77,7 +77,8 @@ TEST(TraceCli, ConvertWritesKvsimFormatWithTheSameStats) {
   ASSERT_EQ(a.code, 0) << a.out;
   ASSERT_EQ(b.code, 0) << b.out;
   auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
-  for (const char* key : {"requests", "sessions", "span_s"}) EXPECT_DOUBLE_EQ(ja[key].get<double>(), jb[key].get<double>()) << key;
+  for (const char* key : {"requests", "sessions", "span_s"})
+    EXPECT_DOUBLE_EQ(ja[key].get<double>(), jb[key].get<double>()) << key;
   EXPECT_EQ(ja["input_tokens"], jb["input_tokens"]);
   std::ifstream csv(in);
   double rows = -1;  // the header is not a request
@@ -90,8 +91,10 @@ TEST(TraceCli, BadTraceExitsTwoNamingFileLineAndField) {
   const fs::path dir = kvsim_test::fresh_dir("trace_bad");
   fs::create_directories(dir);
   const fs::path bad = dir / "bad.jsonl";
-  std::ofstream(bad) << R"({"timestamp": 0, "input_length": 5, "output_length": 1, "hash_ids": []})" "\n"
-                     << R"({"timestamp": 1, "input_length": 5, "hash_ids": []})" "\n";
+  std::ofstream(bad) << R"({"timestamp": 0, "input_length": 5, "output_length": 1, "hash_ids": []})"
+                        "\n"
+                     << R"({"timestamp": 1, "input_length": 5, "hash_ids": []})"
+                        "\n";
   const auto r = run("trace stats " + bad.string() + " --format mooncake");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("bad.jsonl:2: output_length: missing field"), std::string::npos) << r.out;

@@ -86,9 +86,12 @@ TEST(TraceRun, KvsimThinkTimeCountsFromTheAnswer) {
   const fs::path dir = fs::temp_directory_path() / "kvsim_trace_run_think";
   fs::create_directories(dir / "traces");
   std::ofstream(dir / "traces" / "s.jsonl")
-      << R"({"session_id": "a", "arrival_s": 4, "prompt_tokens": 1000, "output_tokens": 20})" "\n"
-      << R"({"session_id": "a", "think_s": 30, "prompt_tokens": 100, "output_tokens": 10})" "\n"
-      << R"({"session_id": "a", "arrival_s": 100, "prompt_tokens": 100, "output_tokens": 10})" "\n";
+      << R"({"session_id": "a", "arrival_s": 4, "prompt_tokens": 1000, "output_tokens": 20})"
+         "\n"
+      << R"({"session_id": "a", "think_s": 30, "prompt_tokens": 100, "output_tokens": 10})"
+         "\n"
+      << R"({"session_id": "a", "arrival_s": 100, "prompt_tokens": 100, "output_tokens": 10})"
+         "\n";
   std::ofstream(dir / "think.yaml") << "model: llama-3-8b\nhardware: {gpu: h100-sxm}\n"
                                        "workload: {trace: {path: traces/s.jsonl, format: kvsim, speedup: 2}}\n";
   const Scenario s = load_scenario(dir / "think.yaml", {}, Catalog::load(KVSIM_PLATFORMS_DIR));

@@ -36,13 +36,12 @@ TraceProblem problem_of(const std::string& path, const TraceOptions& o) {
   return {};
 }
 
-const char* kMooncake =
-    R"({"timestamp": 0, "input_length": 1100, "output_length": 5, "hash_ids": [0, 1, 2]})"
-    "\n"
-    R"({"timestamp": 0, "input_length": 600, "output_length": 7, "hash_ids": [0, 9]})"
-    "\n\n"
-    R"({"timestamp": 1500, "input_length": 20, "output_length": 1, "hash_ids": [4]})"
-    "\n";
+const char* kMooncake = R"({"timestamp": 0, "input_length": 1100, "output_length": 5, "hash_ids": [0, 1, 2]})"
+                        "\n"
+                        R"({"timestamp": 0, "input_length": 600, "output_length": 7, "hash_ids": [0, 9]})"
+                        "\n\n"
+                        R"({"timestamp": 1500, "input_length": 20, "output_length": 1, "hash_ids": [4]})"
+                        "\n";
 
 TEST(TraceReader, MooncakeKeepsFileOrderAtEqualTimes) {
   const Trace t = read_trace(write_file("m.jsonl", kMooncake), as("mooncake"));
@@ -72,7 +71,9 @@ TEST(TraceReader, MaxRequestsTruncatesInFileOrder) {
 TEST(TraceReader, SessionSampleKeepsAStableSubset) {
   std::string text;
   for (int i = 0; i < 400; ++i) {
-    text += R"({"timestamp": )" + std::to_string(i) + R"(, "input_length": 10, "output_length": 1, "hash_ids": []})" "\n";
+    text += R"({"timestamp": )" + std::to_string(i) +
+            R"(, "input_length": 10, "output_length": 1, "hash_ids": []})"
+            "\n";
   }
   const std::string path = write_file("many.jsonl", text);
   TraceOptions o = as("mooncake");
@@ -86,16 +87,18 @@ TEST(TraceReader, SessionSampleKeepsAStableSubset) {
 }
 
 TEST(TraceReader, BadJsonNamesTheLine) {
-  const auto p = problem_of(write_file("bad.jsonl", R"({"timestamp": 0, "input_length": 5, "output_length": 1, "hash_ids": []})"
-                                                    "\n{\"timestamp\": 1,\n"),
-                            as("mooncake"));
+  const auto p =
+      problem_of(write_file("bad.jsonl", R"({"timestamp": 0, "input_length": 5, "output_length": 1, "hash_ids": []})"
+                                         "\n{\"timestamp\": 1,\n"),
+                 as("mooncake"));
   EXPECT_EQ(p.line, 2);
   EXPECT_NE(p.message.find("not valid JSON"), std::string::npos);
   EXPECT_NE(p.str().find("bad.jsonl:2:"), std::string::npos);
 }
 
 TEST(TraceReader, MissingField) {
-  const auto p = problem_of(write_file("missing.jsonl", R"({"timestamp": 0, "output_length": 1, "hash_ids": []})" "\n"),
+  const auto p = problem_of(write_file("missing.jsonl", R"({"timestamp": 0, "output_length": 1, "hash_ids": []})"
+                                                        "\n"),
                             as("mooncake"));
   EXPECT_EQ(p.line, 1);
   EXPECT_EQ(p.field, "input_length");
@@ -104,7 +107,8 @@ TEST(TraceReader, MissingField) {
 
 TEST(TraceReader, NegativeLength) {
   const auto p = problem_of(
-      write_file("negative.jsonl", R"({"timestamp": 0, "input_length": -5, "output_length": 1, "hash_ids": []})" "\n"),
+      write_file("negative.jsonl", R"({"timestamp": 0, "input_length": -5, "output_length": 1, "hash_ids": []})"
+                                   "\n"),
       as("mooncake"));
   EXPECT_EQ(p.field, "input_length");
   EXPECT_EQ(p.value, "-5");
@@ -112,11 +116,15 @@ TEST(TraceReader, NegativeLength) {
 }
 
 TEST(TraceReader, TimeGoingBackStopsOrIsSkipped) {
-  const std::string path = write_file("back.jsonl",
-                                      R"({"timestamp": 10, "input_length": 5, "output_length": 1, "hash_ids": []})" "\n"
-                                      R"({"timestamp": 5, "input_length": 5, "output_length": 1, "hash_ids": []})" "\n"
-                                      R"({"timestamp": 9, "input_length": 5, "output_length": 1, "hash_ids": []})" "\n"
-                                      R"({"timestamp": 11, "input_length": 5, "output_length": 1, "hash_ids": []})" "\n");
+  const std::string path =
+      write_file("back.jsonl", R"({"timestamp": 10, "input_length": 5, "output_length": 1, "hash_ids": []})"
+                               "\n"
+                               R"({"timestamp": 5, "input_length": 5, "output_length": 1, "hash_ids": []})"
+                               "\n"
+                               R"({"timestamp": 9, "input_length": 5, "output_length": 1, "hash_ids": []})"
+                               "\n"
+                               R"({"timestamp": 11, "input_length": 5, "output_length": 1, "hash_ids": []})"
+                               "\n");
   const auto p = problem_of(path, as("mooncake"));
   EXPECT_EQ(p.line, 2);
   EXPECT_EQ(p.field, "timestamp");
@@ -129,11 +137,16 @@ TEST(TraceReader, TimeGoingBackStopsOrIsSkipped) {
 TEST(TraceReader, SkipCountsEveryKindOfBadLine) {
   const std::string path = write_file("mixed.jsonl",
                                       "not json\n"
-                                      R"({"timestamp": 0, "input_length": 5, "output_length": 1, "hash_ids": []})" "\n"
-                                      R"({"timestamp": 1, "input_length": 5, "output_length": 0, "hash_ids": []})" "\n"
-                                      R"({"timestamp": 2, "input_length": 5, "output_length": 1, "hash_ids": [-1]})" "\n"
-                                      R"({"timestamp": "x", "input_length": 5, "output_length": 1, "hash_ids": []})" "\n"
-                                      R"([1, 2])" "\n");
+                                      R"({"timestamp": 0, "input_length": 5, "output_length": 1, "hash_ids": []})"
+                                      "\n"
+                                      R"({"timestamp": 1, "input_length": 5, "output_length": 0, "hash_ids": []})"
+                                      "\n"
+                                      R"({"timestamp": 2, "input_length": 5, "output_length": 1, "hash_ids": [-1]})"
+                                      "\n"
+                                      R"({"timestamp": "x", "input_length": 5, "output_length": 1, "hash_ids": []})"
+                                      "\n"
+                                      R"([1, 2])"
+                                      "\n");
   const Trace t = read_trace(path, as("mooncake", true));
   EXPECT_EQ(t.requests(), 1u);
   EXPECT_EQ(t.skipped, 5);
@@ -153,8 +166,8 @@ TEST(TraceReader, AzureRelativeTimesAcrossMidnight) {
 }
 
 TEST(TraceReader, AzureWrongHeader) {
-  const auto p = problem_of(write_file("h.csv", "TIME,Context,Generated\n2023-11-16 18:15:46.6805900,374,44\n"),
-                            as("azure"));
+  const auto p =
+      problem_of(write_file("h.csv", "TIME,Context,Generated\n2023-11-16 18:15:46.6805900,374,44\n"), as("azure"));
   EXPECT_EQ(p.line, 1);
   EXPECT_EQ(p.field, "header");
 }
@@ -175,10 +188,14 @@ TEST(TraceReader, AzureBadCells) {
 
 TEST(TraceReader, RagpulseGroupsSessionsAndJoinsParts) {
   const Trace t = read_trace(
-      write_file("r.jsonl",
-                 R"({"timestamp": "82", "input_length": 3112, "output_length": 192, "hash_ids": {"sys_prompt": [8], "passages_ids": [7, 6], "history": [15], "web_search": [], "user_input": [26]}, "session_id": "s1"})" "\n"
-                 R"({"timestamp": "93", "input_length": 100, "output_length": 86, "hash_ids": {"sys_prompt": [8]}, "session_id": "s2"})" "\n"
-                 R"({"timestamp": "125", "input_length": 2890, "output_length": 170, "hash_ids": {"user_input": [3], "sys_prompt": [8]}, "session_id": "s1"})" "\n"),
+      write_file(
+          "r.jsonl",
+          R"({"timestamp": "82", "input_length": 3112, "output_length": 192, "hash_ids": {"sys_prompt": [8], "passages_ids": [7, 6], "history": [15], "web_search": [], "user_input": [26]}, "session_id": "s1"})"
+          "\n"
+          R"({"timestamp": "93", "input_length": 100, "output_length": 86, "hash_ids": {"sys_prompt": [8]}, "session_id": "s2"})"
+          "\n"
+          R"({"timestamp": "125", "input_length": 2890, "output_length": 170, "hash_ids": {"user_input": [3], "sys_prompt": [8]}, "session_id": "s1"})"
+          "\n"),
       as("ragpulse"));
   ASSERT_EQ(t.sessions.size(), 2u);
   ASSERT_EQ(t.sessions[0].rounds.size(), 2u);
@@ -191,7 +208,8 @@ TEST(TraceReader, RagpulseGroupsSessionsAndJoinsParts) {
 
 TEST(TraceReader, RagpulseNeedsASessionId) {
   const auto p = problem_of(
-      write_file("nosession.jsonl", R"({"timestamp": "1", "input_length": 3, "output_length": 1, "hash_ids": {}})" "\n"),
+      write_file("nosession.jsonl", R"({"timestamp": "1", "input_length": 3, "output_length": 1, "hash_ids": {}})"
+                                    "\n"),
       as("ragpulse"));
   EXPECT_EQ(p.field, "session_id");
 }
@@ -215,12 +233,16 @@ TEST(TraceReader, KvsimRoundTrip) {
 }
 
 TEST(TraceReader, KvsimThinkTimesAndHeader) {
-  const Trace t = read_trace(write_file("s.jsonl",
-                                        R"({"kvsim_trace": 1, "block_tokens": 16})" "\n"
-                                        R"({"session_id": "a", "arrival_s": 2, "prompt_tokens": 50, "output_tokens": 9})" "\n"
-                                        R"({"session_id": "b", "arrival_s": 1, "prompt_tokens": 40, "output_tokens": 9})" "\n"
-                                        R"({"session_id": "a", "think_s": 30, "prompt_tokens": 20, "output_tokens": 4})" "\n"),
-                             as("kvsim"));
+  const Trace t =
+      read_trace(write_file("s.jsonl", R"({"kvsim_trace": 1, "block_tokens": 16})"
+                                       "\n"
+                                       R"({"session_id": "a", "arrival_s": 2, "prompt_tokens": 50, "output_tokens": 9})"
+                                       "\n"
+                                       R"({"session_id": "b", "arrival_s": 1, "prompt_tokens": 40, "output_tokens": 9})"
+                                       "\n"
+                                       R"({"session_id": "a", "think_s": 30, "prompt_tokens": 20, "output_tokens": 4})"
+                                       "\n"),
+                 as("kvsim"));
   EXPECT_EQ(t.block_tokens, 16);
   ASSERT_EQ(t.sessions.size(), 2u);
   EXPECT_EQ(t.sessions[0].id, "b");  // ordered by first arrival
@@ -231,7 +253,8 @@ TEST(TraceReader, KvsimThinkTimesAndHeader) {
 
 TEST(TraceReader, KvsimFirstRoundNeedsAnArrival) {
   const auto p = problem_of(
-      write_file("think.jsonl", R"({"session_id": "a", "think_s": 3, "prompt_tokens": 5, "output_tokens": 1})" "\n"),
+      write_file("think.jsonl", R"({"session_id": "a", "think_s": 3, "prompt_tokens": 5, "output_tokens": 1})"
+                                "\n"),
       as("kvsim"));
   EXPECT_EQ(p.field, "think_s");
   EXPECT_EQ(p.line, 1);

@@ -14,9 +14,9 @@ TEST(TraceStats, IdealPrefixHitRatioByChain) {
   Trace t;
   t.block_tokens = 512;
   t.sessions = {{"a", true, {round_at(0, 1024, 10, {1, 2})}},
-                {"b", true, {round_at(1, 1200, 20, {1, 2, 3})}},   // shares blocks 1, 2: 1024 tokens
-                {"c", true, {round_at(2, 600, 30, {5, 2})}},       // block 2 after 5 is another chain: no hit
-                {"d", true, {round_at(4, 700, 40, {1, 7})}}};      // shares block 1: 512 tokens
+                {"b", true, {round_at(1, 1200, 20, {1, 2, 3})}},  // shares blocks 1, 2: 1024 tokens
+                {"c", true, {round_at(2, 600, 30, {5, 2})}},      // block 2 after 5 is another chain: no hit
+                {"d", true, {round_at(4, 700, 40, {1, 7})}}};     // shares block 1: 512 tokens
   const TraceStats s = trace_stats(t);
   EXPECT_DOUBLE_EQ(s.requests, 4);
   EXPECT_DOUBLE_EQ(s.span_s, 4);
