@@ -1,6 +1,9 @@
 #include "sim/clients.hpp"
 
+#include <algorithm>
+
 #include "sim/replica_actor.hpp"
+#include "workloads/trace_stats.hpp"
 
 namespace kvsim {
 namespace sg4 = simgrid::s4u;
@@ -14,7 +17,8 @@ ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector
       hosts_(std::move(hosts)),
       metrics_(metrics),
       assigned_(replicas_.size(), 0),
-      think_guess_s_(think_guess_s) {}
+      think_guess_s_(think_guess_s),
+      trace_gap_s_(spec.trace.trace ? trace_stats(*spec.trace.trace).gap_s.mean / spec.trace.speedup : 0) {}
 
 // Least-loaded routing: the replica with the fewest live sessions (ties to the lowest index). A session stays on
 // its replica, where its KV lives.
@@ -68,6 +72,67 @@ void ClientSide::open_loop() {
   all_done_->notify_all();
 }
 
+void ClientSide::spawn(std::function<void()> body) {
+  ++live_;
+  sg4::Actor::create("session", sg4::this_actor::get_host(), [this, body = std::move(body)] {
+    body();
+    std::unique_lock lock(*mutex_);
+    --live_;
+    all_done_->notify_all();
+  });
+}
+
+// Trace replay: rounds [first, first + count) of `ts` as one scheduler session on the trace session's replica.
+// A round with a recorded time is sent at that time (or when the previous answer is in, if later); the others a
+// think time after the previous answer. Times are divided by the speedup.
+void ClientSide::trace_session(const TraceSession& ts, std::size_t first, std::size_t count) {
+  const double speedup = spec_.trace.speedup;
+  const auto index = static_cast<std::size_t>(&ts - spec_.trace.trace->sessions.data());
+  int& home = home_[index];
+  const int replica = home >= 0 ? home : pick_replica();
+  home = replica;
+  ++assigned_[static_cast<std::size_t>(replica)];
+  const SessionId id = next_id_++;
+  metrics_.on_session_start(id, replica, sg4::Engine::get_clock());
+  sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(replica)]);
+  sg4::Mailbox* mailbox = sg4::Mailbox::by_name(replica_mailbox(replica));
+  auto done = sg4::Semaphore::create(0);
+  for (std::size_t i = 0; i < count; ++i) {
+    const TraceRound& r = ts.rounds[first + i];
+    if (i > 0 && r.arrival_s >= 0) sg4::this_actor::sleep_until(r.arrival_s / speedup);
+    if (i > 0 && r.arrival_s < 0) sg4::this_actor::sleep_for(r.think_s / speedup);
+    const RoundRequest req{id, static_cast<int>(i), r.prompt_tokens, r.output_tokens, i + 1 == count, trace_gap_s_,
+                           trace_gap_s_};
+    ReplicaMessage msg{false, req, done.get()};
+    mailbox->put(&msg, 0);
+    done->acquire();
+  }
+  --assigned_[static_cast<std::size_t>(replica)];
+}
+
+// Starts the trace's sessions at their recorded times: a session that keeps its context as one scheduler session,
+// each round of a stateless one as a session of its own, on the same replica.
+void ClientSide::trace_loop() {
+  const Trace& trace = *spec_.trace.trace;
+  std::vector<std::pair<const TraceSession*, std::size_t>> starts;
+  for (const TraceSession& ts : trace.sessions) {
+    for (std::size_t i = 0; i < (ts.stateless ? ts.rounds.size() : 1); ++i) starts.emplace_back(&ts, i);
+  }
+  std::stable_sort(starts.begin(), starts.end(), [](const auto& a, const auto& b) {
+    return a.first->rounds[a.second].arrival_s < b.first->rounds[b.second].arrival_s;
+  });
+  for (const auto& [ts, round] : starts) {
+    const double t = ts->rounds[round].arrival_s / spec_.trace.speedup;
+    if (t > spec_.duration || (spec_.max_sessions > 0 && next_id_ >= static_cast<SessionId>(spec_.max_sessions))) break;
+    sg4::this_actor::sleep_until(t);
+    const std::size_t count = ts->stateless ? 1 : ts->rounds.size();
+    spawn([this, ts, round, count] { trace_session(*ts, round, count); });
+  }
+  std::unique_lock lock(*mutex_);
+  --generators_;
+  all_done_->notify_all();
+}
+
 void ClientSide::closed_user(long user) {
   sg4::this_actor::sleep_for(spec_.arrival.ramp_up * double(user) / double(spec_.arrival.users));
   for (std::uint64_t n = 0; sg4::Engine::get_clock() < spec_.duration; ++n) {
@@ -95,7 +160,11 @@ void ClientSide::start() {
   sg4::Host* host = hosts_.front();
   mutex_ = sg4::Mutex::create();
   all_done_ = sg4::ConditionVariable::create();
-  if (spec_.arrival.type == "closed") {
+  if (spec_.trace.trace) {
+    home_.assign(spec_.trace.trace->sessions.size(), -1);
+    generators_ = 1;
+    sg4::Actor::create("trace", host, [this] { trace_loop(); });
+  } else if (spec_.arrival.type == "closed") {
     generators_ = spec_.arrival.users;
     for (long u = 0; u < spec_.arrival.users; ++u) sg4::Actor::create("user", host, [this, u] { closed_user(u); });
   } else {

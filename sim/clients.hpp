@@ -6,6 +6,7 @@
 #include <simgrid/s4u.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "engine/metrics.hpp"
@@ -33,6 +34,9 @@ class ClientSide {
   void open_loop();
   void closed_user(long user);
   void coordinator();
+  void trace_loop();
+  void trace_session(const TraceSession& ts, std::size_t first, std::size_t count);
+  void spawn(std::function<void()> body);
 
   const WorkloadSpec& spec_;
   std::uint64_t seed_;
@@ -41,7 +45,9 @@ class ClientSide {
   std::vector<simgrid::s4u::Host*> hosts_;
   RunMetrics& metrics_;
   std::vector<long> assigned_;  ///< live sessions per replica
+  std::vector<int> home_;       ///< trace replay: the replica of each trace session once it has one (-1: none)
   double think_guess_s_;
+  double trace_gap_s_;  ///< trace replay: the mean gap between a session's rounds, the think time schedulers expect
   SessionId next_id_ = 0;
   long live_ = 0;           ///< session actors and users still running
   long generators_ = 0;     ///< actors still starting sessions

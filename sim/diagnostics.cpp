@@ -9,7 +9,8 @@ namespace kvsim {
 
 std::string Diagnostic::str() const {
   std::string where = file;
-  if (line > 0) where += fmt::format(":{}:{}", line, column);
+  if (line > 0) where += fmt::format(":{}", line);
+  if (line > 0 && column > 0) where += fmt::format(":{}", column);
   std::string out = where.empty() ? "" : where + ": ";
   if (!key.empty()) out += key + ": ";
   out += message;

@@ -38,6 +38,25 @@ Capacities capacities(const Scenario& s) {
                     s.slo.decode_rate};
 }
 
+// A trace's largest session: the context of a stateless round (its prompt and answer), or of a whole session that
+// keeps its context. Refused before the run, naming the trace line, when its KV can never fit.
+void check_trace_fits(const Scenario& s, const CostModel& cost) {
+  const Trace& trace = *s.workload.trace.trace;
+  for (const TraceSession& ts : trace.sessions) {
+    std::int64_t tokens = 0;
+    for (const TraceRound& r : ts.rounds) {
+      tokens = (ts.stateless ? 0 : tokens) + r.prompt_tokens + r.output_tokens;
+      const double kv = static_cast<double>(tokens) * cost.kv_bytes_per_token();
+      if (kv <= cost.kv_capacity_bytes()) continue;
+      throw InputError(std::vector<Diagnostic>{s.values.at("workload.trace.path",
+          fmt::format("{}:{}: a request can never fit: {} tokens x {:.0f} B/token = {} of KV > KV room {}; pick a "
+                      "larger deployment (tensor_parallel, GPU) or a smaller model",
+                      trace.file, r.line, tokens, cost.kv_bytes_per_token(), format_bytes(kv),
+                      format_bytes(cost.kv_capacity_bytes())))});
+    }
+  }
+}
+
 }  // namespace
 
 void check_deployment(const Scenario& s) {
@@ -52,6 +71,7 @@ void check_deployment(const Scenario& s) {
                     format_bytes(d.hbm_total())))});
   }
   const auto& w = s.workload;
+  if (w.trace.trace) return check_trace_fits(s, cost);
   const double rounds = upper_bound(w.rounds), doc = upper_bound(w.document_tokens);
   const double q = upper_bound(w.question_tokens), a = upper_bound(w.answer_tokens);
   if (rounds < 0 || doc < 0 || q < 0 || a < 0) return;  // unbounded: checked per round during the run
@@ -78,7 +98,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   configure_engine(engine);
   const auto hosts = build_platform(s.deployment, s.replicas);
   log("sim").info("{}: {} replica(s) of {} x {}, {} arrivals, policy {}", s.file.string(), s.replicas,
-                   s.deployment.tensor_parallel, s.deployment.gpu.name, s.workload.arrival.type,
+                   s.deployment.tensor_parallel, s.deployment.gpu.name,
+                   s.workload.trace.trace ? "trace" : s.workload.arrival.type,
                    s.scheduler.offload_policy);
 
   const CostModel cost(s.model, s.deployment,

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "sim/trace_input.hpp"
+
 namespace kvsim {
 namespace fs = std::filesystem;
 namespace {
@@ -140,6 +142,8 @@ WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
   w.duration = v.quantity("workload.duration");
   w.max_sessions = v.integer("workload.sessions");
   w.warmup = v.quantity("workload.warmup");
+  // Sessions come from the trace (read_trace_section): the synthetic arrival keys are not used.
+  if (v.has("workload.trace.path") && !v.string("workload.trace.path").empty()) return w;
   const auto& t = w.arrival.type;
   auto at_given = [&](const char* key) { return v.origins.count(key) ? key : "workload.arrival.type"; };
   if (t == "poisson" && !(w.arrival.rate > 0)) {
@@ -156,6 +160,34 @@ WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
                                                  w.warmup, w.duration)));
   }
   return w;
+}
+
+// workload.trace: reads the trace now, so that a bad trace is refused before anything runs.
+void read_trace_section(const ValueMap& v, const fs::path& file, WorkloadSpec& w, Diagnostics& diag) {
+  const std::string path = v.has("workload.trace.path") ? v.string("workload.trace.path") : "";
+  if (path.empty()) return;
+  w.trace.path = fs::path(path).is_absolute() ? path : (file.parent_path() / path).lexically_normal().string();
+  w.trace.speedup = v.quantity("workload.trace.speedup");
+  TraceOptions o;
+  o.format = v.string("workload.trace.format") == "auto" ? "" : v.string("workload.trace.format");
+  o.block_tokens = v.integer("workload.trace.block_tokens");
+  o.skip_errors = v.string("workload.trace.on_error") == "skip";
+  o.max_requests = v.integer("workload.trace.max_requests");
+  o.session_sample = v.quantity("workload.trace.session_sample");
+  if (o.format.empty() && guess_trace_format(w.trace.path).empty()) {
+    diag.add(v.at("workload.trace.format",
+                  "cannot tell the trace format from the file name; set workload.trace.format"));
+    return;
+  }
+  try {
+    auto trace = std::make_shared<Trace>(load_trace_input(w.trace.path, o));
+    if (trace->sessions.empty()) {
+      diag.add(v.at("workload.trace.path", fmt::format("trace {} has no request to replay", w.trace.path)));
+    }
+    w.trace.trace = std::move(trace);
+  } catch (const InputError& e) {
+    for (const auto& d : e.items()) diag.add(v.at("workload.trace.path", "bad trace: " + d.str()));
+  }
 }
 
 }  // namespace
@@ -221,6 +253,7 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   s.model = build_model(v, file, catalog, diag);
   s.deployment = build_deployment(v, catalog, diag);
   s.workload = build_workload(v, diag);
+  read_trace_section(v, file, s.workload, diag);
   s.scheduler = SchedulerSpec{v.integer("scheduler.max_batch_tokens"), v.integer("scheduler.max_batch_size"),
                               v.integer("scheduler.block_tokens"), v.string("scheduler.kv_offload.policy"),
                               v.string("scheduler.kv_offload.victim"), v.string("scheduler.attention_flops"),

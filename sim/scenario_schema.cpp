@@ -81,6 +81,17 @@ std::vector<KeySpec> workload_keys() {
       quantity("workload.duration", Dim::kTime, "1h", "no session starts after this simulated time"),
       integer("workload.sessions", "0", "stop starting sessions after this many (0 = no limit)", 0),
       quantity("workload.warmup", Dim::kTime, "0s", "sessions starting earlier are excluded from statistics", 0, false),
+      str("workload.trace.path", "",
+          "replay this trace instead of synthetic sessions, relative to the scenario file (docs/traces.md)"),
+      choice("workload.trace.format", "auto", {"auto", "mooncake", "ragpulse", "azure", "kvsim"},
+             "the trace's format; auto: from the file name"),
+      quantity("workload.trace.speedup", Dim::kCount, "1", "divide the trace's times and think times by this"),
+      integer("workload.trace.max_requests", "0", "replay only the first N requests of the file (0 = all)", 0),
+      ratio("workload.trace.session_sample", "1",
+            "replay this fraction of sessions, picked by a hash of the session id"),
+      integer("workload.trace.block_tokens", "512", "prompt tokens per hash id of the trace", 1),
+      choice("workload.trace.on_error", "stop", {"stop", "skip"},
+             "a bad trace line stops with an error, or is skipped and counted"),
   };
 }
 

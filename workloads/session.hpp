@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "workloads/distribution.hpp"
+#include "workloads/trace.hpp"
 
 namespace kvsim {
 
@@ -27,6 +28,7 @@ struct WorkloadSpec {
   double duration = 3600;  ///< seconds of simulated time after which no new session starts
   long max_sessions = 0;   ///< 0 = no limit
   double warmup = 0;       ///< sessions starting before this are excluded from statistics
+  TraceReplay trace;       ///< when it has a path, sessions come from this trace instead
 };
 
 /// @brief One question round.

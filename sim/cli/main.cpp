@@ -12,6 +12,7 @@
 #include "sim/cli/compare_runner.hpp"
 #include "sim/cli/plot_cmd.hpp"
 #include "sim/cli/sweep_cmd.hpp"
+#include "sim/cli/trace_cmd.hpp"
 #include "engine/log.hpp"
 #include "sim/diagnostics.hpp"
 
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
   kvsim::cli::add_capacity_command(app, capacity);
   kvsim::cli::PlotOptions plot;
   kvsim::cli::add_plot_command(app, plot);
+  kvsim::cli::TraceCmdOptions trace;
+  kvsim::cli::add_trace_command(app, trace);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -66,6 +69,7 @@ int main(int argc, char** argv) {
     capacity.log_level = log_level;
     if (app.got_subcommand("capacity")) return kvsim::cli::run_capacity(capacity);
     if (app.got_subcommand("plot")) return kvsim::cli::run_plot(plot);
+    if (app.got_subcommand("trace")) return kvsim::cli::run_trace(app, trace);
     return kvsim::cli::run_commands(app, commands);
   } catch (const kvsim::InputError& e) {
     return report_input_error(e);

@@ -1,0 +1,19 @@
+#pragma once
+/// @file trace_input.hpp
+/// @brief Reading a trace as input of a command or a scenario: a trace error becomes an InputError (exit code 2)
+/// naming the file, the line and the field, and skipped lines are reported as a warning with their count.
+
+#include <string>
+
+#include "sim/diagnostics.hpp"
+#include "workloads/trace.hpp"
+
+namespace kvsim {
+
+/// @brief Reads `path` with `options`; throws InputError for a bad trace. Skipped lines are logged.
+Trace load_trace_input(const std::string& path, const TraceOptions& options);
+
+/// @brief The diagnostic of a trace problem.
+Diagnostic trace_diagnostic(const TraceProblem& p);
+
+}  // namespace kvsim
