@@ -82,6 +82,26 @@ TEST(SweepCli, KilledSweepResumesToTheUninterruptedResult) {
   EXPECT_NE(again.out.find("0 ran now, 12 recorded before"), std::string::npos) << again.out;
 }
 
+TEST(SweepCli, OutputsAreByteIdenticalWhateverTheJobs) {
+  const fs::path one = fresh_dir("sweep_jobs1"), two = fresh_dir("sweep_jobs2");
+  const std::string grid = " --param workload.arrival.rate=20/h,40/h --param scheduler.kv_offload.policy=swap,"
+                           "recompute --set workload.arrival.type=poisson --set workload.duration=20min ";
+  ASSERT_EQ(run("sweep " + kScenario + grid + "--jobs 1 --out " + one.string()).code, 0);
+  ASSERT_EQ(run("sweep " + kScenario + grid + "--jobs 2 --out " + two.string()).code, 0);
+  EXPECT_EQ(slurp(one / "sweep.csv"), slurp(two / "sweep.csv"));
+  EXPECT_EQ(slurp(one / "runs.csv"), slurp(two / "runs.csv"));
+  int files = 0;
+  for (const auto& run_dir : fs::directory_iterator(one / "runs")) {
+    for (const auto& f : fs::directory_iterator(run_dir.path())) {
+      if (f.path().filename() == "run.log") continue;
+      const fs::path other = two / "runs" / run_dir.path().filename() / f.path().filename();
+      EXPECT_EQ(slurp(f.path()), slurp(other)) << other;
+      ++files;
+    }
+  }
+  EXPECT_EQ(files, 4 * 5);  // summary.json, sessions.csv, rounds.csv, timeline.csv, transfers.csv per run
+}
+
 TEST(SweepCli, ReplicatesGiveTheMeanAndA95PercentInterval) {
   const fs::path dir = fresh_dir("sweep_replicates");
   const auto r = run("sweep " + kScenario + " --param workload.arrival.rate=8/h --set workload.duration=30min"

@@ -13,9 +13,9 @@ cd "$(dirname "$0")/../.."
 SECONDS_PER_TARGET="${SECONDS_PER_TARGET:-60}"
 JOBS="${JOBS:-2}"
 BUILD=build-fuzz
-declare -A CORPUS=([fuzz_units]=units [fuzz_scenario]=scenario [fuzz_hf_config]=hf)
+declare -A CORPUS=([fuzz_units]=units [fuzz_scenario]=scenario [fuzz_hf_config]=hf [fuzz_trace]=trace)
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz_units fuzz_scenario fuzz_hf_config)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz_units fuzz_scenario fuzz_hf_config fuzz_trace)
 for t in "${TARGETS[@]}"; do
   [ -n "${CORPUS[$t]:-}" ] || { echo "unknown target '$t'; known: ${!CORPUS[*]}" >&2; exit 2; }
 done
