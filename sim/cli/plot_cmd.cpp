@@ -155,7 +155,9 @@ std::string sweep_script(const fs::path& dir, const fs::path& plots) {
   const std::size_t last = l.series_rows.front().back();
   const fs::path timeline = dir / "runs" / fmt::format("p{:04}-r0", std::stoul(t.rows[last][t.col("point")])) /
                             "timeline.csv";
-  if (fs::exists(timeline)) script += hbm_plot({{"point " + t.rows[last][t.col("point")], timeline}});
+  std::string label = "point " + t.rows[last][t.col("point")] + ":";
+  for (const auto& k : keys) label += " " + k + "=" + t.rows[last][t.col(k)];
+  if (fs::exists(timeline)) script += hbm_plot({{label, timeline}});
   return script;
 }
 
