@@ -18,6 +18,8 @@ json parse_json(const std::string& text) {
     return j;
   } catch (const json::parse_error& e) {
     throw LineProblem{"", text.substr(0, 40), fmt::format("not valid JSON (at byte {})", e.byte)};
+  } catch (const json::out_of_range& e) {  // a number too large for a double, such as 1e999 (found by fuzz_trace)
+    throw LineProblem{"", text.substr(0, 40), std::string("a number out of range: ") + e.what()};
   }
 }
 

@@ -96,6 +96,17 @@ TEST(TraceReader, BadJsonNamesTheLine) {
   EXPECT_NE(p.str().find("bad.jsonl:2:"), std::string::npos);
 }
 
+TEST(TraceReader, NumberTooLargeForADoubleNamesTheLine) {
+  // fuzz_trace found that 48e99999999999999 made nlohmann-json throw out_of_range, which escaped the reader.
+  const auto p = problem_of(write_file("overflow.jsonl", R"({"kvsim_trace": 1, "block_tokens": 16})"
+                                                         "\n"
+                                                         R"({"session_id": "a", "think_s": 48e99999999999999})"
+                                                         "\n"),
+                            as("kvsim"));
+  EXPECT_EQ(p.line, 2);
+  EXPECT_NE(p.message.find("number out of range"), std::string::npos) << p.message;
+}
+
 TEST(TraceReader, MissingField) {
   const auto p = problem_of(write_file("missing.jsonl", R"({"timestamp": 0, "output_length": 1, "hash_ids": []})"
                                                         "\n"),
