@@ -140,7 +140,7 @@ void RunMetrics::ReplicaSink::on_kv_loaded_in_step(SessionId s, double bytes, do
 
 void RunMetrics::ReplicaSink::on_step(const StepRecord& step) {
   auto& t = *m_.totals_;
-  ++t.steps;
+  t.steps += step.steps;
   double span = 0;
   m_.window_add(span, step.start_s, step.end_s, 1.0);
   if (span <= 0) return;

@@ -20,6 +20,7 @@ struct StepRecord {
   double hbm_bytes = 0;  ///< whole replica
   double prefill_flops = 0;
   double decode_flops = 0;
+  std::int64_t steps = 1;  ///< forward steps it covers (fast-forward runs identical decode steps as one)
 };
 
 /// @brief The replica's occupancy after an event.

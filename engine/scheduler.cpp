@@ -66,6 +66,7 @@ const Plan& ReplicaScheduler::schedule(double now, bool gpu_free) {
   admit(now);
   run_prefetches(now);
   if (gpu_free) build_step(now);
+  if (plan_.has_step) start_stretch(stretch_length());
   plan_.transfers.swap(orders_);  // every transfer decided since the last plan, including at step completions
   orders_.clear();
   plan_.wake_at_s = next_wake(now);
@@ -181,14 +182,14 @@ const std::vector<FinishedRound>& ReplicaScheduler::on_step_done(double now) {
   finished_.clear();
   step_in_flight_ = false;
   StepRecord rec{step_start_, now, 0, 0, static_cast<int>(inflight_.size()), 0, 0, inflight_prefill_flops_,
-                 inflight_decode_flops_};
+                 inflight_decode_flops_, inflight_steps_};
   const double n = cost_.deployment().tensor_parallel;
   rec.flops = inflight_cost_.flops_per_gpu * n;
   rec.hbm_bytes = inflight_cost_.hbm_bytes_per_gpu * n;
-  for (const auto& e : inflight_) (e.prefill ? rec.prefill_tokens : rec.decode_tokens) += e.new_tokens;
+  for (const auto& e : inflight_) (e.prefill ? rec.prefill_tokens : rec.decode_tokens) += e.new_tokens * rec.steps;
   sink_.on_step(rec);
   finish_loads(now);
-  for (const auto& e : inflight_) apply_entry(e, now);
+  credit_steps(inflight_steps_, now);
   report(now);
   return finished_;
 }
@@ -204,6 +205,7 @@ void ReplicaScheduler::apply_entry(const BatchEntry& e, double now) {
     if (pending_prefill(s) > 0 || s.decoded > 0) return;
     sink_.on_prefill_done(s.id, now);  // the last prefill chunk produces the first token
   }
+  grow(s, s.kv + 1);  // a no-op for the step's first token, which add_to_batch reserved; later ones of a stretch
   s.decoded += 1;
   s.context += 1;
   s.kv += 1;

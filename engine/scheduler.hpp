@@ -27,6 +27,8 @@ struct SchedulerConfig {
   std::int64_t max_batch_tokens = 8192;  ///< tokens per forward step (prefill is chunked to fit)
   std::int64_t max_batch_size = 256;     ///< rounds per forward step
   std::int64_t block_tokens = 16;        ///< tokens per KV block
+  /// Run identical decode steps between two batch changes as one activity (docs/design.md).
+  bool fast_forward = false;
 };
 
 /// @brief A round of a session arriving at the replica.
@@ -72,6 +74,8 @@ struct Plan {
   double load_bytes = 0;  ///< KV loaded from DDR during this step, layer by layer (layerwise policy)
   /// Earliest time at which the scheduler wants to be asked again without any event (a prefetch); infinity if none.
   double wake_at_s = 0;
+  /// Identical decode steps the step runs back to back (fast-forward); `cost` is their sum.
+  std::int64_t steps = 1;
 };
 
 /// @brief A round that completed in the last step.
@@ -104,6 +108,12 @@ class ReplicaScheduler {
   const std::vector<FinishedRound>& on_step_done(double now);
   /// @brief A transfer finished.
   void on_transfer_done(std::uint64_t id, double now);
+  /// @brief Steps the activity in flight runs (more than one for a fast-forwarded stretch).
+  std::int64_t steps_in_flight() const { return inflight_steps_; }
+  /// @brief Something happened while a stretch of `steps_in_flight()` steps ran, `done_fraction` of its work
+  /// done: credits the steps completed by `now`, keeps the step in progress as the one in flight, and returns the
+  /// work left of that step, which the executor runs in place of the stretch. Its end is the next step boundary.
+  StepCost split_stretch(double done_fraction, double now);
 
   /// @brief True when nothing is queued, running or moving.
   bool idle() const { return waiting_.empty() && running_.empty() && transfers_.empty(); }
@@ -169,6 +179,10 @@ class ReplicaScheduler {
   DdrLedger& ledger(Tier t) { return t == Tier::kDdr ? ddr_ : nvme_; }
   void demote_lru(double keep_free, double now);
   void apply_entry(const BatchEntry& e, double now);
+  std::int64_t stretch_length() const;
+  void start_stretch(std::int64_t steps);
+  StepCost stretch_cost(std::int64_t from, std::int64_t count) const;
+  void credit_steps(std::int64_t steps, double now);
   void finish_round(Session& s, double now);
   void set_blocks(Session& s, std::int64_t blocks);
   void report(double now);
@@ -209,6 +223,9 @@ class ReplicaScheduler {
   std::vector<FinishedRound> finished_;
   double step_start_ = 0;
   bool step_in_flight_ = false;
+  std::int64_t inflight_steps_ = 1;   ///< steps of the activity in flight
+  std::int64_t inflight_offset_ = 0;  ///< index of its first step in the stretch
+  std::vector<SeqWork> stretch_base_;  ///< the stretch's first step
 };
 
 }  // namespace kvsim

@@ -224,8 +224,8 @@ void TraceEventWriter::end_transfer(int replica, SessionId s, Link link, const c
 
 void TraceEventWriter::step(int replica, const StepRecord& s) {
   complete(hardware_pid(replica), kGpuTid, "step", step_name(s), to_ns(s.start_s), to_ns(s.end_s),
-           fmt::format(R"("batch_size":{},"prefill_tokens":{},"decode_tokens":{},"flops":{},"hbm_bytes":{})",
-                       s.batch_size, s.prefill_tokens, s.decode_tokens, s.flops, s.hbm_bytes));
+           fmt::format(R"("batch_size":{},"steps":{},"prefill_tokens":{},"decode_tokens":{},"flops":{},"hbm_bytes":{})",
+                       s.batch_size, s.steps, s.prefill_tokens, s.decode_tokens, s.flops, s.hbm_bytes));
 }
 
 }  // namespace kvsim

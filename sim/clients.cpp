@@ -83,31 +83,63 @@ void ClientSide::spawn(std::function<void()> body) {
 }
 
 // Trace replay: rounds [first, first + count) of `ts` as one scheduler session on the trace session's replica.
-// A round with a recorded time is sent at that time (or when the previous answer is in, if later); the others a
+// The first round is posted by the trace loop itself (post_first_round), so that every round recorded at one
+// instant is in the replica's mailbox before the replica plans, whatever order SimGrid runs actors in. A later
+// round with a recorded time is sent at that time (or when the previous answer is in, if later); the others a
 // think time after the previous answer. Times are divided by the speedup.
-void ClientSide::trace_session(const TraceSession& ts, std::size_t first, std::size_t count) {
-  const double speedup = spec_.trace.speedup;
+std::shared_ptr<ClientSide::TraceSend> ClientSide::post_first_round(const TraceSession& ts, std::size_t first,
+                                                                     std::size_t count) {
   const auto index = static_cast<std::size_t>(&ts - spec_.trace.trace->sessions.data());
   int& home = home_[index];
-  const int replica = home >= 0 ? home : pick_replica();
-  home = replica;
-  ++assigned_[static_cast<std::size_t>(replica)];
-  const SessionId id = next_id_++;
-  metrics_.on_session_start(id, replica, sg4::Engine::get_clock());
-  sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(replica)]);
-  sg4::Mailbox* mailbox = sg4::Mailbox::by_name(replica_mailbox(replica));
-  auto done = sg4::Semaphore::create(0);
-  for (std::size_t i = 0; i < count; ++i) {
-    const TraceRound& r = ts.rounds[first + i];
-    if (i > 0 && r.arrival_s >= 0) sg4::this_actor::sleep_until(r.arrival_s / speedup);
-    if (i > 0 && r.arrival_s < 0) sg4::this_actor::sleep_for(r.think_s / speedup);
-    const RoundRequest req{id, static_cast<int>(i), r.prompt_tokens, r.output_tokens, i + 1 == count, trace_gap_s_,
-                           trace_gap_s_};
-    ReplicaMessage msg{false, req, done.get()};
-    mailbox->put(&msg, 0);
-    done->acquire();
+  auto send = std::make_shared<TraceSend>();
+  send->replica = home >= 0 ? home : pick_replica();
+  home = send->replica;
+  ++assigned_[static_cast<std::size_t>(send->replica)];
+  send->id = next_id_++;
+  metrics_.on_session_start(send->id, send->replica, sg4::Engine::get_clock());
+  send->done = sg4::Semaphore::create(0);
+  const TraceRound& r = ts.rounds[first];
+  send->msg = ReplicaMessage{false,
+                             RoundRequest{send->id, 0, r.prompt_tokens, r.output_tokens, count == 1, trace_gap_s_,
+                                          trace_gap_s_},
+                             send->done.get(), true, false};
+  sg4::Host* home_host = sg4::this_actor::get_host();
+  sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(send->replica)]);  // messages stay on the replica's host
+  sg4::Mailbox::by_name(replica_mailbox(send->replica))->put_init(&send->msg, 0)->detach();
+  sg4::this_actor::set_host(home_host);
+  return send;
+}
+
+// Tells every replica in `touched` that the rounds of this instant are all posted, and clears `touched`.
+void ClientSide::flush(std::vector<bool>& touched) {
+  static ReplicaMessage message{false, {}, nullptr, false, true};
+  sg4::Host* home_host = sg4::this_actor::get_host();
+  for (std::size_t r = 0; r < touched.size(); ++r) {
+    if (!touched[r]) continue;
+    sg4::this_actor::set_host(hosts_[r]);
+    sg4::Mailbox::by_name(replica_mailbox(static_cast<int>(r)))->put_init(&message, 0)->detach();
+    touched[r] = false;
   }
-  --assigned_[static_cast<std::size_t>(replica)];
+  sg4::this_actor::set_host(home_host);
+}
+
+void ClientSide::trace_session(const TraceSession& ts, std::size_t first, std::size_t count,
+                               std::shared_ptr<TraceSend> send) {
+  const double speedup = spec_.trace.speedup;
+  sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(send->replica)]);
+  sg4::Mailbox* mailbox = sg4::Mailbox::by_name(replica_mailbox(send->replica));
+  send->done->acquire();
+  for (std::size_t i = 1; i < count; ++i) {
+    const TraceRound& r = ts.rounds[first + i];
+    if (r.arrival_s >= 0) sg4::this_actor::sleep_until(r.arrival_s / speedup);
+    if (r.arrival_s < 0) sg4::this_actor::sleep_for(r.think_s / speedup);
+    const RoundRequest req{send->id, static_cast<int>(i), r.prompt_tokens, r.output_tokens, i + 1 == count,
+                           trace_gap_s_, trace_gap_s_};
+    ReplicaMessage msg{false, req, send->done.get()};
+    mailbox->put(&msg, 0);
+    send->done->acquire();
+  }
+  --assigned_[static_cast<std::size_t>(send->replica)];
 }
 
 // Starts the trace's sessions at their recorded times: a session that keeps its context as one scheduler session,
@@ -121,12 +153,19 @@ void ClientSide::trace_loop() {
   std::stable_sort(starts.begin(), starts.end(), [](const auto& a, const auto& b) {
     return a.first->rounds[a.second].arrival_s < b.first->rounds[b.second].arrival_s;
   });
-  for (const auto& [ts, round] : starts) {
+  std::vector<bool> touched(hosts_.size(), false);
+  for (std::size_t k = 0; k < starts.size(); ++k) {
+    const auto [ts, round] = starts[k];
     const double t = ts->rounds[round].arrival_s / spec_.trace.speedup;
     if (t > spec_.duration || (spec_.max_sessions > 0 && next_id_ >= static_cast<SessionId>(spec_.max_sessions))) break;
     sg4::this_actor::sleep_until(t);
     const std::size_t count = ts->stateless ? 1 : ts->rounds.size();
-    spawn([this, ts, round, count] { trace_session(*ts, round, count); });
+    auto send = post_first_round(*ts, round, count);
+    touched[static_cast<std::size_t>(send->replica)] = true;
+    spawn([this, ts, round, count, send] { trace_session(*ts, round, count, send); });
+    const bool last_of_instant =
+        k + 1 == starts.size() || starts[k + 1].first->rounds[starts[k + 1].second].arrival_s / spec_.trace.speedup > t;
+    if (last_of_instant) flush(touched);
   }
   std::unique_lock lock(*mutex_);
   --generators_;

@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "engine/metrics.hpp"
 #include "engine/scheduler.hpp"
+#include "sim/replica_actor.hpp"
 #include "workloads/session.hpp"
 
 namespace kvsim {
@@ -35,7 +37,16 @@ class ClientSide {
   void closed_user(long user);
   void coordinator();
   void trace_loop();
-  void trace_session(const TraceSession& ts, std::size_t first, std::size_t count);
+  /// @brief A trace session's identity and its first round's message, posted by the trace loop.
+  struct TraceSend {
+    SessionId id = 0;
+    int replica = 0;
+    simgrid::s4u::SemaphorePtr done;
+    ReplicaMessage msg;
+  };
+  void flush(std::vector<bool>& touched);
+  std::shared_ptr<TraceSend> post_first_round(const TraceSession& ts, std::size_t first, std::size_t count);
+  void trace_session(const TraceSession& ts, std::size_t first, std::size_t count, std::shared_ptr<TraceSend> send);
   void spawn(std::function<void()> body);
 
   const WorkloadSpec& spec_;

@@ -11,8 +11,33 @@ namespace sg4 = simgrid::s4u;
 
 std::string replica_mailbox(int r) { return fmt::format("replica{}", r); }
 
-ReplicaActor::ReplicaActor(int index, ReplicaHosts hosts, ReplicaScheduler& scheduler)
-    : index_(index), hosts_(std::move(hosts)), scheduler_(scheduler), steps_(hosts_) {}
+ReplicaActor::ReplicaActor(int index, ReplicaHosts hosts, ReplicaScheduler& scheduler, std::vector<double> split_times)
+    : index_(index),
+      hosts_(std::move(hosts)),
+      scheduler_(scheduler),
+      steps_(hosts_),
+      split_times_(std::move(split_times)) {}
+
+// When to wake without an event: a prefetch the scheduler asked for, or, during a fast-forwarded stretch, the next
+// end of the metrics window.
+double ReplicaActor::next_timeout(double now) const {
+  double at = wake_at_;
+  if (step_ && scheduler_.steps_in_flight() > 1) {
+    for (double t : split_times_) {
+      if (t > now) at = std::min(at, t);
+    }
+  }
+  return at - now;
+}
+
+// Something happened during a stretch: the scheduler credits the steps done, and the step in progress continues
+// alone as the activity in flight; the event is then handled at its end, the next step boundary.
+void ReplicaActor::split_stretch(double now) {
+  const double done = 1 - step_->get_remaining_ratio();
+  const StepCost rest = scheduler_.split_stretch(done, now);
+  step_->cancel();
+  step_ = steps_.start(rest);
+}
 
 void ReplicaActor::start_plan(double now, bool gpu_free) {
   const Plan& plan = scheduler_.schedule(now, gpu_free);
@@ -31,6 +56,11 @@ void ReplicaActor::on_message(ReplicaMessage* msg, double now) {
     shutdown_ = true;
     return;
   }
+  if (msg->flush) {
+    holding_ = false;
+    return;
+  }
+  holding_ = holding_ || msg->hold;
   waiters_[msg->round.session] = msg->done;
   scheduler_.on_round_arrival(msg->round, now);
 }
@@ -49,7 +79,7 @@ void ReplicaActor::operator()() {
   ReplicaMessage* msg = nullptr;
   sg4::CommPtr receive = inbox->get_async<ReplicaMessage>(&msg);
   while (!(shutdown_ && scheduler_.idle() && !step_ && transfers_.empty())) {
-    start_plan(sg4::Engine::get_clock(), !step_);
+    start_plan(sg4::Engine::get_clock(), !step_ && !holding_);
     activities_.clear();
     tags_.clear();
     if (receive) {
@@ -66,12 +96,14 @@ void ReplicaActor::operator()() {
     }
     if (activities_.empty()) break;  // shut down with work that can never run: reported as unfinished sessions
     // A prefetch due before anything else happens: wake up then and plan again.
-    const double timeout = wake_at_ - sg4::Engine::get_clock();
+    const double timeout = next_timeout(sg4::Engine::get_clock());
     const ssize_t done = std::isfinite(timeout) ? sg4::Activity::wait_any_for(activities_, std::max(0.0, timeout))
                                                 : sg4::Activity::wait_any(activities_);
+    const double now = sg4::Engine::get_clock();
+    const bool step_ended = done >= 0 && tags_[static_cast<std::size_t>(done)].first == Tag::kStep;
+    if (step_ && !step_ended && scheduler_.steps_in_flight() > 1) split_stretch(now);
     if (done < 0) continue;
     const auto [tag, i] = tags_[static_cast<std::size_t>(done)];
-    const double now = sg4::Engine::get_clock();
     if (tag == Tag::kInbox) {
       on_message(msg, now);
       while (!shutdown_ && inbox->listen()) on_message(inbox->get<ReplicaMessage>(), now);  // same-instant arrivals

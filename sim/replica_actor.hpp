@@ -20,6 +20,11 @@ struct ReplicaMessage {
   bool shutdown = false;
   RoundRequest round;
   simgrid::s4u::Semaphore* done = nullptr;  ///< released when the round completes
+  /// The trace loop posts every round recorded at one instant, then a `flush` to each replica it wrote to. A round
+  /// marked `hold` keeps an idle replica from starting a step until the flush, so that it plans with all of that
+  /// instant's rounds, whatever order SimGrid runs actors in.
+  bool hold = false;
+  bool flush = false;
 };
 
 /// @brief The mailbox name of replica `r`.
@@ -28,7 +33,9 @@ std::string replica_mailbox(int r);
 /// @brief Runs one replica until it receives a shutdown and has nothing left to do.
 class ReplicaActor {
  public:
-  ReplicaActor(int index, ReplicaHosts hosts, ReplicaScheduler& scheduler);
+  /// `split_times` (the metrics window's ends) split a fast-forwarded stretch, so that work is attributed to either
+  /// side of them exactly.
+  ReplicaActor(int index, ReplicaHosts hosts, ReplicaScheduler& scheduler, std::vector<double> split_times = {});
   /// @brief The actor body.
   void operator()();
 
@@ -37,6 +44,8 @@ class ReplicaActor {
   void start_plan(double now, bool gpu_free);
   void on_message(ReplicaMessage* msg, double now);
   void on_step_done(double now);
+  double next_timeout(double now) const;
+  void split_stretch(double now);
 
   int index_;
   ReplicaHosts hosts_;
@@ -48,7 +57,9 @@ class ReplicaActor {
   std::vector<simgrid::s4u::ActivityPtr> activities_;
   std::vector<std::pair<Tag, std::size_t>> tags_;
   bool shutdown_ = false;
+  bool holding_ = false;  ///< rounds of an instant are still being posted (see ReplicaMessage::hold)
   double wake_at_ = 0;
+  std::vector<double> split_times_;
 };
 
 }  // namespace kvsim

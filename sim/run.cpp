@@ -111,7 +111,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   std::vector<std::unique_ptr<ReplicaScheduler>> schedulers;
   std::vector<ReplicaScheduler*> raw;
   std::vector<sg4::Host*> cpus;
-  const SchedulerConfig config{s.scheduler.max_batch_tokens, s.scheduler.max_batch_size, s.scheduler.block_tokens};
+  const SchedulerConfig config{s.scheduler.max_batch_tokens, s.scheduler.max_batch_size, s.scheduler.block_tokens,
+                               s.scheduler.fast_forward};
   for (int r = 0; r < s.replicas; ++r) {
     MetricsSink* sink = &result.metrics->sink(r);
     if (options.trace) {
@@ -134,7 +135,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   for (int r = 0; r < s.replicas; ++r) {
     sg4::Actor::create(fmt::format("replica{}", r), cpus[static_cast<std::size_t>(r)], [&, r] {
       try {
-        ReplicaActor(r, hosts[static_cast<std::size_t>(r)], *raw[static_cast<std::size_t>(r)])();
+        ReplicaActor(r, hosts[static_cast<std::size_t>(r)], *raw[static_cast<std::size_t>(r)],
+                     {s.workload.warmup, s.workload.duration})();
       } catch (const ImpossibleRound& e) {
         failure = e.what();
         input_failure = true;

@@ -97,7 +97,7 @@ Tally tally(const json& doc, const Case& c, double window_start_us, double windo
     if (e["ph"] != "X") continue;
     const double ts = e["ts"], dur = e["dur"];
     if (e["cat"] == "step") {
-      ++t.steps;
+      t.steps += e["args"]["steps"].get<double>();  // a fast-forwarded stretch is one event of many steps
       t.busy_us += std::max(0.0, std::min(ts + dur, window_end_us) - std::max(ts, window_start_us));
     } else if (e["cat"] == "transfer") {
       (name == "swap out" ? t.out : name == "demote" ? t.demoted : t.in) += e["args"]["bytes"].get<double>();
