@@ -102,7 +102,7 @@ void ClientSide::trace_session(const TraceSession& ts, std::size_t first, std::s
     if (i > 0 && r.arrival_s >= 0) sg4::this_actor::sleep_until(r.arrival_s / speedup);
     if (i > 0 && r.arrival_s < 0) sg4::this_actor::sleep_for(r.think_s / speedup);
     const RoundRequest req{id, static_cast<int>(i), r.prompt_tokens, r.output_tokens, i + 1 == count, trace_gap_s_,
-                           trace_gap_s_};
+                           trace_gap_s_, r.blocks};
     ReplicaMessage msg{false, req, done.get()};
     mailbox->put(&msg, 0);
     done->acquire();

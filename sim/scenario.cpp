@@ -257,7 +257,8 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   s.scheduler = SchedulerSpec{v.integer("scheduler.max_batch_tokens"), v.integer("scheduler.max_batch_size"),
                               v.integer("scheduler.block_tokens"), v.string("scheduler.kv_offload.policy"),
                               v.string("scheduler.kv_offload.victim"), v.string("scheduler.attention_flops"),
-                              v.quantity("scheduler.kv_offload.prefetch_quantile")};
+                              v.quantity("scheduler.kv_offload.prefetch_quantile"),
+                              v.boolean("scheduler.prefix_cache")};
   s.slo = SloSpec{v.quantity("slo.ttft"), v.quantity("slo.decode_rate")};
   s.seed = static_cast<std::uint64_t>(v.integer("seed"));
   s.timeline_period = v.quantity("output.timeline_period");
