@@ -99,11 +99,7 @@ void ReplicaScheduler::admit(double now) {
         continue;
       }
       if (running_.size() + static_cast<std::size_t>(stalled_) >= static_cast<std::size_t>(config_.max_batch_size)) break;
-      const std::int64_t load = prefix_acquire(s);
-      if (!ensure_free(reserved_blocks() + remaining_need(s) + load, now, &s)) {
-        prefix_abandon(s);
-        break;
-      }
+      if (!make_room_for(s, now)) break;
       s.admitted = true;
       static spdlog::logger& logger = log("scheduler");
       logger.debug("t={:.6f} admit session {} round {} ({} new tokens, KV {} tokens)", now, s.id, s.round.round + 1,

@@ -198,6 +198,7 @@ class ReplicaScheduler {
   void finish_loads(double now);
   PolicyContext policy_context(const Session& s, double now) const;
   bool prefix_eligible(const Session& s) const;
+  bool make_room_for(Session& s, double now);
   std::int64_t prefix_acquire(Session& s);
   void prefix_abandon(Session& s);
   void prefix_start(Session& s, double now);

@@ -37,6 +37,15 @@ void ReplicaScheduler::prefix_abandon(Session& s) {
   s.prefix_match = PrefixMatch{};
 }
 
+// Makes HBM room for everything a waiting round will need, its cached prefix pinned first (and loaded from DDR
+// into HBM it must also find room for); false, and no pin left, if there is not enough yet.
+bool ReplicaScheduler::make_room_for(Session& s, double now) {
+  const std::int64_t load = prefix_acquire(s);
+  if (ensure_free(reserved_blocks() + remaining_need(s) + load, now, &s)) return true;
+  prefix_abandon(s);
+  return false;
+}
+
 // Admitted: reports the lookup and loads the matched blocks that are in DDR, stalling the round until they land.
 void ReplicaScheduler::prefix_start(Session& s, double now) {
   const PrefixMatch& m = s.prefix_match;
