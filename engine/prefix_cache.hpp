@@ -107,8 +107,8 @@ class PrefixCache {
   std::int64_t hbm_per_block_;
   double bytes_per_block_;
   std::unordered_map<std::uint64_t, Block> blocks_;  ///< looked up by id only; order never observed
-  Lru hbm_lru_;                                       ///< unpinned blocks at rest in HBM
-  Lru ddr_lru_;                                       ///< unpinned blocks at rest in DDR
+  Lru hbm_lru_;                                      ///< unpinned blocks at rest in HBM
+  Lru ddr_lru_;                                      ///< unpinned blocks at rest in DDR
   std::uint64_t clock_ = 0;
   std::int64_t hbm_ = 0;
   std::int64_t ddr_ = 0;

@@ -21,12 +21,15 @@ Scenario prefix_scenario(const std::string& name, const std::string& middle, con
   const fs::path dir = fs::temp_directory_path() / ("kvsim_prefix_" + name);
   fs::create_directories(dir);
   std::ofstream trace(dir / "t.jsonl");
-  trace << R"({"kvsim_trace": 1, "block_tokens": 512})" "\n"
+  trace << R"({"kvsim_trace": 1, "block_tokens": 512})"
+           "\n"
         << R"({"session_id": "a", "arrival_s": 0, "prompt_tokens": 2560, "output_tokens": 10, "stateless": true, )"
-           R"("prefix_blocks": [1, 2, 3, 4, 5]})" "\n";
+           R"("prefix_blocks": [1, 2, 3, 4, 5]})"
+           "\n";
   if (!middle.empty()) trace << middle << "\n";
   trace << R"({"session_id": "b", "arrival_s": 100, "prompt_tokens": 3000, "output_tokens": 10, "stateless": true, )"
-           R"("prefix_blocks": [1, 2, 3, 4, 5, 6]})" "\n";
+           R"("prefix_blocks": [1, 2, 3, 4, 5, 6]})"
+           "\n";
   trace.close();
   std::ofstream(dir / "s.yaml") << "model: llama-3-8b\nhardware: {gpu: h100-sxm}\n"
                                    "workload: {trace: {path: t.jsonl, format: kvsim}}\n";
@@ -56,7 +59,7 @@ TEST(PrefixRun, SecondRequestPrefillsOnlyItsSuffix) {
   EXPECT_LT(suffix, cost.prefill(3000, 0).seconds);
   auto m = summary(r);
   EXPECT_EQ(m["prefix.tokens_saved"], 2560);
-  EXPECT_EQ(m["prefix.blocks_looked_up"], 10);   // 5 full blocks each
+  EXPECT_EQ(m["prefix.blocks_looked_up"], 10);       // 5 full blocks each
   EXPECT_DOUBLE_EQ(m["prefix.hit_ratio_hbm"], 0.5);  // a: 0 of 5, b: 5 of 5
   EXPECT_EQ(m["prefix.hit_ratio_ddr"], 0);
   EXPECT_EQ(m["swap.count"], 0);

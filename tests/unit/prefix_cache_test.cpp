@@ -79,8 +79,8 @@ TEST(PrefixCache, UnpinnedTogetherTheTailGoesFirst) {
 TEST(PrefixCache, OffloadAndLoadMoveBlocksBetweenTiers) {
   PrefixCache c = cache_with({1, 2});
   c.begin_offload(1);
-  EXPECT_EQ(c.hbm_blocks(), 2);  // HBM is freed when the copy lands
-  EXPECT_EQ(c.ddr_blocks(), 1);  // DDR is reserved when it starts
+  EXPECT_EQ(c.hbm_blocks(), 2);                     // HBM is freed when the copy lands
+  EXPECT_EQ(c.ddr_blocks(), 1);                     // DDR is reserved when it starts
   EXPECT_EQ(c.lookup(Ids{1, 2}, 24).matched(), 0);  // moving: not matched
   c.end_offload(1);
   EXPECT_EQ(c.hbm_blocks(), 1);
