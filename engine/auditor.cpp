@@ -35,11 +35,13 @@ void Auditor::check_ledgers(double now) const {
     }
   }
   const auto c = scheduler_->census();
-  if (c.blocks != hbm.used_blocks()) {
-    fail(now, fmt::format("sessions hold {} HBM blocks but the ledger says {}", c.blocks, hbm.used_blocks()));
+  if (c.blocks + c.prefix_blocks != hbm.used_blocks()) {
+    fail(now, fmt::format("sessions hold {} HBM blocks and the prefix cache {} but the ledger says {}", c.blocks,
+                          c.prefix_blocks, hbm.used_blocks()));
   }
-  if (std::fabs(c.ddr_bytes - ddr.used_bytes()) > 0.5) {
-    fail(now, fmt::format("sessions hold {:.0f} DDR bytes but the ledger says {:.0f}", c.ddr_bytes, ddr.used_bytes()));
+  if (std::fabs(c.ddr_bytes + c.prefix_ddr_bytes - ddr.used_bytes()) > 0.5) {
+    fail(now, fmt::format("sessions hold {:.0f} DDR bytes and the prefix cache {:.0f} but the ledger says {:.0f}",
+                          c.ddr_bytes, c.prefix_ddr_bytes, ddr.used_bytes()));
   }
   if (std::fabs(c.nvme_bytes - scheduler_->nvme().used_bytes()) > 0.5) {
     fail(now, fmt::format("sessions hold {:.0f} NVMe bytes but the ledger says {:.0f}", c.nvme_bytes,
@@ -110,6 +112,21 @@ void Auditor::on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, doub
   next_.on_kv_dropped(s, tokens, bytes, now);
 }
 
+void Auditor::on_prefix_lookup(SessionId s, std::int64_t blocks, std::int64_t hbm_hits, std::int64_t ddr_hits,
+                               std::int64_t tokens_saved, double now) {
+  tick(now);
+  if (hbm_hits < 0 || ddr_hits < 0 || hbm_hits + ddr_hits > blocks) {
+    fail(now, fmt::format("session {}: prefix hits {} + {} outside [0, {} blocks]", s, hbm_hits, ddr_hits, blocks));
+  }
+  next_.on_prefix_lookup(s, blocks, hbm_hits, ddr_hits, tokens_saved, now);
+}
+
+void Auditor::on_prefix_offload(double bytes, double start, double end) {
+  tick(end);
+  if (!(bytes > 0) || end < start) fail(end, fmt::format("prefix offload of {} bytes from {} s", bytes, start));
+  next_.on_prefix_offload(bytes, start, end);
+}
+
 void Auditor::on_step(const StepRecord& step) {
   tick(step.end_s);
   if (step.end_s < step.start_s) fail(step.end_s, "a step ended before it started");
@@ -129,6 +146,13 @@ void Auditor::finish(double now) const {
   }
   if (scheduler_ && !scheduler_->idle()) fail(now, "the replica ended with work queued, running or moving");
   check_ledgers(now);
+  if (!scheduler_) return;
+  const PrefixCache& cache = scheduler_->prefix();
+  const auto [hbm_blocks, ddr_blocks] = cache.recount();
+  if (hbm_blocks != cache.hbm_blocks() || ddr_blocks != cache.ddr_blocks()) {
+    fail(now, fmt::format("prefix cache counts {} HBM and {} DDR blocks but holds {} and {}", cache.hbm_blocks(),
+                          cache.ddr_blocks(), hbm_blocks, ddr_blocks));
+  }
 }
 
 void audit_summary(const RunMetrics& m) {

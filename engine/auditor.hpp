@@ -3,8 +3,9 @@
 /// @brief Invariants checked during a run (on by default in debug builds and tests, `kvsim run --audit` in
 /// release). The auditor sits between a replica's scheduler and its metrics sink, forwards every event, and after
 /// each one checks that HBM and DDR use stay within capacity, that the KV ledger balances (tokens written =
-/// resident + swapped + dropped + freed), that every round and session ends exactly once, and that simulated time
-/// never goes backwards. A violation throws AuditFailure naming the invariant and the numbers.
+/// resident + swapped + dropped + freed, the prefix cache's tokens aside), that the HBM blocks and DDR bytes of
+/// the sessions and the prefix cache add up to the ledgers, that every round and session ends exactly once, and
+/// that simulated time never goes backwards. A violation throws AuditFailure naming the invariant and the numbers.
 
 #include <cstdint>
 #include <stdexcept>
@@ -48,6 +49,9 @@ class Auditor final : public MetricsSink {
     next_.on_demotion_done(s, bytes, now);
   }
   void on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) override;
+  void on_prefix_lookup(SessionId s, std::int64_t blocks, std::int64_t hbm_hits, std::int64_t ddr_hits,
+                        std::int64_t tokens_saved, double now) override;
+  void on_prefix_offload(double bytes, double start, double end) override;
   void on_step(const StepRecord& step) override;
   void on_state(const ReplicaState& state, double now) override;
 

@@ -48,6 +48,19 @@ class RunMetrics::ReplicaSink final : public MetricsSink {
     m_.transfers_.push_back(TransferRow{s, r_, true, bytes, m_.demotions_started_.at(s), now, true});
     m_.demotions_started_.erase(s);
   }
+  void on_prefix_lookup(SessionId, std::int64_t blocks, std::int64_t hbm_hits, std::int64_t ddr_hits,
+                        std::int64_t tokens_saved, double) override {
+    auto& t = *m_.totals_;
+    t.prefix_blocks += blocks;
+    t.prefix_hbm_hits += hbm_hits;
+    t.prefix_ddr_hits += ddr_hits;
+    t.prefix_tokens_saved += tokens_saved;
+  }
+  void on_prefix_offload(double bytes, double start, double end) override {
+    auto& t = *m_.totals_;
+    t.prefix_bytes_offloaded += bytes;
+    if (end > start) m_.window_add(t.link_bytes_in_window, start, end, bytes / (end - start));
+  }
   void on_step(const StepRecord& step) override;
   void on_state(const ReplicaState& state, double now) override {
     m_.advance(now);

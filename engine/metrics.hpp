@@ -129,6 +129,11 @@ class RunMetrics {
     long swap_count = 0;
     std::int64_t recompute_tokens = 0;
     std::int64_t steps = 0;  ///< forward steps over the whole run, for performance reports
+    std::int64_t prefix_blocks = 0;        ///< full prompt blocks looked up in the prefix cache, whole run
+    std::int64_t prefix_hbm_hits = 0;      ///< of those, found in HBM
+    std::int64_t prefix_ddr_hits = 0;      ///< of those, found in DDR
+    std::int64_t prefix_tokens_saved = 0;  ///< prompt tokens not prefilled thanks to the cache
+    double prefix_bytes_offloaded = 0;     ///< cache blocks moved from HBM to DDR
     std::unordered_map<std::uint64_t, double> swap_started;  ///< (session << 1 | to_host) -> start time
   };
 

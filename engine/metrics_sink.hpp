@@ -56,6 +56,12 @@ class MetricsSink {
   virtual void on_kv_loaded_in_step(SessionId s, double bytes, double start, double end, double stall_s) = 0;
   /// @brief `tokens` of context whose KV was dropped and must be prefilled again.
   virtual void on_kv_dropped(SessionId s, std::int64_t tokens, double bytes, double now) = 0;
+  /// @brief Round `s` looked its prompt up in the prefix cache at admission: of its `blocks` full blocks, the first
+  /// `hbm_hits` + `ddr_hits` were cached in HBM or DDR, and `tokens_saved` prompt tokens will not be prefilled.
+  virtual void on_prefix_lookup(SessionId /*s*/, std::int64_t /*blocks*/, std::int64_t /*hbm_hits*/,
+                                std::int64_t /*ddr_hits*/, std::int64_t /*tokens_saved*/, double /*now*/) {}
+  /// @brief Prefix cache blocks of `bytes` moved from HBM to DDR between `start` and `end` (no session's).
+  virtual void on_prefix_offload(double /*bytes*/, double /*start*/, double /*end*/) {}
   virtual void on_step(const StepRecord& step) = 0;
   virtual void on_state(const ReplicaState& state, double now) = 0;
 };

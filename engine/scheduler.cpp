@@ -31,7 +31,9 @@ ReplicaScheduler::ReplicaScheduler(const CostModel& cost, SchedulerConfig config
       sink_(sink),
       hbm_(make_hbm(cost, config)),
       ddr_(ddr_bytes),
-      nvme_(nvme_bytes) {}
+      nvme_(nvme_bytes),
+      prefix_(config.prefix_block_tokens, hbm_.blocks_for(config.prefix_block_tokens),
+              double(config.prefix_block_tokens) * cost.kv_bytes_per_token()) {}
 
 void ReplicaScheduler::on_round_arrival(const RoundRequest& r, double now) {
   const auto found = sessions_.find(r.session);
@@ -76,7 +78,7 @@ const Plan& ReplicaScheduler::schedule(double now, bool gpu_free) {
 
 std::int64_t ReplicaScheduler::remaining_need(const Session& s) const {
   const std::int64_t final_kv = s.kv + pending_prefill(s) + (s.round.answer_tokens - s.decoded);
-  return std::max<std::int64_t>(0, hbm_.blocks_for(final_kv) - s.blocks);
+  return std::max<std::int64_t>(0, hbm_.blocks_for(final_kv - s.shared) - s.blocks);
 }
 
 std::int64_t ReplicaScheduler::reserved_blocks() const {
@@ -98,7 +100,7 @@ void ReplicaScheduler::admit(double now) {
         continue;
       }
       if (running_.size() + static_cast<std::size_t>(stalled_) >= static_cast<std::size_t>(config_.max_batch_size)) break;
-      if (!ensure_free(reserved_blocks() + remaining_need(s), now, &s)) break;
+      if (!make_room_for(s, now)) break;
       s.admitted = true;
       static spdlog::logger& logger = log("scheduler");
       logger.debug("t={:.6f} admit session {} round {} ({} new tokens, KV {} tokens)", now, s.id, s.round.round + 1,
@@ -116,6 +118,7 @@ void ReplicaScheduler::admit(double now) {
       } else if (s.where == Where::kSwappingIn) {
         ++stalled_;  // a prefetch is still landing: the round waits for the rest of it
       }
+      prefix_start(s, now);
     }
     if (s.load_in_step) {
       running_.push_back(&s);
@@ -225,11 +228,12 @@ void ReplicaScheduler::finish_round(Session& s, double now) {
     offload_idle(s, now);
     return;
   }
+  prefix_release(s);
   hbm_.release(s.blocks);
   set_blocks(s, 0);
   set_prefetch(s, -1);  // a return before the guessed time leaves one pending
   const SessionId id = s.id;
-  const std::int64_t freed = s.kv;
+  const std::int64_t freed = s.kv - s.shared;  // the shared prefix is the cache's
   sessions_.erase(id);
   sink_.on_session_end(id, freed, now);
 }

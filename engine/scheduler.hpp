@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "engine/kv_ledger.hpp"
 #include "engine/metrics_sink.hpp"
 #include "engine/offload_policy.hpp"
+#include "engine/prefix_cache.hpp"
 
 namespace kvsim {
 
@@ -27,6 +29,8 @@ struct SchedulerConfig {
   std::int64_t max_batch_tokens = 8192;  ///< tokens per forward step (prefill is chunked to fit)
   std::int64_t max_batch_size = 256;     ///< rounds per forward step
   std::int64_t block_tokens = 16;        ///< tokens per KV block
+  bool prefix_cache = true;              ///< reuse cached prompt blocks (rounds that carry block ids)
+  std::int64_t prefix_block_tokens = 512;  ///< tokens per prefix block id (the trace's block size)
   /// Run identical decode steps between two batch changes as one activity (docs/design.md).
   bool fast_forward = false;
 };
@@ -40,6 +44,9 @@ struct RoundRequest {
   bool last = false;              ///< the session ends after this round
   double expected_think_s = 0;    ///< mean think time, for victim selection
   double guessed_think_s = -1;    ///< the think-time quantile prefetch aims at (negative: the mean)
+  /// Hash ids of the prompt's blocks, in order (may be empty; must outlive the round). Used by the prefix cache
+  /// for the only round of a one-round session (each round of a stateless trace session is one).
+  std::span<const std::uint64_t> prefix_blocks;
 };
 
 /// @brief One KV move to start.
@@ -130,7 +137,11 @@ class ReplicaScheduler {
     std::int64_t blocks = 0;         ///< HBM blocks held by sessions
     double ddr_bytes = 0;            ///< DDR bytes held by sessions
     double nvme_bytes = 0;           ///< NVMe bytes held by sessions
+    std::int64_t prefix_blocks = 0;  ///< HBM blocks held by the prefix cache
+    double prefix_ddr_bytes = 0;     ///< DDR bytes held by the prefix cache
   };
+  /// @brief The replica's prefix cache.
+  const PrefixCache& prefix() const { return prefix_; }
   Census census() const;
 
  private:
@@ -140,7 +151,10 @@ class ReplicaScheduler {
     SessionId id = 0;
     std::int64_t context = 0;  ///< logical tokens of the conversation so far
     std::int64_t kv = 0;       ///< tokens whose KV exists (in HBM or DDR)
-    std::int64_t blocks = 0;   ///< HBM blocks held
+    std::int64_t blocks = 0;   ///< HBM blocks held (the shared prefix's blocks are the cache's)
+    std::int64_t shared = 0;   ///< leading tokens of its KV held by the prefix cache, pinned
+    std::int64_t prefix_n = 0;  ///< prefix cache blocks pinned (the first prefix_n of round.prefix_blocks)
+    PrefixMatch prefix_match;   ///< what the lookup at admission found
     double ddr_bytes = 0;  ///< size of the offloaded copy, held in `tier` (both tiers while demoting)
     Tier tier = Tier::kDdr;
     Where where = Where::kNone;
@@ -162,9 +176,14 @@ class ReplicaScheduler {
     double bytes;
     Tier tier;
     bool demotion;
+    bool prefix = false;                ///< moves prefix cache blocks (session: the loading round, or none)
+    std::vector<std::uint64_t> blocks;  ///< those blocks
+    double start_s = 0;
   };
 
-  std::int64_t pending_prefill(const Session& s) const { return (s.context - s.kv) + (s.round.prompt_tokens - s.prompt_done); }
+  std::int64_t pending_prefill(const Session& s) const {
+    return (s.context - s.kv) + (s.round.prompt_tokens - s.prompt_done);
+  }
   void admit(double now);
   void build_step(double now);
   void add_to_batch(Session& s, std::int64_t& budget, double now);
@@ -192,6 +211,16 @@ class ReplicaScheduler {
   double next_wake(double now) const;
   void finish_loads(double now);
   PolicyContext policy_context(const Session& s, double now) const;
+  bool prefix_eligible(const Session& s) const;
+  bool make_room_for(Session& s, double now);
+  std::int64_t prefix_acquire(Session& s);
+  void prefix_abandon(Session& s);
+  void prefix_start(Session& s, double now);
+  void prefix_release(Session& s);
+  std::int64_t evict_cache(std::int64_t deficit, double now);
+  bool cache_should_offload(double now);
+  bool make_ddr_room(double bytes);
+  void prefix_transfer_done(const InFlight& t, double now);
   VictimInfo victim_info(const Session& s) const;
 
   const CostModel& cost_;
@@ -202,6 +231,7 @@ class ReplicaScheduler {
   HbmLedger hbm_;
   DdrLedger ddr_;
   DdrLedger nvme_;
+  PrefixCache prefix_;
   std::unordered_map<SessionId, Session> sessions_;
   std::deque<Session*> waiting_;
   std::vector<Session*> running_;

@@ -9,7 +9,7 @@
 namespace kvsim {
 
 void ReplicaScheduler::grow(Session& s, std::int64_t tokens) {
-  const std::int64_t need = hbm_.blocks_for(tokens) - s.blocks;
+  const std::int64_t need = hbm_.blocks_for(tokens - s.shared) - s.blocks;
   if (need <= 0) return;
   if (!hbm_.allocate(need)) {
     throw std::logic_error("scheduler invariant broken: an admitted round found no reserved KV block");
@@ -33,6 +33,7 @@ void ReplicaScheduler::collect_victims(bool waiting_tier, const Session* exclude
 bool ReplicaScheduler::ensure_free(std::int64_t blocks, double now, const Session* exclude) {
   if (hbm_.free_blocks() >= blocks) return true;
   std::int64_t deficit = blocks - hbm_.free_blocks() - pending_free_blocks_;
+  if (deficit > 0) deficit -= evict_cache(deficit, now);  // unpinned prefix cache blocks go first
   for (bool tier : {false, true}) {
     if (deficit <= 0) break;
     collect_victims(tier, exclude);
@@ -77,8 +78,13 @@ void ReplicaScheduler::start_transfer(Session& s, bool to_host, double now) {
 
 void ReplicaScheduler::on_transfer_done(std::uint64_t id, double now) {
   const auto it = transfers_.find(id);
-  const InFlight t = it->second;
+  const InFlight t = std::move(it->second);
   transfers_.erase(it);
+  if (t.prefix) {
+    prefix_transfer_done(t, now);
+    report(now);
+    return;
+  }
   Session& s = sessions_.at(t.session);
   if (t.demotion) {
     ddr_.release(s.ddr_bytes);
@@ -106,6 +112,7 @@ void ReplicaScheduler::on_transfer_done(std::uint64_t id, double now) {
 bool ReplicaScheduler::reserve_copy(Session& s, double bytes) {
   for (Tier t : {Tier::kDdr, Tier::kNvme}) {
     if (t == Tier::kNvme && !policy_->tiered()) break;
+    if (t == Tier::kDdr) make_ddr_room(bytes);  // the prefix cache's DDR blocks yield to sessions' KV
     if (ledger(t).reserve(bytes)) {
       s.tier = t;
       s.ddr_bytes = bytes;
@@ -150,11 +157,13 @@ ReplicaScheduler::Census ReplicaScheduler::census() const {
   Census c;
   for (const auto& [id, s] : sessions_) {
     const bool offloaded = s.where == Where::kOffloaded || s.where == Where::kDemoting;
-    (offloaded ? c.kv_tokens_ddr : c.kv_tokens_hbm) += s.kv;
+    (offloaded ? c.kv_tokens_ddr : c.kv_tokens_hbm) += s.kv - s.shared;
     c.blocks += s.blocks;
     if (s.ddr_bytes > 0 && (s.tier == Tier::kDdr || s.where == Where::kDemoting)) c.ddr_bytes += s.ddr_bytes;
     if (s.ddr_bytes > 0 && (s.tier == Tier::kNvme || s.where == Where::kDemoting)) c.nvme_bytes += s.ddr_bytes;
   }
+  c.prefix_blocks = prefix_.hbm_ledger_blocks();
+  c.prefix_ddr_bytes = prefix_.ddr_bytes();
   return c;
 }
 

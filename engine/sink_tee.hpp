@@ -56,6 +56,15 @@ class SinkTee final : public MetricsSink {
     a_.on_kv_dropped(s, tokens, bytes, now);
     b_.on_kv_dropped(s, tokens, bytes, now);
   }
+  void on_prefix_lookup(SessionId s, std::int64_t blocks, std::int64_t hbm_hits, std::int64_t ddr_hits,
+                        std::int64_t tokens_saved, double now) override {
+    a_.on_prefix_lookup(s, blocks, hbm_hits, ddr_hits, tokens_saved, now);
+    b_.on_prefix_lookup(s, blocks, hbm_hits, ddr_hits, tokens_saved, now);
+  }
+  void on_prefix_offload(double bytes, double start, double end) override {
+    a_.on_prefix_offload(bytes, start, end);
+    b_.on_prefix_offload(bytes, start, end);
+  }
   void on_step(const StepRecord& step) override {
     a_.on_step(step);
     b_.on_step(step);

@@ -101,7 +101,7 @@ std::shared_ptr<ClientSide::TraceSend> ClientSide::post_first_round(const TraceS
   const TraceRound& r = ts.rounds[first];
   send->msg = ReplicaMessage{false,
                              RoundRequest{send->id, 0, r.prompt_tokens, r.output_tokens, count == 1, trace_gap_s_,
-                                          trace_gap_s_},
+                                          trace_gap_s_, r.blocks},
                              send->done.get(), true, false};
   sg4::Host* home_host = sg4::this_actor::get_host();
   sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(send->replica)]);  // messages stay on the replica's host
@@ -134,7 +134,7 @@ void ClientSide::trace_session(const TraceSession& ts, std::size_t first, std::s
     if (r.arrival_s >= 0) sg4::this_actor::sleep_until(r.arrival_s / speedup);
     if (r.arrival_s < 0) sg4::this_actor::sleep_for(r.think_s / speedup);
     const RoundRequest req{send->id, static_cast<int>(i), r.prompt_tokens, r.output_tokens, i + 1 == count,
-                           trace_gap_s_, trace_gap_s_};
+                           trace_gap_s_, trace_gap_s_, r.blocks};
     ReplicaMessage msg{false, req, send->done.get()};
     mailbox->put(&msg, 0);
     send->done->acquire();

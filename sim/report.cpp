@@ -39,6 +39,13 @@ void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
                      m["swap.count"], format_seconds(m["swap.total_s"]), format_seconds(m["swap.stall_mean_s"]),
                      format_seconds(m["swap.stall_p99_s"]));
   out << fmt::format("  {:<20} {:.0f} tokens of dropped KV prefilled again\n", "recompute", m["recompute.tokens"]);
+  if (m["prefix.blocks_looked_up"] > 0) {
+    out << fmt::format("  {:<20} {:.1f}% of {:.0f} prompt blocks hit in HBM, {:.1f}% in DDR; {:.0f} tokens not "
+                       "prefilled; {} of cached blocks offloaded\n",
+                       "prefix cache", 100 * m["prefix.hit_ratio_hbm"], m["prefix.blocks_looked_up"],
+                       100 * m["prefix.hit_ratio_ddr"], m["prefix.tokens_saved"],
+                       format_bytes(m["prefix.bytes_offloaded"]));
+  }
   out << fmt::format("  {:<20} prefill {}, decode {}, stalled on swap {}, idle {}\n", "GPU time",
                      pct(m["time_breakdown.prefill"]), pct(m["time_breakdown.decode"]),
                      pct(m["time_breakdown.stalled"]), pct(m["time_breakdown.idle"]));

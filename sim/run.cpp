@@ -111,8 +111,9 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   std::vector<std::unique_ptr<ReplicaScheduler>> schedulers;
   std::vector<ReplicaScheduler*> raw;
   std::vector<sg4::Host*> cpus;
+  const auto& trace = s.workload.trace.trace;
   const SchedulerConfig config{s.scheduler.max_batch_tokens, s.scheduler.max_batch_size, s.scheduler.block_tokens,
-                               s.scheduler.fast_forward};
+                               s.scheduler.prefix_cache, trace ? trace->block_tokens : 512, s.scheduler.fast_forward};
   for (int r = 0; r < s.replicas; ++r) {
     MetricsSink* sink = &result.metrics->sink(r);
     if (options.trace) {

@@ -258,7 +258,7 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
                               v.integer("scheduler.block_tokens"), v.string("scheduler.kv_offload.policy"),
                               v.string("scheduler.kv_offload.victim"), v.string("scheduler.attention_flops"),
                               v.quantity("scheduler.kv_offload.prefetch_quantile"),
-                              v.boolean("scheduler.fast_forward")};
+                              v.boolean("scheduler.prefix_cache"), v.boolean("scheduler.fast_forward")};
   s.slo = SloSpec{v.quantity("slo.ttft"), v.quantity("slo.decode_rate")};
   s.seed = static_cast<std::uint64_t>(v.integer("seed"));
   s.timeline_period = v.quantity("output.timeline_period");

@@ -24,6 +24,7 @@ struct SchedulerSpec {
   std::string victim = "lru";
   std::string attention_flops = "full";
   double prefetch_quantile = 0.5;
+  bool prefix_cache = true;  ///< reuse cached prompt blocks of trace requests
   bool fast_forward = true;
 };
 

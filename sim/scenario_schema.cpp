@@ -104,6 +104,9 @@ std::vector<KeySpec> scheduler_keys() {
       choice("scheduler.kv_offload.victim", "lru", victim_policy_names(), "which idle session's KV leaves HBM first"),
       ratio("scheduler.kv_offload.prefetch_quantile", "0.5",
             "prefetch: bring KV back when this quantile of the think-time distribution has passed"),
+      KeySpec{.path = "scheduler.prefix_cache", .type = KeyType::kBool, .default_value = "true",
+              .description = "reuse the KV of cached prompt blocks (trace block ids) across requests of a replica, "
+                             "in HBM and DDR (docs/traces.md)"},
       choice("scheduler.attention_flops", "full", {"full", "causal"},
              "full: every new token attends to all context (the paper's Eq. 7); causal: only to earlier tokens"),
       KeySpec{.path = "scheduler.fast_forward", .type = KeyType::kBool, .default_value = "true",

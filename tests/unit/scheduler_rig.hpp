@@ -71,6 +71,18 @@ class RecordingSink final : public MetricsSink {
   }
   void on_demotion_start(SessionId s, double bytes, double now) override { add("demotion_start", s, 0, bytes, true, now); }
   void on_demotion_done(SessionId s, double bytes, double now) override { add("demotion_done", s, 0, bytes, true, now); }
+  /// @brief A prefix cache lookup at admission.
+  struct Lookup {
+    SessionId session;
+    std::int64_t blocks, hbm_hits, ddr_hits, tokens_saved;
+  };
+  std::vector<Lookup> lookups;
+  std::vector<double> prefix_offloads;  ///< bytes of each prefix cache offload
+  void on_prefix_lookup(SessionId s, std::int64_t blocks, std::int64_t hbm, std::int64_t ddr, std::int64_t saved,
+                        double) override {
+    lookups.push_back(Lookup{s, blocks, hbm, ddr, saved});
+  }
+  void on_prefix_offload(double bytes, double, double) override { prefix_offloads.push_back(bytes); }
   void on_step(const StepRecord& step) override { steps.push_back(step); }
   void on_state(const ReplicaState& st, double) override { state = st; }
 
@@ -118,11 +130,12 @@ inline Deployment tiny_gpu(std::int64_t blocks, double link = 1000) {
 /// every call. Steps last their roofline time; transfers bytes / `link` (1000 B/s by default).
 struct Rig {
   explicit Rig(const std::string& policy = "swap", const std::string& victims = "lru", std::int64_t blocks = 10,
-               std::int64_t budget = 64, double ddr = 1e6, double link_bps = 1000)
+               std::int64_t budget = 64, double ddr = 1e6, double link_bps = 1000,
+               std::int64_t prefix_block_tokens = 512)
       : link(link_bps),
         cost(tiny_model(), tiny_gpu(blocks, link_bps)),
-        sched(cost, SchedulerConfig{budget, 256, 4}, ddr, make_offload_policy(policy), make_victim_policy(victims),
-              sink) {
+        sched(cost, SchedulerConfig{budget, 256, 4, true, prefix_block_tokens}, ddr, make_offload_policy(policy),
+              make_victim_policy(victims), sink) {
     EXPECT_EQ(sched.hbm().total_blocks(), blocks);
   }
 
