@@ -154,6 +154,7 @@ void RunMetrics::ReplicaSink::on_kv_loaded_in_step(SessionId s, double bytes, do
 void RunMetrics::ReplicaSink::on_step(const StepRecord& step) {
   auto& t = *m_.totals_;
   t.steps += step.steps;
+  ++t.step_activities;
   double span = 0;
   m_.window_add(span, step.start_s, step.end_s, 1.0);
   if (span <= 0) return;

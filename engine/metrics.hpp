@@ -129,6 +129,7 @@ class RunMetrics {
     long swap_count = 0;
     std::int64_t recompute_tokens = 0;
     std::int64_t steps = 0;  ///< forward steps over the whole run, for performance reports
+    std::int64_t step_activities = 0;  ///< SimGrid activities that ran them (fewer with fast-forward)
     std::int64_t prefix_blocks = 0;        ///< full prompt blocks looked up in the prefix cache, whole run
     std::int64_t prefix_hbm_hits = 0;      ///< of those, found in HBM
     std::int64_t prefix_ddr_hits = 0;      ///< of those, found in DDR

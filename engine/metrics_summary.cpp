@@ -93,6 +93,7 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
       {"window_s", window},
       {"sim_time_s", end_},
       {"steps_executed", double(t.steps)},
+      {"step_activities", double(t.step_activities)},
   };
 }
 

@@ -32,6 +32,8 @@ void compare_json(const nlohmann::json& on, const nlohmann::json& off, const std
   if (on.is_object()) {
     ASSERT_EQ(on.size(), off.size()) << path;
     for (const auto& [k, v] : on.items()) compare_json(v, off.at(k), path + "/" + k, numbers);
+  } else if (on.is_number() && path == "/step_activities") {
+    EXPECT_LE(on.get<double>(), off.get<double>()) << "fast-forward ran more activities than steps";
   } else if (on.is_number()) {
     EXPECT_TRUE(close(on.get<double>(), off.get<double>())) << path << ": " << on << " vs " << off;
     ++numbers;
