@@ -47,7 +47,7 @@ std::vector<CompressionMethod> table2() {
 std::vector<CompressionMethod> extras() {
   return {
       row("1 layer x 10% heads x 50% tokens", "stacked-layer-head-token", "stacked", "",
-          {.layer_skip_fraction = 59.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}),
+          {.kv_layer_fraction = 1.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}),
       row("Retrieval Head + H2O + KIVI", "stacked-head-token-hidden", "stacked", "",
           {.head_keep_after_prefill = 0.05, .token_keep_after_prefill = 0.2, .kv_bits = 2}),
       row("YOCO + KIVI 4-bit", "stacked-yoco-kivi", "stacked", "", {.yoco_window = 1024, .kv_bits = 4}),

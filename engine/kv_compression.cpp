@@ -69,15 +69,17 @@ bool in_unit(double v, bool zero_ok) {
 
 bool is_identity(const KvCompression& c) {
   const KvCompression none;
-  return c.layer_skip_fraction == none.layer_skip_fraction && c.yoco_window == 0 && c.head_keep_after_prefill == 1 &&
-         c.token_keep_after_prefill == 1 && c.token_merge_ratio == 1 && c.decode_read_fraction == 1 && c.kv_bits == 0 &&
-         c.dequant_flops_per_element == 0 && c.low_rank_ratio == 1 && c.window == 0 && c.linear_layer_fraction == 0 &&
-         c.draft_tokens == 0 && c.weight_bits == 0 && c.heavy_token_fraction == 1 && c.light_branch_cost == 0;
+  return c.layer_skip_fraction == none.layer_skip_fraction && c.yoco_window == 0 && c.kv_layer_fraction == 1 &&
+         c.head_keep_after_prefill == 1 && c.token_keep_after_prefill == 1 && c.token_merge_ratio == 1 &&
+         c.decode_read_fraction == 1 && c.kv_bits == 0 && c.dequant_flops_per_element == 0 && c.low_rank_ratio == 1 &&
+         c.window == 0 && c.linear_layer_fraction == 0 && c.draft_tokens == 0 && c.weight_bits == 0 &&
+         c.heavy_token_fraction == 1 && c.light_branch_cost == 0;
 }
 
 std::string validate_compression(const KvCompression& c) {
   auto bits_ok = [](int b) { return b == 0 || b == 16 || b == 8 || b == 4 || b == 2; };
   if (!(c.layer_skip_fraction >= 0 && c.layer_skip_fraction < 1)) return "layer.skip_fraction: expected [0, 1)";
+  if (!in_unit(c.kv_layer_fraction, false)) return "layer.kv_fraction: expected (0, 1]";
   if (!in_unit(c.head_keep_after_prefill, false)) return "head.keep_after_prefill: expected (0, 1]";
   if (!in_unit(c.token_keep_after_prefill, false)) return "token.keep_after_prefill: expected (0, 1]";
   if (!in_unit(c.decode_read_fraction, false)) return "token.decode_read_fraction: expected (0, 1]";
@@ -117,7 +119,7 @@ double linear_state_bytes(const ModelSpec& m) {
 
 double growing_kv_layers(const ModelSpec& m) {
   const LayerMix mix = layer_mix(m);
-  return mix.full + (mix.shared > 0 ? 1.0 : 0.0);
+  return mix.full * m.compression.kv_layer_fraction + (mix.shared > 0 ? 1.0 : 0.0);
 }
 
 double session_kv_bytes(const ModelSpec& m, double tokens, bool after_prefill) {
@@ -137,9 +139,12 @@ SeqTerms seq_terms(const ModelSpec& m, double new_tokens, double cached_tokens, 
   const double width = attention_width(m);
   const double dense = 2.0 * m.params_active * (c.light_branch_cost + c.heavy_token_fraction);
   const double read = decode ? c.decode_read_fraction : 1.0;
-  // Keys seen by the new tokens in a growing-KV layer, counted in full-width tokens: the kept cache (heads and
-  // tokens pruned after prefill, merged and routed as written) plus the new tokens themselves.
-  const double cached_keys = cached_tokens * read * layer_kv_bytes_kept(m) / layer_kv_bytes_hidden(m);
+  // Keys seen by the new tokens in a growing-KV layer, counted in full-width tokens: the cache plus the new tokens.
+  // Decode sees the kept cache (heads and tokens pruned after prefill). A prefill step sees the cache as written:
+  // its earlier chunks are not pruned until the prefill ends, and a step does not say which cached tokens come from
+  // earlier rounds, so a follow-up question's prefill is charged the unpruned cache (an upper bound).
+  const double cache_bytes = decode ? layer_kv_bytes_kept(m) : layer_kv_bytes_written(m);
+  const double cached_keys = cached_tokens * read * cache_bytes / layer_kv_bytes_hidden(m);
   const double fresh = causal ? (new_tokens + 1.0) / 2.0 : new_tokens;
   const double fresh_keys = fresh * c.heavy_token_fraction / c.token_merge_ratio;
   const double queries = new_tokens * c.heavy_token_fraction;
@@ -155,8 +160,9 @@ SeqTerms seq_terms(const ModelSpec& m, double new_tokens, double cached_tokens, 
                            mix.shared * shared_run * c.heavy_token_fraction * shared_keys +
                            mix.window * window_keys(cached_tokens, new_tokens, mix.span, causal)) +
                       4.0 * width * m.head_dim * mix.linear * new_tokens;
-  const double kv_growing = cached_tokens * read * layer_kv_bytes_kept(m) + new_tokens * layer_kv_bytes_written(m);
-  t.kv_bytes = (mix.full + mix.shared) * kv_growing +
+  // Every growing-KV layer reads the cache it attends to; only the layers that store KV write the new tokens'.
+  t.kv_bytes = (mix.full + mix.shared) * cached_tokens * read * cache_bytes +
+               growing_kv_layers(m) * new_tokens * layer_kv_bytes_written(m) +
                mix.window * layer_kv_bytes_hidden(m) * std::min(cached_tokens + new_tokens, mix.span) +
                mix.linear * linear_state_bytes(m);
   t.attention_flops += c.dequant_flops_per_element * t.kv_bytes / kv_element_bytes(m);

@@ -21,6 +21,8 @@ struct KvCompression {
   double yoco_window = 0;  ///< YOCO (both phases), 0 = off: half the layers are a self-decoder with a sliding window
                            ///< of this many tokens, the other half share one global KV; prefill runs the
                            ///< cross-decoder for the last prompt token only
+  double kv_layer_fraction = 1;  ///< cross-layer KV sharing (both phases): fraction of full-attention layers that
+                                 ///< store KV; the others attend to a stored layer's, so FLOPs and reads stay
   // Head dimension.
   double head_keep_after_prefill = 1;  ///< Voita et al., retrieval heads: KV heads kept once prefill is done
   // Token dimension.

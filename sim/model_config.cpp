@@ -117,6 +117,7 @@ KvCompression compression_from_values(const ValueMap& v, Diagnostics& diag) {
   };
   q("layer.skip_fraction", c.layer_skip_fraction);
   q("layer.yoco_window", c.yoco_window);
+  q("layer.kv_fraction", c.kv_layer_fraction);
   q("head.keep_after_prefill", c.head_keep_after_prefill);
   q("token.keep_after_prefill", c.token_keep_after_prefill);
   q("token.merge_ratio", c.token_merge_ratio);

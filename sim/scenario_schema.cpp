@@ -61,6 +61,9 @@ std::vector<KeySpec> compression_keys() {
       knob("layer.yoco_window", Dim::kTokens, "0",
            "YOCO, both phases: self-decoder window; half the layers share one global KV, prefill skips the "
            "cross-decoder (0 = off)"),
+      fraction("layer.kv_fraction", "1",
+               "cross-layer KV sharing, both phases: fraction of layers storing KV; FLOPs and KV reads unchanged",
+               false),
       fraction("head.keep_after_prefill", "1", "Voita et al./retrieval heads, after prefill: KV heads kept", false),
       fraction("token.keep_after_prefill", "1", "H2O/FastGen, after prefill: tokens of KV kept", false),
       knob("token.merge_ratio", Dim::kCount, "1", "DMC, both phases: tokens merged into one KV entry as written", 1),

@@ -76,8 +76,9 @@ TEST(KvCompression, YocoKeepsOneGlobalKvAndSkipsTheCrossDecoderInPrefill) {
   const double dense = 2 * kP * (kN * 30 + 30) / 60;
   const double attention = 2 * kWidth * (30 * kN * 1024 + 30 * 1 * kN);
   EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, dense + attention);
-  // D: 30 cross layers read the global KV (50000 kept + 1 new), 30 self layers their 1024-token window.
-  EXPECT_REL(decode_step(cost, kN).hbm_bytes_per_gpu, 68e9 + 30 * kLayerKv * (kN + 1) + 30 * kLayerKv * 1024);
+  // D: 30 cross layers read the global KV (50000 tokens), the new token is written once, 30 self layers read
+  // their 1024-token window.
+  EXPECT_REL(decode_step(cost, kN).hbm_bytes_per_gpu, 68e9 + 30 * kLayerKv * kN + kLayerKv + 30 * kLayerKv * 1024);
 }
 
 TEST(KvCompression, HeadPruningAfterPrefillLeavesPrefillAlone) {
@@ -92,8 +93,12 @@ TEST(KvCompression, HeadPruningAfterPrefillLeavesPrefillAlone) {
   // D: read 50000 kept tokens at 61440 B, write the new one at 245760 B; attention over 0.25 x 50000 + 1 keys.
   EXPECT_REL(decode_step(cost, kN).hbm_bytes_per_gpu, 68e9 + 61440 * kN + 245760);
   EXPECT_REL(cost.seq_flops({1, kN}), 2 * kP + 2.0 * 60 * kWidth * (0.25 * kN + 1));
-  // A follow-up prefill (a question of 100 on the pruned 50K) attends to the pruned cache.
-  EXPECT_REL(cost.seq_flops({100, kN}), 2 * kP * 100 + 2.0 * 60 * kWidth * 100 * (0.25 * kN + 100));
+  // A prefill step, whether a later chunk of the same prompt or a follow-up question, is charged the unpruned
+  // cache: 100 new tokens over 50000 cached cost exactly what they cost uncompressed.
+  EXPECT_DOUBLE_EQ(cost.seq_flops({100, kN}), base.seq_flops({100, kN}));
+  const SeqWork chunk{8192, 40000};
+  EXPECT_DOUBLE_EQ(cost.step(std::span<const SeqWork>(&chunk, 1)).seconds,
+                   base.step(std::span<const SeqWork>(&chunk, 1)).seconds);
 }
 
 TEST(KvCompression, TokenDroppingAfterPrefillVsMergingDuringPrefill) {
@@ -186,22 +191,38 @@ TEST(KvCompression, ConditionalComputationRoutesAFractionOfTokens) {
   EXPECT_REL(cost.session_kv_bytes(kN, true), 245760 * 0.25 * kN);  // heavy KV only
 }
 
+TEST(KvCompression, KvOfOneLayerSharedByAllKeepsComputeAndReads) {
+  // Cross-layer sharing, 1 of 60 layers stores KV: the KV is 60x smaller in both phases, but every layer still
+  // attends to (and reads) the whole context, so prefill FLOPs are unchanged.
+  const CostModel cost(yi({.kv_layer_fraction = 1.0 / 60}), a100());
+  EXPECT_REL(cost.kv_bytes_per_token(), kLayerKv);
+  EXPECT_REL(cost.session_kv_bytes(kN, false), kLayerKv * kN);
+  EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN));
+  // D: 60 layers read 50000 tokens of the shared layer's KV; the new token is written once.
+  EXPECT_REL(decode_step(cost, kN).hbm_bytes_per_gpu, 68e9 + 60 * kLayerKv * kN + kLayerKv);
+}
+
 TEST(KvCompression, StackedOneLayerTenPercentHeadsHalfTheTokens) {
-  // The paper's "1 layer x 10 heads-worth x 50% tokens": skip 59 of 60 layers (both phases), keep 10% of heads
-  // and 50% of tokens after prefill. Kept KV per token: 1 x 4096 x 0.1 x 0.5 = 204.8 B, 1200x less than 245760.
+  // The paper's "1 layer x 10 heads-worth x 50% tokens" (Sec. 3.1): KV of 1 layer of 60 (both phases), 10% of heads
+  // and 50% of tokens kept after prefill. Kept KV per token: 4096 x 0.1 x 0.5 = 204.8 B, 1200x less than 245760.
   const CostModel cost(
-      yi({.layer_skip_fraction = 59.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}), a100());
+      yi({.kv_layer_fraction = 1.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}), a100());
   EXPECT_NEAR(cost.kv_bytes_per_token(), 204.8, 1e-9);
   EXPECT_NEAR(245760 / cost.kv_bytes_per_token(), 1200, 1e-9);
   EXPECT_NEAR(cost.session_kv_bytes(kN, false), 4096 * kN, 1e-3);  // prefill writes the one layer's full KV
-  // P only sees the layer skipping: 1/60 of the full prefill.
-  EXPECT_NEAR(cost.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN) / 60, base_prefill_flops(kN) * 1e-12);
+  EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN));  // P: pruning acts after prefill
   // Concurrency at 50K on 80 GB: (80e9 - 68e9) / (204.8 x 50000) = 1171.875 sessions.
   EXPECT_NEAR(analyze_peak(cost, kN, 250).concurrency, 12e9 / (204.8 * kN), 1e-6);
+  // Adding CALM-style skipping of the other 59 layers also cuts P to 1/60.
+  const CostModel skip(
+      yi({.layer_skip_fraction = 59.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}), a100());
+  EXPECT_NEAR(skip.kv_bytes_per_token(), 204.8, 1e-9);
+  EXPECT_NEAR(skip.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN) / 60, base_prefill_flops(kN) * 1e-12);
 }
 
 TEST(KvCompression, ValidationNamesTheKnob) {
   EXPECT_EQ(validate_compression({}), "");
+  EXPECT_EQ(validate_compression({.kv_layer_fraction = 0}).rfind("layer.kv_fraction:", 0), 0u);
   EXPECT_EQ(validate_compression({.kv_bits = 3}).rfind("hidden.kv_bits:", 0), 0u);
   EXPECT_EQ(validate_compression({.token_merge_ratio = 0.5}).rfind("token.merge_ratio:", 0), 0u);
   EXPECT_EQ(validate_compression({.yoco_window = 1024, .window = 4096}).rfind("layer.yoco_window:", 0), 0u);
