@@ -77,6 +77,11 @@ void write_table(std::ostream& out, const std::vector<CompressionDelta>& rows) {
                        agreement(d));
   }
   out << "GQA and MLA compare against the model's MHA variant; every other row against the model as given.\n";
+  if (!b.weights_fit) {
+    out << fmt::format("note: the weights ({}) do not fit in {} of HBM, so concurrency is 0 and C cannot change; "
+                       "add GPUs with --tp.\n",
+                       format_bytes(b.weight_bytes), format_bytes(b.hbm_bytes));
+  }
 }
 
 }  // namespace
