@@ -8,6 +8,24 @@ namespace {
 constexpr double kActivationBytes = 2.0;
 // Megatron-LM tensor parallelism: one all-reduce after attention and one after the MLP, per layer.
 constexpr double kAllReducesPerLayer = 2.0;
+// bf16 draft weights.
+constexpr double kDraftBytesPerParam = 2.0;
+
+// The rate the KV ledger charges per token of context: the kept KV of the layers whose KV grows with the context.
+// Windowed and constant-state layers do not grow past their cap, so they are not charged per token; if no layer
+// grows (validate_compression forbids it) the windowed layers are charged per token, which over-counts.
+double ledger_kv_bytes_per_token(const ModelSpec& m) {
+  if (is_identity(m.compression)) return kv_bytes_per_token(m);
+  const double growing = growing_kv_layers(m) * layer_kv_bytes_kept(m);
+  return growing > 0 ? growing : session_kv_bytes(m, 1.0, true);
+}
+
+// Weights resident in HBM: the target's (quantized by weight_bits; skipped layers stay resident) plus a draft's.
+double resident_weight_bytes(const ModelSpec& m) {
+  const double target = weight_bytes(m) * weight_element_bytes(m) / dtype_bytes(m.weights_dtype);
+  const double draft = m.compression.draft_tokens > 0 ? m.compression.draft_params * kDraftBytesPerParam : 0.0;
+  return target + draft;
+}
 }  // namespace
 
 std::string bound_name(Bound b) {
@@ -30,31 +48,67 @@ CostModel::CostModel(ModelSpec model, Deployment deployment, AttentionFlops atte
     : model_(std::move(model)),
       deployment_(std::move(deployment)),
       attention_(attention),
-      kv_per_token_(::kvsim::kv_bytes_per_token(model_)),
-      weights_(::kvsim::weight_bytes(model_)) {}
+      kv_per_token_(ledger_kv_bytes_per_token(model_)),
+      weights_(resident_weight_bytes(model_)) {}
 
 double CostModel::seq_flops(const SeqWork& s) const {
-  const double dense = 2.0 * model_.params_active * s.new_tokens;
-  const double context = attention_ == AttentionFlops::kFull ? s.cached_tokens + s.new_tokens
-                                                             : s.cached_tokens + (s.new_tokens + 1.0) / 2.0;
-  return dense + 2.0 * model_.layers * attention_width(model_) * s.new_tokens * context;
+  const SeqTerms t =
+      seq_terms(model_, s.new_tokens, s.cached_tokens, s.new_tokens == 1.0, attention_ == AttentionFlops::kCausal);
+  return t.dense_flops + t.attention_flops;
 }
 
 StepCost CostModel::step(std::span<const SeqWork> batch) const {
-  double flops = 0, tokens = 0, kv_tokens = 0;
+  const bool speculative =
+      model_.compression.draft_tokens > 0 && !batch.empty() &&
+      std::all_of(batch.begin(), batch.end(), [](const SeqWork& s) { return s.new_tokens == 1.0; });
+  return speculative ? speculative_step(batch) : plain_step(batch, 0);
+}
+
+StepCost CostModel::plain_step(std::span<const SeqWork> batch, double extra_tokens) const {
+  const bool causal = attention_ == AttentionFlops::kCausal;
+  double flops = 0, tokens = 0, kv = 0;
   for (const auto& s : batch) {
-    flops += seq_flops(s);
-    tokens += s.new_tokens;
-    kv_tokens += s.cached_tokens + s.new_tokens;
+    const bool decode = s.new_tokens == 1.0;
+    const SeqTerms t = seq_terms(model_, s.new_tokens + extra_tokens, s.cached_tokens, decode, causal);
+    flops += t.dense_flops + t.attention_flops;
+    tokens += s.new_tokens + extra_tokens;
+    kv += t.kv_bytes;
   }
   const double n = deployment_.tensor_parallel;
-  const double hbm = weight_bytes_read(model_, tokens) + kv_per_token_ * kv_tokens;
+  const double hbm = weight_bytes_read(model_, tokens) * weight_read_factor(model_) + kv;
   double nvlink = 0;
   if (n > 1) {
     const double payload = tokens * model_.hidden_size * kActivationBytes;
     nvlink = kAllReducesPerLayer * model_.layers * payload * 2.0 * (n - 1) / n;  // ring all-reduce, per GPU
   }
   return time(flops / n, hbm / n, nvlink);
+}
+
+StepCost CostModel::speculative_step(std::span<const SeqWork> batch) const {
+  // The draft proposes k tokens one step at a time; the target verifies them in one step of k + 1 tokens per
+  // sequence. The scheduler sees one token per step, so the step is charged its share per generated token.
+  const auto& c = model_.compression;
+  const double n = deployment_.tensor_parallel;
+  double flops = 0, kv = 0;
+  for (const auto& s : batch) {
+    const SeqTerms t = draft_terms(model_, s.cached_tokens);
+    flops += t.dense_flops + t.attention_flops;
+    kv += t.kv_bytes;
+  }
+  const StepCost draft = time(flops / n, (draft_weight_read_bytes(model_) + kv) / n, 0);
+  const StepCost verify = plain_step(batch, c.draft_tokens);
+  const double per_token = 1.0 / tokens_per_target_step(c);
+  const double k = c.draft_tokens;
+  StepCost r = verify;
+  r.flops_per_gpu = (verify.flops_per_gpu + k * draft.flops_per_gpu) * per_token;
+  r.hbm_bytes_per_gpu = (verify.hbm_bytes_per_gpu + k * draft.hbm_bytes_per_gpu) * per_token;
+  r.nvlink_bytes_per_gpu = verify.nvlink_bytes_per_gpu * per_token;
+  r.seconds = (verify.seconds + k * draft.seconds) * per_token;
+  return r;
+}
+
+double CostModel::session_kv_bytes(double tokens, bool after_prefill) const {
+  return ::kvsim::session_kv_bytes(model_, tokens, after_prefill);
 }
 
 StepCost CostModel::time(double flops_per_gpu, double hbm_bytes_per_gpu, double nvlink_bytes_per_gpu) const {

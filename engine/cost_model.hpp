@@ -49,9 +49,12 @@ class CostModel {
   const ModelSpec& model() const { return model_; }
   const Deployment& deployment() const { return deployment_; }
 
-  /// @brief KV bytes per token of context for the whole replica.
+  /// @brief KV bytes the ledger charges per token of context, once prefill is done: the model's KV per token,
+  /// or with compression the kept KV of the layers whose KV grows with the context.
   double kv_bytes_per_token() const { return kv_per_token_; }
-  /// @brief Weight bytes of the whole model (every GPU holds 1/tensor_parallel of it).
+  /// @brief One session's KV at `tokens` of context, kept (after prefill) or as written during prefill.
+  double session_kv_bytes(double tokens, bool after_prefill = true) const;
+  /// @brief Weight bytes resident in HBM: the whole model, quantized if weight_bits says so, plus a draft model.
   double weight_bytes() const { return weights_; }
   /// @brief FLOPs of one sequence's share of a step, summed over the replica's GPUs.
   double seq_flops(const SeqWork& s) const;
@@ -72,6 +75,9 @@ class CostModel {
   double kv_capacity_bytes() const;
 
  private:
+  StepCost plain_step(std::span<const SeqWork> batch, double extra_tokens) const;
+  StepCost speculative_step(std::span<const SeqWork> batch) const;
+
   ModelSpec model_;
   Deployment deployment_;
   AttentionFlops attention_;

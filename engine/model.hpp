@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "engine/kv_compression.hpp"
+
 namespace kvsim {
 
 /// @brief Element types for weights and KV, with their size in bytes (int4 = 0.5, int2 = 0.25).
@@ -39,12 +41,14 @@ struct ModelSpec {
   DType weights_dtype = DType::kBf16;
   DType kv_dtype = DType::kBf16;
   double max_context = 0;  ///< tokens; 0 = unknown
+  KvCompression compression;  ///< Section 3's knobs; the default is no compression
 };
 
 /// @brief Checks the fields a cost model needs; returns an empty string or a message naming the bad field.
 std::string validate_model(const ModelSpec& m);
 
-/// @brief KV bytes per token for the whole model: layers x kv_heads x head_dim x 2 (K and V) x bytes per element,
+/// @brief KV bytes per token for the whole model, uncompressed (`compression` is not applied; see
+/// session_kv_bytes for the compressed footprint): layers x kv_heads x head_dim x 2 (K and V) x bytes per element,
 /// or layers x (kv_lora_rank + qk_rope_head_dim) x bytes per element for MLA (one shared latent, no K/V pair).
 double kv_bytes_per_token(const ModelSpec& m);
 

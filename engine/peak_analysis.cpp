@@ -14,7 +14,8 @@ PeakReport analyze_peak(const CostModel& cost, double context_tokens, double ans
   r.context_tokens = context_tokens;
   r.answer_tokens = answer_tokens;
   r.kv_bytes_per_token = cost.kv_bytes_per_token();
-  r.kv_bytes = r.kv_bytes_per_token * context_tokens;
+  r.kv_bytes = cost.session_kv_bytes(context_tokens, true);
+  r.kv_prefill_bytes = cost.session_kv_bytes(context_tokens, false);
   r.weight_bytes = cost.weight_bytes();
   r.hbm_bytes = d.hbm_total();
   r.critical_intensity = cost.critical_intensity();

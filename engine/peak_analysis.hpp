@@ -18,7 +18,8 @@ struct PeakReport {
   double context_tokens = 0;
   double answer_tokens = 0;
   double kv_bytes_per_token = 0;
-  double kv_bytes = 0;      ///< one session's KV at `context_tokens` (Eq. 1)
+  double kv_bytes = 0;          ///< one session's KV at `context_tokens` (Eq. 1), as kept after prefill
+  double kv_prefill_bytes = 0;  ///< the same as written by the prefill step (differs for after-prefill pruning)
   double weight_bytes = 0;  ///< whole model
   double hbm_bytes = 0;     ///< whole replica
   double critical_intensity = 0;

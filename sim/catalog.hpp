@@ -29,6 +29,8 @@ struct NodeSpec {
 std::vector<KeySpec> model_keys(const std::string& prefix, bool catalog_entry);
 /// @brief Builds a ModelSpec from validated values under `prefix`, over `base` (fields not given keep base's).
 ModelSpec model_from_values(const ValueMap& v, const std::string& prefix, ModelSpec base);
+/// @brief Reads a scenario's `model.kv_compression` knobs; an invalid combination is reported at the knob's line.
+KvCompression compression_from_values(const ValueMap& v, Diagnostics& diag);
 
 /// @brief Reads a Hugging Face config.json (num_hidden_layers, num_key_value_heads, head_dim or
 /// hidden_size / num_attention_heads, MoE and MLA fields) and derives the parameter counts from the shapes.

@@ -91,6 +91,7 @@ ModelSpec build_model(const ValueMap& v, const fs::path& file, const Catalog& ca
   ModelSpec m;
   try {
     m = model_from_values(v, "model", base);
+    m.compression = compression_from_values(v, diag);
   } catch (const InputError& e) {  // a field that does not fit its type; the message names it
     for (const auto& d : e.items()) diag.add(d);
     return base;

@@ -37,6 +37,55 @@ KeySpec str(std::string path, std::string def, std::string desc) {
                  .description = std::move(desc)};
 }
 
+KeySpec knob(const std::string& key, Dim dim, std::string def, std::string desc, double min = 0, bool excl = false) {
+  return quantity("model.kv_compression." + key, dim, std::move(def), std::move(desc), min, excl);
+}
+
+KeySpec fraction(const std::string& key, std::string def, std::string desc, bool zero_ok) {
+  KeySpec k = knob(key, Dim::kRatio, std::move(def), std::move(desc), 0, !zero_ok);
+  k.max = 1.0;
+  return k;
+}
+
+// Section 3 / Table 2 of the paper. Each description says in which phase the knob acts; the default is no change.
+std::vector<KeySpec> compression_keys() {
+  const std::string prefix = "model.kv_compression.";
+  return {
+      KeySpec{.path = prefix + "layer.skip_fraction",
+              .type = KeyType::kQuantity,
+              .dim = Dim::kRatio,
+              .default_value = "0",
+              .min = 0,
+              .max = 0.99,
+              .description = "CALM/LayerSkip, both phases: fraction of layers not run (FLOPs, weight reads, KV)"},
+      knob("layer.yoco_window", Dim::kTokens, "0",
+           "YOCO, both phases: self-decoder window; half the layers share one global KV, prefill skips the "
+           "cross-decoder (0 = off)"),
+      fraction("layer.kv_fraction", "1",
+               "cross-layer KV sharing, both phases: fraction of layers storing KV; FLOPs and KV reads unchanged",
+               false),
+      fraction("head.keep_after_prefill", "1", "Voita et al./retrieval heads, after prefill: KV heads kept", false),
+      fraction("token.keep_after_prefill", "1", "H2O/FastGen, after prefill: tokens of KV kept", false),
+      knob("token.merge_ratio", Dim::kCount, "1", "DMC, both phases: tokens merged into one KV entry as written", 1),
+      fraction("token.decode_read_fraction", "1", "SnapKV, decode only: fraction of the stored KV a step reads", false),
+      integer(prefix + "hidden.kv_bits", "0", "KIVI, both phases: KV bits, 16, 8, 4 or 2 (0 = model.kv_dtype)", 0),
+      knob("hidden.dequant_flops_per_element", Dim::kCount, "0", "FLOPs to dequantize each KV element read"),
+      fraction("hidden.low_rank_ratio", "1", "both phases: low-rank KV width / original width", false),
+      knob("attention.window", Dim::kTokens, "0", "both phases: sliding-window width W (0 = full attention)"),
+      fraction("attention.window_layer_fraction", "1", "fraction of layers using the window", false),
+      fraction("attention.linear_layer_fraction", "0", "both phases: linear/state-space layers (constant state)", true),
+      integer(prefix + "speculative.draft_tokens", "0",
+              "TriForce, decode only: tokens drafted per target step (0 = off)", 0),
+      fraction("speculative.acceptance", "0", "probability the target accepts a drafted token", true),
+      knob("speculative.draft_params", Dim::kCount, "0", "draft model parameters, bf16 in HBM (0 = self-draft)"),
+      knob("speculative.draft_kv_tokens", Dim::kTokens, "0",
+           "tokens of KV the draft keeps per session and reads per step"),
+      integer(prefix + "weights.bits", "0", "WKVQuant, both phases: weight bits, 16, 8, 4 or 2 (0 = weights_dtype)", 0),
+      fraction("conditional.heavy_token_fraction", "1", "CoLT5, both phases: tokens through the heavy branch", false),
+      fraction("conditional.light_branch_cost", "0", "CoLT5: light branch cost per token, fraction of a layer", true),
+  };
+}
+
 std::vector<KeySpec> hardware_keys() {
   return {
       str("hardware.gpu.catalog", "a100-sxm-80g", "GPU from platforms/gpus.yaml (`hardware.gpu: NAME` is short for this)"),
@@ -123,7 +172,7 @@ std::vector<KeySpec> all_keys() {
   for (auto& k : model_keys("model", false)) {
     if (k.path != "model.description") keys.push_back(k);
   }
-  for (auto* group : {&hardware_keys, &workload_keys, &scheduler_keys}) {
+  for (auto* group : {&compression_keys, &hardware_keys, &workload_keys, &scheduler_keys}) {
     for (auto& k : (*group)()) keys.push_back(std::move(k));
   }
   keys.push_back(quantity("slo.ttft", Dim::kTime, "30s", "time to first token a user accepts (Table 1, 'not too long')"));

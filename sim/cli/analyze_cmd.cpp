@@ -7,6 +7,7 @@
 
 #include "engine/peak_analysis.hpp"
 #include "sim/cli/analyze_output.hpp"
+#include "sim/cli/compression_output.hpp"
 #include "sim/scenario.hpp"
 
 namespace kvsim::cli {
@@ -102,6 +103,17 @@ void apply_flags(const Catalog& cat, const AnalyzeOptions& opt, Deployment& d) {
   if (opt.memory_eff) d.memory_efficiency = *opt.memory_eff;
 }
 
+// Table 2: every method at every context (default 50K, 200K and 1M), on the first case's model and deployment.
+int run_compare_compression(const AnalyzeOptions& opt, const std::vector<Case>& cases) {
+  std::vector<CompressionDelta> rows;
+  for (const auto& method : compression_methods()) {
+    for (const auto& c : cases)
+      rows.push_back(compare_method(method, c.model, c.deployment, c.context, opt.answer_tokens));
+  }
+  write_compression(std::cout, rows, opt.format);
+  return 0;
+}
+
 }  // namespace
 
 void add_analyze_command(CLI::App& app, AnalyzeOptions& opt) {
@@ -121,6 +133,8 @@ void add_analyze_command(CLI::App& app, AnalyzeOptions& opt) {
   cmd->add_option("--kv-dtype", opt.kv_dtype, "KV element type: " + dtype_names());
   cmd->add_option("--sweep", opt.sweeps, "KEY=v1,v2 with KEY in " + join(kSweepKeys) + "; several give a product");
   cmd->add_option("--format", opt.format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
+  cmd->add_flag("--compare-compression", opt.compare_compression,
+                "Table 2: each KV-compression method's change in C, P, D and S (default contexts 50K, 200K, 1M)");
   cmd->add_option("--platforms", opt.platforms, "Catalog directory (default: $KVSIM_PLATFORMS or the built-in)");
 }
 
@@ -133,23 +147,31 @@ int run_analyze(const AnalyzeOptions& opt) {
     base.model = sc.model;
     base.deployment = sc.deployment;
   } else {
-    if (opt.model.empty() == opt.hf_config.empty()) {
+    const bool paper_example = opt.compare_compression && opt.model.empty() && opt.hf_config.empty();
+    if (!paper_example && opt.model.empty() == opt.hf_config.empty()) {
       throw InputError("analyze needs a SCENARIO, or exactly one of --model and --hf-config");
     }
-    base.model = opt.hf_config.empty() ? cat.model(opt.model) : load_hf_config(opt.hf_config);
+    const std::string name = paper_example ? "yi-34b-200k" : opt.model;  // the paper's running example
+    base.model = opt.hf_config.empty() ? cat.model(name) : load_hf_config(opt.hf_config);
     base.deployment.gpu = cat.gpu(opt.gpu.empty() ? "a100-sxm-80g" : opt.gpu);
     base.deployment.host_link = base.deployment.gpu.host_link;
   }
   if (!opt.kv_dtype.empty()) apply(cat, base, "kv_dtype", opt.kv_dtype);
-  const std::vector<std::string> contexts = opt.contexts.empty() ? std::vector<std::string>{"50000"} : opt.contexts;
+  const std::vector<std::string> fallback = opt.compare_compression
+                                                ? std::vector<std::string>{"50000", "200000", "1000000"}
+                                                : std::vector<std::string>{"50000"};
+  const std::vector<std::string> contexts = opt.contexts.empty() ? fallback : opt.contexts;
 
-  std::vector<PeakReport> rows;
-  for (auto& c : expand(cat, base, contexts, opt.sweeps)) {
+  std::vector<Case> cases = expand(cat, base, contexts, opt.sweeps);
+  for (auto& c : cases) {
     apply_flags(cat, opt, c.deployment);
     if (auto err = validate_deployment(c.deployment); !err.empty()) throw InputError(err);
     if (auto err = validate_model(c.model); !err.empty()) throw InputError("model " + c.model.name + ": " + err);
-    rows.push_back(analyze_peak(CostModel(c.model, c.deployment), c.context, opt.answer_tokens));
   }
+  if (opt.compare_compression) return run_compare_compression(opt, cases);
+  std::vector<PeakReport> rows;
+  for (const auto& c : cases)
+    rows.push_back(analyze_peak(CostModel(c.model, c.deployment), c.context, opt.answer_tokens));
   write_analyze(std::cout, rows, opt.format);
   return 0;
 }

@@ -27,6 +27,7 @@ struct AnalyzeOptions {
   std::vector<std::string> sweeps;
   std::string format = "table";
   std::string platforms;
+  bool compare_compression = false;  ///< Table 2: each compression method's C/P/D/S ratios
 };
 
 /// @brief Registers the subcommand and its options on `app`.
