@@ -71,7 +71,11 @@ ReplicaHosts build_replica(sg4::NetZone* zone, const Deployment& d, int r) {
 // requests. Stacks of 512 KiB (the default is 8 MiB) kept in the heap are reused instead.
 void configure_engine(sg4::Engine& engine) {
   engine.set_config("host/model:ptask_L07");
+#if defined(__SANITIZE_ADDRESS__)
+  engine.set_config("contexts/stack-size:8192");  // AddressSanitizer's frames are several times larger
+#else
   engine.set_config("contexts/stack-size:512");
+#endif
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
 }
 
