@@ -128,18 +128,24 @@ StepCost ReplicaScheduler::split_stretch(double done_fraction, double now) {
   // that work on either side of a split time (the metrics window's ends) is counted on its side.
   const StepCost done = j > 0 ? stretch_cost(off, j) : StepCost{};
   const double part = 1 - left;
-  StepRecord rec{step_start_, now, 0, 0, static_cast<int>(inflight_.size()),
+  StepRecord rec{step_start_,
+                 now,
+                 0,
+                 0,
+                 static_cast<int>(inflight_.size()),
                  (done.flops_per_gpu + part * current.flops_per_gpu) * tp,
-                 (done.hbm_bytes_per_gpu + part * current.hbm_bytes_per_gpu) * tp, 0,
-                 (done.flops_per_gpu + part * current.flops_per_gpu) * tp, j};
+                 (done.hbm_bytes_per_gpu + part * current.hbm_bytes_per_gpu) * tp,
+                 0,
+                 (done.flops_per_gpu + part * current.flops_per_gpu) * tp,
+                 j};
   for (const auto& e : inflight_) rec.decode_tokens += e.new_tokens * j;
   sink_.on_step(rec);
   credit_steps(j, now);
   step_start_ = now;
   inflight_offset_ = off + j;
   inflight_steps_ = 1;
-  inflight_cost_ = cost_.time(current.flops_per_gpu * left, current.hbm_bytes_per_gpu * left,
-                              current.nvlink_bytes_per_gpu * left);
+  inflight_cost_ =
+      cost_.time(current.flops_per_gpu * left, current.hbm_bytes_per_gpu * left, current.nvlink_bytes_per_gpu * left);
   inflight_prefill_flops_ = 0;
   inflight_decode_flops_ = inflight_cost_.flops_per_gpu * tp;
   report(now);

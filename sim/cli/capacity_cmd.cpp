@@ -45,7 +45,9 @@ struct Search {
   std::size_t best = SIZE_MAX;  ///< index of the passing probe at `pass`
 };
 
-std::string rate_text(double per_h) { return fmt::format("{:.6g}/h", per_h); }
+std::string rate_text(double per_h) {
+  return fmt::format("{:.6g}/h", per_h);
+}
 
 // Moves the search on after `p`; ends it when the bracket is tight, the probe budget is spent, or no rate passes.
 void advance(Search& s, const CapacityOptions& opt, double from, const Probe& p) {
@@ -70,8 +72,8 @@ void advance(Search& s, const CapacityOptions& opt, double from, const Probe& p)
   s.done = s.done || int(s.probes.size()) >= opt.max_runs;
 }
 
-std::vector<std::string> probe_args(const CapacityOptions& opt, const std::vector<std::string>& point_sets,
-                                    double rate, const fs::path& dir) {
+std::vector<std::string> probe_args(const CapacityOptions& opt, const std::vector<std::string>& point_sets, double rate,
+                                    const fs::path& dir) {
   std::vector<std::string> a{"--log-level", opt.log_level, "run", "--quiet", "--out=" + dir.string()};
   for (const auto& s : opt.sets) a.push_back("--set=" + s);
   for (const auto& s : point_sets) a.push_back("--set=" + s);
@@ -170,7 +172,9 @@ double metric(const nlohmann::json& summary, const std::string& pointer) {
   return summary.at(nlohmann::json::json_pointer(pointer)).get<double>();
 }
 
-std::string status_of(const Search& s) { return s.broken ? "failed" : s.pass ? "found" : "none"; }
+std::string status_of(const Search& s) {
+  return s.broken ? "failed" : s.pass ? "found" : "none";
+}
 
 std::string capacity_csv(const Grid& g, const std::vector<Search>& all) {
   std::string out = "point";
@@ -236,8 +240,8 @@ void print_capacity(std::ostream& out, const Grid& g, const std::vector<Search>&
 void add_capacity_command(CLI::App& app, CapacityOptions& opt) {
   auto* cmd = app.add_subcommand("capacity", "Find the highest session arrival rate that meets the SLOs");
   cmd->add_option("scenario", opt.scenario, "Scenario YAML")->required();
-  cmd->add_option("--slo", opt.slo, "Objectives, e.g. ttft_p90=30s,decode_rate_p50=6tok/s; names: " +
-                                        join(slo_names()))->required();
+  cmd->add_option("--slo", opt.slo, "Objectives, e.g. ttft_p90=30s,decode_rate_p50=6tok/s; names: " + join(slo_names()))
+      ->required();
   cmd->add_option("--param", opt.params, "Search at every point of these (as in kvsim sweep; repeatable)");
   cmd->add_option("--set", opt.sets, "Override a key in every run: key.path=value (repeatable)");
   cmd->add_option("--from", opt.from, "The first rate probed (default 10/h)");
@@ -258,8 +262,7 @@ int run_capacity(const CapacityOptions& opt) {
   g.points = sweep_points(g.params);
   const ParsedQuantity from = parse_quantity(opt.from, Dim::kRate);
   if (!from.value || *from.value <= 0) {
-    throw InputError({Diagnostic{"", "--from", 0, 0, opt.from,
-                                 from.value ? "expected a positive rate" : from.error}});
+    throw InputError({Diagnostic{"", "--from", 0, 0, opt.from, from.value ? "expected a positive rate" : from.error}});
   }
   g.from_per_h = *from.value * 3600;
   check_input(opt, g.params, g.points);

@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kTimeParts = {"gpu_time_prefill", "gpu_time_decode", "gpu_time_stalled",
-                                              "gpu_time_idle"};
+                                             "gpu_time_idle"};
 
 fs::path find_gnuplot() {
   const char* path = std::getenv("PATH");
@@ -32,8 +32,9 @@ fs::path find_gnuplot() {
     if (end == std::string::npos) break;
     start = end + 1;
   }
-  throw InputError("gnuplot is not installed; install it (Debian: sudo apt-get install gnuplot-nox) and run "
-                   "`kvsim plot DIR` again");
+  throw InputError(
+      "gnuplot is not installed; install it (Debian: sudo apt-get install gnuplot-nox) and run "
+      "`kvsim plot DIR` again");
 }
 
 // The timeline plot of one run: KV bytes in HBM and resident sessions over time.
@@ -45,9 +46,10 @@ std::string hbm_plot(const std::vector<std::pair<std::string, fs::path>>& runs) 
                         gp_quote(fs::absolute(runs[i].second).string()), t.gp("time_s"), t.gp("hbm_kv_bytes"),
                         gp_quote(runs[i].first));
   }
-  return gp_both("hbm_occupancy",
-                 "set title 'KV cache in HBM over time'\nset xlabel 'simulated time (s)'\nset ylabel 'KV in HBM (GB)'\n",
-                 body + "\n");
+  return gp_both(
+      "hbm_occupancy",
+      "set title 'KV cache in HBM over time'\nset xlabel 'simulated time (s)'\nset ylabel 'KV in HBM (GB)'\n",
+      body + "\n");
 }
 
 // One data file per series of a sweep: x, throughput and its CI, TTFT p50/p99, cumulative GPU time shares.
@@ -114,7 +116,9 @@ SweepLayout sweep_layout(const Table& t, const std::vector<std::string>& keys) {
   return l;
 }
 
-std::string series_title(const std::string& name) { return gp_quote(name.empty() ? "all" : name); }
+std::string series_title(const std::string& name) {
+  return gp_quote(name.empty() ? "all" : name);
+}
 
 std::string sweep_script(const fs::path& dir, const fs::path& plots) {
   std::ifstream f(dir / "sweep.json");
@@ -128,7 +132,8 @@ std::string sweep_script(const fs::path& dir, const fs::path& plots) {
   const SweepLayout l = sweep_layout(t, keys);
   std::vector<std::string> files;
   for (std::size_t s = 0; s < l.series_names.size(); ++s) {
-    files.push_back(sweep_series_file(t, l.series_rows[s], l.x_col, l.numeric, plots / fmt::format("series-{}.csv", s)));
+    files.push_back(
+        sweep_series_file(t, l.series_rows[s], l.x_col, l.numeric, plots / fmt::format("series-{}.csv", s)));
   }
   const std::string xl = "set xlabel " + gp_quote(l.x_label) + "\n";
   std::string thr = "plot ", ttft = "plot ", script;
@@ -136,25 +141,27 @@ std::string sweep_script(const fs::path& dir, const fs::path& plots) {
     const std::string sep = s ? ", " : "", file = gp_quote(files[s]);
     thr += fmt::format("{}{} every ::1 using 1:2:3 with yerrorlines lw 2 title {}", sep, file,
                        series_title(l.series_names[s]));
-    ttft += fmt::format("{}{} every ::1 using 1:4 with linespoints lw 2 lc {} title {}, {} every ::1 using 1:5 with "
-                        "linespoints lw 2 dt 2 lc {} title {}",
-                        sep, file, s + 1, gp_quote(l.series_names[s] + " p50"), file, s + 1,
-                        gp_quote(l.series_names[s] + " p99"));
+    ttft += fmt::format(
+        "{}{} every ::1 using 1:4 with linespoints lw 2 lc {} title {}, {} every ::1 using 1:5 with "
+        "linespoints lw 2 dt 2 lc {} title {}",
+        sep, file, s + 1, gp_quote(l.series_names[s] + " p50"), file, s + 1, gp_quote(l.series_names[s] + " p99"));
     std::string area = "plot ";
     for (int c = 9, k = 3; c >= 6; --c, --k) {
       area += fmt::format("{}{} every ::1 using 1:{} with filledcurves x1 title {}", c < 9 ? ", " : "", file, c,
                           gp_quote(kTimeParts[std::size_t(k)].substr(9)));
     }
-    script += gp_both(fmt::format("gpu_time-{}", s),
-                      xl + "set title " + gp_quote("GPU time by activity, " + (l.series_names[s].empty() ? std::string("all") : l.series_names[s])) +
-                          "\nset ylabel 'share of GPU time'\nset yrange [0:1]\nset style fill solid 0.8\n",
-                      area + "\n");
+    script += gp_both(
+        fmt::format("gpu_time-{}", s),
+        xl + "set title " +
+            gp_quote("GPU time by activity, " + (l.series_names[s].empty() ? std::string("all") : l.series_names[s])) +
+            "\nset ylabel 'share of GPU time'\nset yrange [0:1]\nset style fill solid 0.8\n",
+        area + "\n");
   }
   script += gp_both("throughput", xl + "set title 'Session throughput'\nset ylabel 'sessions per hour'\n", thr + "\n");
   script += gp_both("ttft", xl + "set title 'Time to first token'\nset ylabel 'TTFT (s)'\n", ttft + "\n");
   const std::size_t last = l.series_rows.front().back();
-  const fs::path timeline = dir / "runs" / fmt::format("p{:04}-r0", std::stoul(t.rows[last][t.col("point")])) /
-                            "timeline.csv";
+  const fs::path timeline =
+      dir / "runs" / fmt::format("p{:04}-r0", std::stoul(t.rows[last][t.col("point")])) / "timeline.csv";
   std::string label = "point " + t.rows[last][t.col("point")] + ":";
   for (const auto& k : keys) label += " " + k + "=" + t.rows[last][t.col(k)];
   if (fs::exists(timeline)) script += hbm_plot({{label, timeline}});
@@ -164,20 +171,23 @@ std::string sweep_script(const fs::path& dir, const fs::path& plots) {
 std::string compare_script(const fs::path& dir) {
   const Table t = read_table(dir / "compare.csv");
   const std::string file = gp_quote(fs::absolute(dir / "compare.csv").string());
-  const std::string bars = "set style data histograms\nset style fill solid 0.8\nset boxwidth 0.8\nset xtics rotate by -30\n";
+  const std::string bars =
+      "set style data histograms\nset style fill solid 0.8\nset boxwidth 0.8\nset xtics rotate by -30\n";
   std::string script = gp_both("throughput", bars + "set title 'Session throughput'\nset ylabel 'sessions per hour'\n",
                                fmt::format("plot {} every ::1 using {}:xtic(1) title 'sessions/h'\n", file,
                                            t.gp("session_throughput_per_hour")));
-  script += gp_both("ttft", bars + "set title 'Time to first token'\nset ylabel 'TTFT (s)'\n",
-                    fmt::format("plot {0} every ::1 using {1}:xtic(1) title 'p50', {0} every ::1 using {2} title 'p99'\n",
-                                file, t.gp("ttft_p50_s"), t.gp("ttft_p99_s")));
+  script +=
+      gp_both("ttft", bars + "set title 'Time to first token'\nset ylabel 'TTFT (s)'\n",
+              fmt::format("plot {0} every ::1 using {1}:xtic(1) title 'p50', {0} every ::1 using {2} title 'p99'\n",
+                          file, t.gp("ttft_p50_s"), t.gp("ttft_p99_s")));
   std::string stack = "plot ";
   for (std::size_t k = 0; k < kTimeParts.size(); ++k) {
     stack += fmt::format("{}{} every ::1 using {}{} title {}", k ? ", " : "", file, t.gp(kTimeParts[k]),
                          k ? "" : ":xtic(1)", gp_quote(kTimeParts[k].substr(9)));
   }
-  script += gp_both("gpu_time", "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.8\n"
-                                "set yrange [0:1]\nset title 'GPU time by activity'\nset ylabel 'share of GPU time'\n",
+  script += gp_both("gpu_time",
+                    "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.8\n"
+                    "set yrange [0:1]\nset title 'GPU time by activity'\nset ylabel 'share of GPU time'\n",
                     stack + "\n");
   std::vector<std::pair<std::string, fs::path>> runs;
   for (const auto& row : t.rows) {
@@ -236,7 +246,8 @@ void add_plot_command(CLI::App& app, PlotOptions& opt) {
 
 int run_plot(const PlotOptions& opt) {
   if (!fs::is_directory(opt.dir)) {
-    throw InputError({Diagnostic{opt.dir, "", 0, 0, "", "no such directory; give the --out of a sweep, compare or run"}});
+    throw InputError(
+        {Diagnostic{opt.dir, "", 0, 0, "", "no such directory; give the --out of a sweep, compare or run"}});
   }
   plot_directory(opt.dir, std::cout);
   return 0;

@@ -74,8 +74,8 @@ std::string gp_quote(const std::string& s) {
 
 std::string gp_both(const std::string& name, const std::string& setup, const std::string& body) {
   std::string out = "reset\nset datafile separator ','\nset key below\nset grid\n" + setup;
-  out += fmt::format("set terminal pngcairo size 1000,600 noenhanced\nset output {}\n{}", gp_quote(name + ".png"),
-                     body);
+  out +=
+      fmt::format("set terminal pngcairo size 1000,600 noenhanced\nset output {}\n{}", gp_quote(name + ".png"), body);
   out += fmt::format("set terminal svg size 1000,600 noenhanced\nset output {}\n{}unset output\n",
                      gp_quote(name + ".svg"), body);
   return out;

@@ -43,8 +43,8 @@ std::string trim(const std::string& s) {
 
 std::vector<std::string> slo_names() {
   std::vector<std::string> out;
-  for (const auto& k : known()) out.push_back(fmt::format("{} ({} {})", k.name, k.at_most ? "<=" : ">=",
-                                                          dim_description(k.dim)));
+  for (const auto& k : known())
+    out.push_back(fmt::format("{} ({} {})", k.name, k.at_most ? "<=" : ">=", dim_description(k.dim)));
   return out;
 }
 

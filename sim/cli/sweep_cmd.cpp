@@ -34,7 +34,9 @@ struct Plan {
   fs::path out;
 };
 
-std::string key_of(const std::string& set) { return set.substr(0, set.find('=')); }
+std::string key_of(const std::string& set) {
+  return set.substr(0, set.find('='));
+}
 
 // Loads the scenario at every point in-process: a point with bad input is recorded as failed without running;
 // when every point is bad, the first point's problems are the sweep's (exit 2).
@@ -51,7 +53,8 @@ void check_points(const SweepOptions& opt, Plan& plan) {
       if (p.index == 0) plan.base_seed = opt.seed ? std::uint64_t(*opt.seed) : s.seed;
     } catch (const InputError& e) {
       if (!first) first = e;
-      for (const auto& d : e.items()) plan.point_error[p.index] += (plan.point_error[p.index].empty() ? "" : "\n") + d.str();
+      for (const auto& d : e.items())
+        plan.point_error[p.index] += (plan.point_error[p.index].empty() ? "" : "\n") + d.str();
     }
   }
   if (first && std::all_of(plan.point_error.begin(), plan.point_error.end(), [](auto& e) { return !e.empty(); })) {

@@ -25,7 +25,9 @@ int launched_size() {
 
 #ifdef KVSIM_HAVE_MPI
 
-bool mpi_built() { return true; }
+bool mpi_built() {
+  return true;
+}
 
 MpiWorld mpi_start() {
   MpiWorld w;
@@ -79,7 +81,9 @@ void mpi_finish(MpiWorld& w) {
 
 #else
 
-bool mpi_built() { return false; }
+bool mpi_built() {
+  return false;
+}
 
 MpiWorld mpi_start() {
   if (launched_size() > 1) {
@@ -91,9 +95,15 @@ MpiWorld mpi_start() {
   return {};
 }
 void mpi_barrier(const MpiWorld&) {}
-std::string mpi_broadcast(const MpiWorld&, const std::string& text) { return text; }
-std::vector<std::string> mpi_gather(const MpiWorld&, const std::string& text) { return {text}; }
-int mpi_max(const MpiWorld&, int value) { return value; }
+std::string mpi_broadcast(const MpiWorld&, const std::string& text) {
+  return text;
+}
+std::vector<std::string> mpi_gather(const MpiWorld&, const std::string& text) {
+  return {text};
+}
+int mpi_max(const MpiWorld&, int value) {
+  return value;
+}
 void mpi_finish(MpiWorld&) {}
 
 #endif

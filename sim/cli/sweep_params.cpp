@@ -63,7 +63,9 @@ std::string common_unit(const std::vector<Number>& ends, const std::string& flag
   return unit;
 }
 
-std::string show(double v, const std::string& unit) { return fmt::format("{:.12g}{}", v, unit); }
+std::string show(double v, const std::string& unit) {
+  return fmt::format("{:.12g}{}", v, unit);
+}
 
 std::vector<std::string> linear(const Number& a, const Number& b, double step, const std::string& unit,
                                 const std::string& flag, const std::string& text) {
@@ -139,8 +141,8 @@ std::vector<SweepParam> parse_sweep_params(const std::string& flag, const std::v
   double total = 1;
   for (const auto& p : out) total *= double(p.values.size());
   if (total > double(kMaxValues)) {
-    fail(flag, join(texts, " "), fmt::format("the parameters make {:.0f} points; at most {} are allowed", total,
-                                             kMaxValues));
+    fail(flag, join(texts, " "),
+         fmt::format("the parameters make {:.0f} points; at most {} are allowed", total, kMaxValues));
   }
   return out;
 }

@@ -89,7 +89,9 @@ std::pair<std::string, std::string> mean_ci(const std::vector<const RunRecord*>&
 
 }  // namespace
 
-std::string run_id(std::size_t point, int replicate) { return fmt::format("p{:04}-r{}", point, replicate); }
+std::string run_id(std::size_t point, int replicate) {
+  return fmt::format("p{:04}-r{}", point, replicate);
+}
 
 std::string record_line(const std::vector<SweepParam>& params, const std::vector<SweepPoint>& points,
                         const RunRecord& r) {

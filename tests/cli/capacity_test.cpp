@@ -33,15 +33,19 @@ double ttft_p90_at(double rate, const std::string& dir_name) {
 
 TEST(CapacityCli, TheReportedRateMeetsTheSloAndTheFailingRateMissesIt) {
   const fs::path dir = fresh_dir("capacity");
-  const auto r = run("capacity " + kScenario + " --slo ttft_p90=30s --set workload.duration=2h --precision 0.05"
-                     " --out " + dir.string());
+  const auto r = run("capacity " + kScenario +
+                     " --slo ttft_p90=30s --set workload.duration=2h --precision 0.05"
+                     " --out " +
+                     dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
   std::istringstream csv(slurp(dir / "capacity.csv"));
   std::string header, row;
   std::getline(csv, header);
   std::getline(csv, row);
   const auto h = split(header), v = split(row);
-  const auto at = [&](const std::string& name) { return v.at(std::size_t(std::find(h.begin(), h.end(), name) - h.begin())); };
+  const auto at = [&](const std::string& name) {
+    return v.at(std::size_t(std::find(h.begin(), h.end(), name) - h.begin()));
+  };
   ASSERT_EQ(at("status"), "found") << row;
   const double pass = std::stod(at("max_rate_per_hour")), fail = std::stod(at("fail_rate_per_hour"));
   EXPECT_LE((fail - pass) / fail, 0.05 + 1e-12);

@@ -26,7 +26,9 @@ std::vector<std::string> scenarios() {
   return out;
 }
 
-bool close(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max({std::abs(a), std::abs(b), 1.0}); }
+bool close(double a, double b) {
+  return std::abs(a - b) <= 1e-9 * std::max({std::abs(a), std::abs(b), 1.0});
+}
 
 void compare_json(const nlohmann::json& on, const nlohmann::json& off, const std::string& path, int& numbers) {
   if (on.is_object()) {

@@ -5,11 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <thread>
-#include <fmt/format.h>
 
 #include "tests/cli/run_kvsim.hpp"
 
@@ -73,8 +73,7 @@ TEST(SweepCli, KilledSweepResumesToTheUninterruptedResult) {
 
   const auto b = run(args);
   ASSERT_EQ(b.code, 0) << b.out;
-  EXPECT_NE(b.out.find(fmt::format("{} ran now, {} recorded before", 12 - before, before)), std::string::npos)
-      << b.out;
+  EXPECT_NE(b.out.find(fmt::format("{} ran now, {} recorded before", 12 - before, before)), std::string::npos) << b.out;
   EXPECT_EQ(slurp(killed / "sweep.csv"), slurp(whole / "sweep.csv"));
   EXPECT_EQ(slurp(killed / "runs.csv"), slurp(whole / "runs.csv"));
   EXPECT_EQ(records(killed), records(whole));
@@ -84,8 +83,9 @@ TEST(SweepCli, KilledSweepResumesToTheUninterruptedResult) {
 
 TEST(SweepCli, OutputsAreByteIdenticalWhateverTheJobs) {
   const fs::path one = fresh_dir("sweep_jobs1"), two = fresh_dir("sweep_jobs2");
-  const std::string grid = " --param workload.arrival.rate=20/h,40/h --param scheduler.kv_offload.policy=swap,"
-                           "recompute --set workload.arrival.type=poisson --set workload.duration=20min ";
+  const std::string grid =
+      " --param workload.arrival.rate=20/h,40/h --param scheduler.kv_offload.policy=swap,"
+      "recompute --set workload.arrival.type=poisson --set workload.duration=20min ";
   ASSERT_EQ(run("sweep " + kScenario + grid + "--jobs 1 --out " + one.string()).code, 0);
   ASSERT_EQ(run("sweep " + kScenario + grid + "--jobs 2 --out " + two.string()).code, 0);
   EXPECT_EQ(slurp(one / "sweep.csv"), slurp(two / "sweep.csv"));
@@ -104,8 +104,10 @@ TEST(SweepCli, OutputsAreByteIdenticalWhateverTheJobs) {
 
 TEST(SweepCli, ReplicatesGiveTheMeanAndA95PercentInterval) {
   const fs::path dir = fresh_dir("sweep_replicates");
-  const auto r = run("sweep " + kScenario + " --param workload.arrival.rate=8/h --set workload.duration=30min"
-                     " --set workload.arrival.type=poisson --replicates 3 --jobs 2 --out " + dir.string());
+  const auto r = run("sweep " + kScenario +
+                     " --param workload.arrival.rate=8/h --set workload.duration=30min"
+                     " --set workload.arrival.type=poisson --replicates 3 --jobs 2 --out " +
+                     dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
   const auto recs = records(dir);
   ASSERT_EQ(recs.size(), 3u);
@@ -134,8 +136,10 @@ TEST(SweepCli, ReplicatesGiveTheMeanAndA95PercentInterval) {
 
 TEST(SweepCli, AFailedPointIsRecordedAndTheOthersRun) {
   const fs::path dir = fresh_dir("sweep_failure");
-  const auto r = run("sweep " + kScenario + " --param workload.arrival.users=0,1 --set workload.duration=10min"
-                     " --out " + dir.string());
+  const auto r = run("sweep " + kScenario +
+                     " --param workload.arrival.users=0,1 --set workload.duration=10min"
+                     " --out " +
+                     dir.string());
   EXPECT_EQ(r.code, 1) << r.out;
   const auto recs = records(dir);
   ASSERT_EQ(recs.size(), 2u);
@@ -159,7 +163,9 @@ TEST(SweepCli, BadInputForEveryPointExits2AndWritesNothing) {
 TEST(SweepCli, ADirectoryHoldingAnotherSweepIsRefused) {
   const fs::path dir = fresh_dir("sweep_other");
   ASSERT_EQ(run("sweep " + kScenario + " --param workload.arrival.users=1 --set workload.duration=10min --out " +
-                dir.string()).code, 0);
+                dir.string())
+                .code,
+            0);
   const auto r = run("sweep " + kScenario + " --param workload.arrival.users=2 --set workload.duration=10min --out " +
                      dir.string());
   EXPECT_EQ(r.code, 2);
@@ -171,8 +177,8 @@ TEST(SweepCli, TwoMpiRanksGiveTheLocalResult) {
   const fs::path local = fresh_dir("sweep_local"), mpi = fresh_dir("sweep_mpi");
   ASSERT_EQ(run("sweep " + kScenario + kGrid + "--jobs 2 --out " + local.string()).code, 0);
   const std::string cmd = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " MPIEXEC
-                          " --oversubscribe -n 2 " KVSIM_BIN " sweep " + kScenario + kGrid + "--jobs 1 --out " +
-                          mpi.string() + " 2>&1";
+                          " --oversubscribe -n 2 " KVSIM_BIN " sweep " +
+                          kScenario + kGrid + "--jobs 1 --out " + mpi.string() + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string out;
   for (char buf[4096]; pipe && std::fgets(buf, sizeof buf, pipe);) out += buf;
@@ -184,8 +190,8 @@ TEST(SweepCli, TwoMpiRanksGiveTheLocalResult) {
 #else
 TEST(SweepCli, ABuildWithoutMpiRefusesMpirun) {
   setenv("OMPI_COMM_WORLD_SIZE", "2", 1);  // what mpirun -n 2 tells each rank
-  const auto env = run("sweep " + kScenario + " --param workload.arrival.users=1 --out " +
-                       fresh_dir("sweep_nompi").string());
+  const auto env =
+      run("sweep " + kScenario + " --param workload.arrival.users=1 --out " + fresh_dir("sweep_nompi").string());
   unsetenv("OMPI_COMM_WORLD_SIZE");
   EXPECT_EQ(env.code, 2);
   EXPECT_NE(env.out.find("built without MPI"), std::string::npos) << env.out;
@@ -194,7 +200,8 @@ TEST(SweepCli, ABuildWithoutMpiRefusesMpirun) {
 
 TEST(PlotCli, ASweepDrawsItsCurvesAsPngAndSvg) {
   const fs::path dir = fresh_dir("sweep_plot");
-  const auto r = run("sweep " + kScenario + " --param workload.arrival.users=1:3:1 --param "
+  const auto r = run("sweep " + kScenario +
+                     " --param workload.arrival.users=1:3:1 --param "
                      "scheduler.kv_offload.policy=swap,recompute --set workload.duration=15min --plot --out " +
                      dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
@@ -210,8 +217,10 @@ TEST(PlotCli, ASweepDrawsItsCurvesAsPngAndSvg) {
 
 TEST(PlotCli, ACompareDrawsItsBars) {
   const fs::path dir = fresh_dir("compare_plot");
-  ASSERT_EQ(run("compare " + kScenario + " --policies swap,recompute --set workload.duration=15min --out " +
-                dir.string()).code, 0);
+  ASSERT_EQ(
+      run("compare " + kScenario + " --policies swap,recompute --set workload.duration=15min --out " + dir.string())
+          .code,
+      0);
   const auto r = run("plot " + dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
   for (const std::string name : {"throughput", "ttft", "gpu_time", "hbm_occupancy"}) {

@@ -36,8 +36,7 @@ TEST(SweepParams, GeometricRangeMultipliesByTheFactor) {
 }
 
 TEST(SweepParams, ListsAndSingleValues) {
-  EXPECT_EQ(parse_sweep_param("--param", "p=swap, recompute").values,
-            (std::vector<std::string>{"swap", "recompute"}));
+  EXPECT_EQ(parse_sweep_param("--param", "p=swap, recompute").values, (std::vector<std::string>{"swap", "recompute"}));
   EXPECT_EQ(parse_sweep_param("--param", "p=swap").values, (std::vector<std::string>{"swap"}));
   EXPECT_THROW(parse_sweep_param("--param", "p=swap,,recompute"), InputError);
   EXPECT_THROW(parse_sweep_param("--param", "p=swap,swap"), InputError);
