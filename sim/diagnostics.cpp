@@ -75,6 +75,12 @@ std::string closest_match(const std::string& word, const std::vector<std::string
   return best;
 }
 
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : sep) + s;

@@ -55,5 +55,7 @@ std::size_t edit_distance(const std::string& a, const std::string& b);
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 /// @brief "a, b, c".
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ");
+/// @brief `s` without leading and trailing spaces and tabs.
+std::string trim(const std::string& s);
 
 }  // namespace kvsim

@@ -23,12 +23,6 @@ namespace {
 
 const std::string kPolicyKey = "scheduler.kv_offload.policy";
 
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
-
 // One --policies entry checked against the registry; adds a diagnostic and returns false if it is not valid.
 bool check_policy(const std::string& name, const std::vector<std::string>& chosen, Diagnostics& diag) {
   const auto valid = offload_policy_names();

@@ -33,12 +33,6 @@ const std::vector<Known>& known() {
   return k;
 }
 
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
-
 }  // namespace
 
 std::vector<std::string> slo_names() {

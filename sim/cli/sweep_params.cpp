@@ -14,12 +14,6 @@ namespace {
 
 constexpr std::size_t kMaxValues = 100000;
 
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
-
 [[noreturn]] void fail(const std::string& flag, const std::string& text, const std::string& message) {
   throw InputError({Diagnostic{"", flag, 0, 0, text, message}});
 }
