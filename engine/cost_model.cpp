@@ -1,6 +1,7 @@
 #include "engine/cost_model.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace kvsim {
 namespace {
@@ -11,12 +12,12 @@ constexpr double kAllReducesPerLayer = 2.0;
 // bf16 draft weights.
 constexpr double kDraftBytesPerParam = 2.0;
 
-// The rate the KV ledger charges per token of context: the kept KV of the layers whose KV grows with the context.
-// Windowed and constant-state layers do not grow past their cap, so they are not charged per token; if no layer
-// grows (validate_compression forbids it) the windowed layers are charged per token, which over-counts.
-double ledger_kv_bytes_per_token(const ModelSpec& m) {
+// The unit the KV ledger counts in, in bytes per ledger token: the kept KV per token of the layers whose KV grows
+// with the context, plus the windowed layers' while the context is inside their window. Charges are converted to
+// this unit (ledger_tokens), so windows, constant linear state and a draft's cache cost what they hold.
+double ledger_unit_bytes(const ModelSpec& m) {
   if (is_identity(m.compression)) return kv_bytes_per_token(m);
-  const double growing = growing_kv_layers(m) * layer_kv_bytes_kept(m);
+  const double growing = session_kv_bytes(m, 1.0, true) - session_kv_bytes(m, 0.0, true);
   return growing > 0 ? growing : session_kv_bytes(m, 1.0, true);
 }
 
@@ -48,7 +49,8 @@ CostModel::CostModel(ModelSpec model, Deployment deployment, AttentionFlops atte
     : model_(std::move(model)),
       deployment_(std::move(deployment)),
       attention_(attention),
-      kv_per_token_(ledger_kv_bytes_per_token(model_)),
+      kv_per_token_(ledger_unit_bytes(model_)),
+      identity_(is_identity(model_.compression)),
       weights_(resident_weight_bytes(model_)) {}
 
 double CostModel::seq_flops(const SeqWork& s) const {
@@ -109,6 +111,28 @@ StepCost CostModel::speculative_step(std::span<const SeqWork> batch) const {
 
 double CostModel::session_kv_bytes(double tokens, bool after_prefill) const {
   return ::kvsim::session_kv_bytes(model_, tokens, after_prefill);
+}
+
+std::int64_t CostModel::ledger_tokens(std::int64_t tokens) const {
+  if (identity_ || tokens <= 0) return std::max<std::int64_t>(tokens, 0);
+  return to_ledger_tokens(session_kv_bytes(double(tokens), true));
+}
+
+std::int64_t CostModel::prefill_extra_tokens(std::int64_t base, std::int64_t end) const {
+  if (identity_ || end <= base) return 0;
+  const double written = session_kv_bytes(double(end), false) - session_kv_bytes(double(base), false);
+  const double kept = session_kv_bytes(double(end), true) - session_kv_bytes(double(base), true);
+  return written > kept ? to_ledger_tokens(written - kept) : 0;
+}
+
+std::int64_t CostModel::peak_ledger_tokens(std::int64_t prefill_end, std::int64_t end) const {
+  prefill_end = std::min(prefill_end, end);
+  return std::max(ledger_tokens(end), ledger_tokens(prefill_end) + prefill_extra_tokens(0, prefill_end));
+}
+
+// Bytes to ledger tokens, rounded up; the relative 1e-12 keeps an exact multiple from rounding up by float noise.
+std::int64_t CostModel::to_ledger_tokens(double bytes) const {
+  return static_cast<std::int64_t>(std::ceil(bytes / kv_per_token_ * (1.0 - 1e-12)));
 }
 
 StepCost CostModel::time(double flops_per_gpu, double hbm_bytes_per_gpu, double nvlink_bytes_per_gpu) const {

@@ -9,6 +9,7 @@
 /// once per step plus the KV of every sequence (cached + new tokens). With tensor parallelism over N GPUs each GPU
 /// does 1/N of both and sends two all-reduces per layer (Megatron-LM) over NVLink.
 
+#include <cstdint>
 #include <span>
 #include <string>
 
@@ -49,9 +50,21 @@ class CostModel {
   const ModelSpec& model() const { return model_; }
   const Deployment& deployment() const { return deployment_; }
 
-  /// @brief KV bytes the ledger charges per token of context, once prefill is done: the model's KV per token,
-  /// or with compression the kept KV of the layers whose KV grows with the context.
+  /// @brief Bytes of one ledger token, the unit HBM blocks are counted in: the model's KV per token, or with
+  /// compression the kept KV that one more token of context adds while the context is inside every window.
   double kv_bytes_per_token() const { return kv_per_token_; }
+  /// @brief Ledger tokens charged for a session holding `tokens` of context once prefill is done: `tokens` itself
+  /// without compression; with it, the kept KV (windows capped, linear state, a draft's cache) in ledger units.
+  std::int64_t ledger_tokens(std::int64_t tokens) const;
+  /// @brief Ledger tokens a prefill holds on top of ledger_tokens() until it ends: the KV of the context grown from
+  /// `base` to `end` as written, minus as kept, for methods that prune after prefill (heads, tokens); else 0.
+  std::int64_t prefill_extra_tokens(std::int64_t base, std::int64_t end) const;
+  /// @brief The most ledger tokens a round holds whose prefill, recomputing everything, ends at `prefill_end` tokens
+  /// of context and whose answer ends at `end`: the larger of the kept KV at `end` and, at the prefill's end, the
+  /// kept KV plus prefill_extra_tokens(0, prefill_end).
+  std::int64_t peak_ledger_tokens(std::int64_t prefill_end, std::int64_t end) const;
+  /// @brief ledger_tokens(tokens) in bytes: what a session's KV occupies in HBM and moves over the host link.
+  double ledger_bytes(std::int64_t tokens) const { return double(ledger_tokens(tokens)) * kv_per_token_; }
   /// @brief One session's KV at `tokens` of context, kept (after prefill) or as written during prefill.
   double session_kv_bytes(double tokens, bool after_prefill = true) const;
   /// @brief Weight bytes resident in HBM: the whole model, quantized if weight_bits says so, plus a draft model.
@@ -76,12 +89,14 @@ class CostModel {
 
  private:
   StepCost plain_step(std::span<const SeqWork> batch, double extra_tokens) const;
+  std::int64_t to_ledger_tokens(double bytes) const;
   StepCost speculative_step(std::span<const SeqWork> batch) const;
 
   ModelSpec model_;
   Deployment deployment_;
   AttentionFlops attention_;
   double kv_per_token_;
+  bool identity_;
   double weights_;
 };
 

@@ -39,13 +39,14 @@ void ReplicaScheduler::on_round_arrival(const RoundRequest& r, double now) {
   const auto found = sessions_.find(r.session);
   const std::int64_t context = found == sessions_.end() ? 0 : found->second.context;
   const std::int64_t end_tokens = context + r.prompt_tokens + r.answer_tokens;
-  if (hbm_.blocks_for(end_tokens) > hbm_.total_blocks()) {
+  const std::int64_t peak = cost_.peak_ledger_tokens(context + r.prompt_tokens + 1, end_tokens);
+  if (hbm_.blocks_for(peak) > hbm_.total_blocks()) {
     throw ImpossibleRound(fmt::format(
         "session {} round {} needs the KV of {} tokens = {} x {} B/token = {}, but the replica's KV room is {} "
         "(HBM {} - weights {} - activation reserve) = {} blocks of {} tokens; it can never fit, even with every "
         "other session evicted",
-        r.session, r.round + 1, end_tokens, end_tokens, cost_.kv_bytes_per_token(),
-        format_bytes(double(end_tokens) * cost_.kv_bytes_per_token()), format_bytes(cost_.kv_capacity_bytes()),
+        r.session, r.round + 1, end_tokens, peak, cost_.kv_bytes_per_token(),
+        format_bytes(double(peak) * cost_.kv_bytes_per_token()), format_bytes(cost_.kv_capacity_bytes()),
         format_bytes(cost_.deployment().hbm_total()), format_bytes(cost_.weight_bytes()), hbm_.total_blocks(),
         hbm_.block_tokens()));
   }
@@ -76,9 +77,18 @@ const Plan& ReplicaScheduler::schedule(double now, bool gpu_free) {
   return plan_;
 }
 
+// The most blocks the round will hold: its KV at the end of its answer or, while prefilling, at the end of its
+// prefill with the written KV not yet pruned.
 std::int64_t ReplicaScheduler::remaining_need(const Session& s) const {
-  const std::int64_t final_kv = s.kv + pending_prefill(s) + (s.round.answer_tokens - s.decoded);
-  return std::max<std::int64_t>(0, hbm_.blocks_for(final_kv - s.shared) - s.blocks);
+  const std::int64_t pending = pending_prefill(s);
+  const std::int64_t final_kv = s.kv + pending + (s.round.answer_tokens - s.decoded);
+  std::int64_t peak = kv_blocks(s, final_kv);
+  if (pending > 0) {
+    const std::int64_t prefill_end = s.kv + pending + (s.decoded == 0 ? 1 : 0);
+    const std::int64_t base = s.prefill_started ? s.prefill_base : s.kv;
+    peak = std::max(peak, kv_blocks(s, prefill_end, cost_.prefill_extra_tokens(base, prefill_end)));
+  }
+  return std::max<std::int64_t>(0, peak - s.blocks);
 }
 
 std::int64_t ReplicaScheduler::reserved_blocks() const {
@@ -106,7 +116,7 @@ void ReplicaScheduler::admit(double now) {
       logger.debug("t={:.6f} admit session {} round {} ({} new tokens, KV {} tokens)", now, s.id, s.round.round + 1,
                    s.round.prompt_tokens, s.kv);
       if (s.where == Where::kOffloaded) {
-        const std::int64_t need = hbm_.blocks_for(s.kv);
+        const std::int64_t need = kv_blocks(s, s.kv);
         hbm_.allocate(need);
         set_blocks(s, need);
         if (policy_->layerwise() && s.tier == Tier::kDdr) {
@@ -165,12 +175,15 @@ void ReplicaScheduler::add_to_batch(Session& s, std::int64_t& budget, double now
     tokens = std::min(pending, budget);
     if (!s.prefill_started) {
       s.prefill_started = true;
+      s.prefill_base = s.kv;
       sink_.on_prefill_start(s.id, now);
     }
   }
   // The chunk that completes the prefill also writes the first generated token's KV.
   const bool first_token = pending > 0 && tokens == pending && s.decoded == 0;
-  grow(s, s.kv + tokens + (first_token ? 1 : 0));
+  const std::int64_t end = s.kv + tokens + (first_token ? 1 : 0);
+  if (pending > 0) s.extra = cost_.prefill_extra_tokens(s.prefill_base, end);
+  grow(s, end);
   if (s.load_in_step && std::find(inflight_loads_.begin(), inflight_loads_.end(), s.id) == inflight_loads_.end()) {
     plan_.load_bytes += s.ddr_bytes;
     inflight_loads_.push_back(s.id);
@@ -205,7 +218,9 @@ void ReplicaScheduler::apply_entry(const BatchEntry& e, double now) {
     s.kv += e.new_tokens;
     s.prompt_done += fresh;
     s.context += fresh;
-    if (pending_prefill(s) > 0 || s.decoded > 0) return;
+    if (pending_prefill(s) > 0) return;
+    shrink_after_prefill(s);
+    if (s.decoded > 0) return;
     sink_.on_prefill_done(s.id, now);  // the last prefill chunk produces the first token
   }
   grow(s, s.kv + 1);  // a no-op for the step's first token, which add_to_batch reserved; later ones of a stretch

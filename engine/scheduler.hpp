@@ -161,6 +161,8 @@ class ReplicaScheduler {
     bool has_round = false;
     bool admitted = false;  ///< HBM for the rest of its round is reserved
     bool prefill_started = false;
+    std::int64_t prefill_base = 0;  ///< KV tokens when this round's prefill started
+    std::int64_t extra = 0;         ///< ledger tokens held on top of the kept KV until the prefill ends (written KV)
     bool load_in_step = false;  ///< its KV comes from DDR during its next step (layerwise)
     double prefetch_at = -1;    ///< when to bring its KV back while idle (prefetch); negative: never
     RoundRequest round;
@@ -190,6 +192,10 @@ class ReplicaScheduler {
   std::int64_t remaining_need(const Session& s) const;
   std::int64_t reserved_blocks() const;
   void grow(Session& s, std::int64_t tokens);
+  void shrink_after_prefill(Session& s);
+  std::int64_t kv_blocks(const Session& s, std::int64_t tokens, std::int64_t extra = 0) const {
+    return hbm_.blocks_for(cost_.ledger_tokens(tokens) - cost_.ledger_tokens(s.shared) + extra);
+  }
   bool ensure_free(std::int64_t blocks, double now, const Session* exclude);
   void collect_victims(bool waiting_tier, const Session* exclude);
   void evict(Session& s, double now);

@@ -8,7 +8,7 @@
 namespace kvsim {
 
 VictimInfo ReplicaScheduler::victim_info(const Session& s) const {
-  return VictimInfo{s.id, double(s.kv) * cost_.kv_bytes_per_token(), double(s.kv), s.last_used, s.expected_return,
+  return VictimInfo{s.id, cost_.ledger_bytes(s.kv), double(s.kv), s.last_used, s.expected_return,
                     s.guessed_return};
 }
 
@@ -43,7 +43,7 @@ void ReplicaScheduler::run_prefetches(double now) {
     if (s.prefetch_at < 0 || s.prefetch_at > now || s.where == Where::kSwappingOut) continue;
     set_prefetch(s, -1);
     if (s.has_round || s.where != Where::kOffloaded) continue;
-    const std::int64_t need = hbm_.blocks_for(s.kv);
+    const std::int64_t need = kv_blocks(s, s.kv);
     if (hbm_.free_blocks() - reserved_blocks() < need) continue;
     hbm_.allocate(need);
     set_blocks(s, need);

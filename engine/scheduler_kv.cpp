@@ -9,12 +9,22 @@
 namespace kvsim {
 
 void ReplicaScheduler::grow(Session& s, std::int64_t tokens) {
-  const std::int64_t need = hbm_.blocks_for(tokens - s.shared) - s.blocks;
+  const std::int64_t need = kv_blocks(s, tokens, s.extra) - s.blocks;
   if (need <= 0) return;
   if (!hbm_.allocate(need)) {
     throw std::logic_error("scheduler invariant broken: an admitted round found no reserved KV block");
   }
   set_blocks(s, s.blocks + need);
+}
+
+// A prefill that prunes once done (heads, tokens) held its KV as written; now it keeps the pruned KV and its next
+// token, which add_to_batch reserved.
+void ReplicaScheduler::shrink_after_prefill(Session& s) {
+  s.extra = 0;
+  const std::int64_t keep = kv_blocks(s, s.kv + (s.decoded == 0 ? 1 : 0));
+  if (s.blocks <= keep) return;
+  hbm_.release(s.blocks - keep);
+  set_blocks(s, keep);
 }
 
 // Candidates to leave HBM: idle sessions between rounds (first tier), then rounds still waiting for admission
@@ -48,7 +58,7 @@ bool ReplicaScheduler::ensure_free(std::int64_t blocks, double now, const Sessio
 }
 
 void ReplicaScheduler::evict(Session& s, double now) {
-  const double bytes = double(s.kv) * cost_.kv_bytes_per_token();
+  const double bytes = cost_.ledger_bytes(s.kv);
   const PolicyContext ctx = policy_context(s, now);
   const VictimInfo info = victim_info(s);
   static spdlog::logger& logger = log("scheduler");

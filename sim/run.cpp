@@ -38,6 +38,12 @@ Capacities capacities(const Scenario& s) {
                     s.slo.decode_rate};
 }
 
+// With model.kv_compression the ledger charges the compressed peak (kept KV, plus the unpruned prefill), in
+// ledger tokens; without it that is the token count itself and nothing is added.
+std::string compressed_peak(double tokens, double peak) {
+  return peak == tokens ? std::string() : fmt::format(", compressed to a peak of {:.0f} ledger tokens", peak);
+}
+
 // A trace's largest session: the context of a stateless round (its prompt and answer), or of a whole session that
 // keeps its context. Refused before the run, naming the trace line, when its KV can never fit.
 void check_trace_fits(const Scenario& s, const CostModel& cost) {
@@ -46,12 +52,13 @@ void check_trace_fits(const Scenario& s, const CostModel& cost) {
     std::int64_t tokens = 0;
     for (const TraceRound& r : ts.rounds) {
       tokens = (ts.stateless ? 0 : tokens) + r.prompt_tokens + r.output_tokens;
-      const double kv = static_cast<double>(tokens) * cost.kv_bytes_per_token();
+      const std::int64_t peak = cost.peak_ledger_tokens(tokens - r.output_tokens + 1, tokens);
+      const double kv = static_cast<double>(peak) * cost.kv_bytes_per_token();
       if (kv <= cost.kv_capacity_bytes()) continue;
       throw InputError(std::vector<Diagnostic>{s.values.at("workload.trace.path",
           fmt::format("{}:{}: a request can never fit: {} tokens x {:.0f} B/token = {} of KV > KV room {}; pick a "
                       "larger deployment (tensor_parallel, GPU) or a smaller model",
-                      trace.file, r.line, tokens, cost.kv_bytes_per_token(), format_bytes(kv),
+                      trace.file, r.line, peak, cost.kv_bytes_per_token(), format_bytes(kv),
                       format_bytes(cost.kv_capacity_bytes())))});
     }
   }
@@ -76,13 +83,15 @@ void check_deployment(const Scenario& s) {
   const double q = upper_bound(w.question_tokens), a = upper_bound(w.answer_tokens);
   if (rounds < 0 || doc < 0 || q < 0 || a < 0) return;  // unbounded: checked per round during the run
   const double tokens = doc + std::round(rounds) * (q + a);
-  const double kv = tokens * cost.kv_bytes_per_token();
+  const auto peak = static_cast<double>(cost.peak_ledger_tokens(std::int64_t(tokens - a + 1), std::int64_t(tokens)));
+  const double kv = peak * cost.kv_bytes_per_token();
   if (kv > cost.kv_capacity_bytes()) {
     throw InputError(std::vector<Diagnostic>{s.values.at("workload.document_tokens",
         fmt::format("a session can never fit: document {:.0f} + {:.0f} rounds x (question {:.0f} + answer {:.0f}) = "
-                    "{:.0f} tokens x {:.0f} B/token = {} of KV > KV room {} (HBM {} - weights {} - reserve); "
+                    "{:.0f} tokens{} x {:.0f} B/token = {} of KV > KV room {} (HBM {} - weights {} - reserve); "
                     "shorten the session or add HBM (tensor_parallel, GPU)",
-                    doc, std::round(rounds), q, a, tokens, cost.kv_bytes_per_token(), format_bytes(kv),
+                    doc, std::round(rounds), q, a, tokens, compressed_peak(tokens, peak), cost.kv_bytes_per_token(),
+                    format_bytes(kv),
                     format_bytes(cost.kv_capacity_bytes()), format_bytes(d.hbm_total()),
                     format_bytes(cost.weight_bytes())))});
   }

@@ -70,7 +70,10 @@ TEST(KvCompression, YocoKeepsOneGlobalKvAndSkipsTheCrossDecoderInPrefill) {
   const CostModel cost(yi({.yoco_window = 1024}), a100());
   // KV at 50K: 1 x 4096 x 50000 + 30 x 4096 x 1024 = 204.8e6 + 125.83e6 B.
   EXPECT_REL(cost.session_kv_bytes(kN, true), kLayerKv * kN + 30 * kLayerKv * 1024);
-  EXPECT_REL(cost.kv_bytes_per_token(), kLayerKv);  // the ledger charges the global KV only
+  // The ledger's unit is what one more token adds inside the window: the global layer and 30 windowed ones. At 50K
+  // it charges (4096 x 50000 + 30 x 4096 x 1024) / (31 x 4096) = 80720 / 31 = 2603.9 -> 2604 ledger tokens.
+  EXPECT_REL(cost.kv_bytes_per_token(), 31 * kLayerKv);
+  EXPECT_EQ(cost.ledger_tokens(std::int64_t(kN)), 2604);
   // P: self-decoder runs all 50000 tokens (dense 2P x 50000 x 30/60, window 50000 x 1024 keys), the
   // cross-decoder one token that sees all 50000: dense 2P x 1 x 30/60, attention 30 x 50000 keys.
   const double dense = 2 * kP * (kN * 30 + 30) / 60;
@@ -218,6 +221,35 @@ TEST(KvCompression, StackedOneLayerTenPercentHeadsHalfTheTokens) {
       yi({.layer_skip_fraction = 59.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}), a100());
   EXPECT_NEAR(skip.kv_bytes_per_token(), 204.8, 1e-9);
   EXPECT_NEAR(skip.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN) / 60, base_prefill_flops(kN) * 1e-12);
+}
+
+TEST(KvCompression, TheLedgerChargesWhatTheKvHolds) {
+  // Uncompressed: one ledger token per token, nothing extra during prefill.
+  const CostModel base(yi(), a100());
+  EXPECT_EQ(base.ledger_tokens(50000), 50000);
+  EXPECT_EQ(base.prefill_extra_tokens(0, 50000), 0);
+  // Linear layers, half: 30 growing layers (unit 30 x 4096 B) plus 30 constant states of 32 heads x 128 x 128 x 2 B
+  // = 1048576 B each, 31457280 B = 256 ledger tokens: 50000 + 256.
+  const CostModel linear(yi({.linear_layer_fraction = 0.5}), a100());
+  EXPECT_REL(linear.kv_bytes_per_token(), 30 * kLayerKv);
+  EXPECT_EQ(linear.ledger_tokens(50000), 50256);
+  // Sliding window of 4096 on every layer: the KV stops at 4096 tokens.
+  const CostModel window(yi({.window = 4096}), a100());
+  EXPECT_EQ(window.ledger_tokens(100), 100);
+  EXPECT_EQ(window.ledger_tokens(50000), 4096);
+  // Heads kept 25% after prefill: unit 61440 B (kept); a 50000-token prefill also holds the pruned 75%, 3 x 50000
+  // ledger tokens, until it ends. A round of prefill end 50001 and end 50250 peaks at 4 x 50001 = 200004.
+  const CostModel heads(yi({.head_keep_after_prefill = 0.25}), a100());
+  EXPECT_REL(heads.kv_bytes_per_token(), 0.25 * 245760);
+  EXPECT_EQ(heads.ledger_tokens(50000), 50000);
+  EXPECT_EQ(heads.prefill_extra_tokens(0, 50000), 150000);
+  EXPECT_EQ(heads.prefill_extra_tokens(10000, 50000), 120000);
+  EXPECT_EQ(heads.peak_ledger_tokens(50001, 50250), 200004);
+  // TriForce's draft cache, 4096 tokens of the target's KV shape: 4096 x 245760 B on top, 4096 ledger tokens.
+  const CostModel draft(yi({.draft_tokens = 4, .acceptance = 0.8, .draft_params = 68e6, .draft_kv_tokens = 4096}),
+                        a100());
+  EXPECT_REL(draft.kv_bytes_per_token(), 2 * 245760.0);  // inside the draft window both grow
+  EXPECT_EQ(draft.ledger_tokens(50000), 25000 + 2048);    // (50000 + 4096) x 245760 / (2 x 245760)
 }
 
 TEST(KvCompression, ValidationNamesTheKnob) {

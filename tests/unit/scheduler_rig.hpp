@@ -138,6 +138,12 @@ struct Rig {
               make_victim_policy(victims), sink) {
     EXPECT_EQ(sched.hbm().total_blocks(), blocks);
   }
+  /// @brief A swap/LRU scheduler for any model and GPU (compression tests), 4-token blocks of that model's KV.
+  Rig(const ModelSpec& model, const Deployment& gpu, std::int64_t budget)
+      : link(gpu.host_link.bandwidth),
+        cost(model, gpu),
+        sched(cost, SchedulerConfig{budget, 256, 4, true, 512}, 1e6, make_offload_policy("swap"),
+              make_victim_policy("lru"), sink) {}
 
   void check() const {
     const HbmLedger& h = sched.hbm();

@@ -158,6 +158,64 @@ TEST(SchedulerAdmission, ImpossibleRoundThrowsWithTheTokenCount) {
   EXPECT_EQ(r.sched.hbm().used_blocks(), 0);
 }
 
+// 8b. Pruning after prefill (token.keep_after_prefill 0.5) on the tiny model: KV written 32 B/token, kept 16 B; the
+// ledger counts in kept tokens of 16 B, so a 4-token block is 64 B. Until the prefill ends it holds the KV as
+// written, the extra (32 - 16) B per prefilled token, and then drops to the kept KV.
+TEST(SchedulerCompression, PrefillHoldsTheWrittenKvUntilItEndsThenKeepsThePrunedKv) {
+  ModelSpec m = tiny_model();
+  m.compression.token_keep_after_prefill = 0.5;
+  Deployment gpu = tiny_gpu(0);
+  gpu.gpu.hbm_capacity = 2000 + 20 * 64.0;  // 20 blocks of 4 kept tokens
+  Rig r(m, gpu, /*budget=*/4);
+  EXPECT_EQ(r.sched.hbm().total_blocks(), 20);
+  r.arrive(1, 0, 10, 3, true);
+  // Chunks of 4, 4 and 2 (+ the first answer token): kept 4, 8, 11 tokens plus as many again while unpruned.
+  const std::vector<std::int64_t> blocks{2, 4, 6};  // ceil(8 / 4), ceil(16 / 4), ceil(22 / 4)
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    ASSERT_TRUE(r.plan().has_step);
+    EXPECT_EQ(r.sched.hbm().used_blocks(), blocks[i]) << i;
+    r.done();
+  }
+  EXPECT_EQ(r.sink.count("prefill_done", 1), 1);
+  EXPECT_EQ(r.sched.hbm().used_blocks(), 3);  // pruned: 10 + 1 kept tokens = ceil(11 / 4)
+  r.finish(1);
+  EXPECT_EQ(r.sched.hbm().used_blocks(), 0);
+  EXPECT_TRUE(r.sched.idle());
+}
+
+// 8c. The same model with 5 blocks (320 B): the kept KV of 10 + 3 tokens (208 B) fits, but the prefill's peak of
+// 11 kept + 11 unpruned ledger tokens = 22 tokens = 6 blocks never does, and the round is refused with it.
+TEST(SchedulerCompression, ARoundWhosePrefillPeakCannotFitIsRefused) {
+  ModelSpec m = tiny_model();
+  m.compression.token_keep_after_prefill = 0.5;
+  Deployment gpu = tiny_gpu(0);
+  gpu.gpu.hbm_capacity = 2000 + 5 * 64.0;
+  Rig r(m, gpu, 64);
+  try {
+    r.arrive(1, 0, 10, 3, true);
+    FAIL() << "no ImpossibleRound";
+  } catch (const ImpossibleRound& e) {
+    EXPECT_NE(std::string(e.what()).find("13 tokens = 22 x 16 B/token"), std::string::npos) << e.what();
+  }
+  r.arrive(2, 0, 8, 3, true);  // peak 9 + 9 = 18 tokens = 5 blocks: fits
+  r.finish(2);
+  EXPECT_TRUE(r.sched.idle());
+}
+
+// 8d. A 4-token sliding window on the tiny model's only layer: the KV stops at 4 tokens (128 B, one block), so a
+// 100 + 50-token round runs in one block, where without the window it would need ceil(150 / 4) = 38.
+TEST(SchedulerCompression, ASlidingWindowHoldsOnlyTheWindow) {
+  ModelSpec m = tiny_model();
+  m.compression.window = 4;
+  Rig r(m, tiny_gpu(1), 16);
+  EXPECT_EQ(r.cost.ledger_tokens(150), 4);
+  r.arrive(1, 0, 100, 50, false);
+  r.finish(1);
+  EXPECT_EQ(r.sched.hbm().used_blocks(), 1);
+  // Idle between rounds, its KV (the window, 4 x 32 B) is what an eviction would move.
+  EXPECT_DOUBLE_EQ(r.cost.ledger_bytes(150), 128);
+}
+
 // 9. A longer scripted run (std::mt19937 seed 7) under HBM and DDR pressure, driven as the replica actor does:
 // schedule after every event, then the earliest of arrival, step end and transfer end. After every call
 // allocated - released == used and used <= total (Rig::check); every session that starts ends.
