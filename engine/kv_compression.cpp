@@ -67,6 +67,37 @@ bool in_unit(double v, bool zero_ok) {
 
 }  // namespace
 
+const std::vector<KnobField>& knob_fields() {
+  using C = KvCompression;
+  static const std::vector<KnobField> all{
+      {"layer.skip_fraction", &C::layer_skip_fraction},
+      {"layer.yoco_window", &C::yoco_window},
+      {"layer.kv_fraction", &C::kv_layer_fraction},
+      {"head.keep_after_prefill", &C::head_keep_after_prefill},
+      {"token.keep_after_prefill", &C::token_keep_after_prefill},
+      {"token.merge_ratio", &C::token_merge_ratio},
+      {"token.decode_read_fraction", &C::decode_read_fraction},
+      {"hidden.kv_bits", nullptr, &C::kv_bits},
+      {"hidden.dequant_flops_per_element", &C::dequant_flops_per_element},
+      {"hidden.low_rank_ratio", &C::low_rank_ratio},
+      {"attention.window", &C::window},
+      {"attention.window_layer_fraction", &C::window_layer_fraction},
+      {"attention.linear_layer_fraction", &C::linear_layer_fraction},
+      {"speculative.draft_tokens", nullptr, &C::draft_tokens},
+      {"speculative.acceptance", &C::acceptance},
+      {"speculative.draft_params", &C::draft_params},
+      {"speculative.draft_kv_tokens", &C::draft_kv_tokens},
+      {"weights.bits", nullptr, &C::weight_bits},
+      {"conditional.heavy_token_fraction", &C::heavy_token_fraction},
+      {"conditional.light_branch_cost", &C::light_branch_cost},
+  };
+  return all;
+}
+
+double knob_value(const KvCompression& c, const KnobField& f) {
+  return f.real ? c.*f.real : double(c.*f.integer);
+}
+
 bool is_identity(const KvCompression& c) {
   const KvCompression none;
   return c.layer_skip_fraction == none.layer_skip_fraction && c.yoco_window == 0 && c.kv_layer_fraction == 1 &&

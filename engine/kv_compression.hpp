@@ -9,6 +9,7 @@
 /// identity: a default KvCompression leaves every cost exactly as the uncompressed model's.
 
 #include <string>
+#include <vector>
 
 namespace kvsim {
 
@@ -47,6 +48,19 @@ struct KvCompression {
   double heavy_token_fraction = 1;  ///< CoLT5: tokens routed through the heavy branch (attention and MLP)
   double light_branch_cost = 0;     ///< CoLT5: per-token cost of the light branch, as a fraction of a full layer
 };
+
+/// @brief One knob's key below `model.kv_compression` and its field (exactly one of `real` and `integer` is set).
+struct KnobField {
+  const char* key;
+  double KvCompression::* real = nullptr;
+  int KvCompression::* integer = nullptr;
+};
+
+/// @brief Every knob, in schema order: the one list the scenario reader and the run overrides share.
+const std::vector<KnobField>& knob_fields();
+
+/// @brief Reads one knob's value from `c` as a double.
+double knob_value(const KvCompression& c, const KnobField& f);
 
 /// @brief True when every knob is at its identity value.
 bool is_identity(const KvCompression& c);

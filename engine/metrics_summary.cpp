@@ -42,10 +42,11 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
     ttft_ok += r.ttft_s <= caps_.slo_ttft_s ? 1 : 0;
     rate_ok += (r.answer_tokens <= 1 || r.decode_tokens_per_s >= caps_.slo_decode_rate) ? 1 : 0;
   }
-  long completed = 0, in_window = 0;
+  long completed = 0, in_window = 0, ended_in_window = 0;
   for (const auto& s : sessions_) {
     completed += s.counted ? 1 : 0;
     in_window += (s.counted && s.end_s <= duration_) ? 1 : 0;
+    ended_in_window += (s.end_s >= warmup_ && s.end_s <= duration_) ? 1 : 0;
   }
   const double gpu_time = window * caps_.replicas;
   const double n = double(std::max<long>(1, rounds_completed));
@@ -53,6 +54,7 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
   const double link_capacity = caps_.host_link_bandwidth * caps_.host_links * 2 * window;
   return {
       {"session_throughput_per_hour", window > 0 ? double(in_window) / window * 3600 : 0},
+      {"session_completion_rate_per_hour", window > 0 ? double(ended_in_window) / window * 3600 : 0},
       {"sessions_completed", double(completed)},
       {"rounds_completed", double(rounds_completed)},
       {"concurrency.mean_resident", window > 0 ? t.resident / window : 0},

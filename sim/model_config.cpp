@@ -109,32 +109,12 @@ ModelSpec model_from_values(const ValueMap& v, const std::string& prefix, ModelS
 KvCompression compression_from_values(const ValueMap& v, Diagnostics& diag) {
   const std::string prefix = "model.kv_compression.";
   KvCompression c;
-  auto q = [&](const char* key, double& slot) {
-    if (v.has(prefix + key)) slot = v.quantity(prefix + key);
-  };
-  auto i = [&](const char* key, int& slot) {
-    if (v.has(prefix + key)) slot = int(std::min<long>(v.integer(prefix + key), std::numeric_limits<int>::max()));
-  };
-  q("layer.skip_fraction", c.layer_skip_fraction);
-  q("layer.yoco_window", c.yoco_window);
-  q("layer.kv_fraction", c.kv_layer_fraction);
-  q("head.keep_after_prefill", c.head_keep_after_prefill);
-  q("token.keep_after_prefill", c.token_keep_after_prefill);
-  q("token.merge_ratio", c.token_merge_ratio);
-  q("token.decode_read_fraction", c.decode_read_fraction);
-  i("hidden.kv_bits", c.kv_bits);
-  q("hidden.dequant_flops_per_element", c.dequant_flops_per_element);
-  q("hidden.low_rank_ratio", c.low_rank_ratio);
-  q("attention.window", c.window);
-  q("attention.window_layer_fraction", c.window_layer_fraction);
-  q("attention.linear_layer_fraction", c.linear_layer_fraction);
-  i("speculative.draft_tokens", c.draft_tokens);
-  q("speculative.acceptance", c.acceptance);
-  q("speculative.draft_params", c.draft_params);
-  q("speculative.draft_kv_tokens", c.draft_kv_tokens);
-  i("weights.bits", c.weight_bits);
-  q("conditional.heavy_token_fraction", c.heavy_token_fraction);
-  q("conditional.light_branch_cost", c.light_branch_cost);
+  for (const KnobField& f : knob_fields()) {
+    const std::string key = prefix + f.key;
+    if (!v.has(key)) continue;
+    if (f.real) c.*f.real = v.quantity(key);
+    if (f.integer) c.*f.integer = int(std::min<long>(v.integer(key), std::numeric_limits<int>::max()));
+  }
   if (auto err = validate_compression(c); !err.empty()) {
     // Messages start with the knob's path below model.kv_compression; the diagnostic points at its line.
     diag.add(v.at(prefix + err.substr(0, err.find(':')), err.substr(err.find(':') + 2)));

@@ -74,16 +74,11 @@ void advance(Search& s, const CapacityOptions& opt, double from, const Probe& p)
 
 std::vector<std::string> probe_args(const CapacityOptions& opt, const std::vector<std::string>& point_sets, double rate,
                                     const fs::path& dir) {
-  std::vector<std::string> a{"--log-level", opt.log_level, "run", "--quiet", "--out=" + dir.string()};
-  for (const auto& s : opt.sets) a.push_back("--set=" + s);
-  for (const auto& s : point_sets) a.push_back("--set=" + s);
-  a.push_back("--set=" + kTypeKey + "=poisson");
-  a.push_back("--set=" + kRateKey + "=" + rate_text(rate));
-  if (opt.seed) a.push_back(fmt::format("--seed={}", *opt.seed));
-  if (!opt.platforms.empty()) a.push_back("--platforms=" + opt.platforms);
-  a.push_back("--");
-  a.push_back(opt.scenario);
-  return a;
+  RunChild c{opt.scenario, dir, opt.sets, opt.seed, opt.platforms, std::nullopt, opt.log_level};
+  for (const auto& s : point_sets) c.sets.push_back(s);
+  c.sets.push_back(kTypeKey + "=poisson");
+  c.sets.push_back(kRateKey + "=" + rate_text(rate));
+  return run_child_args(c);
 }
 
 Probe probe_of(double rate, const std::vector<Slo>& slos, const fs::path& dir, const ChildJob& job,

@@ -87,15 +87,9 @@ CompareIdentity check_scenario(const CompareOptions& opt, const std::vector<std:
 
 // The child's command line: `kvsim --log-level L run --quiet --out=DIR/<policy> --set=... -- SCENARIO`.
 std::vector<std::string> child_args(const CompareOptions& opt, const std::string& policy, const fs::path& dir) {
-  std::vector<std::string> a{"--log-level", opt.log_level, "run", "--quiet", "--out=" + dir.string()};
-  for (const auto& s : opt.sets) a.push_back("--set=" + s);
-  a.push_back("--set=" + kPolicyKey + "=" + policy);
-  if (opt.seed) a.push_back(fmt::format("--seed={}", *opt.seed));
-  if (!opt.platforms.empty()) a.push_back("--platforms=" + opt.platforms);
-  if (opt.audit) a.push_back(*opt.audit ? "--audit" : "--no-audit");
-  a.push_back("--");
-  a.push_back(opt.scenario);
-  return a;
+  RunChild c{opt.scenario, dir, opt.sets, opt.seed, opt.platforms, opt.audit, opt.log_level};
+  c.sets.push_back(kPolicyKey + "=" + policy);
+  return run_child_args(c);
 }
 
 PolicyResult result_of(const std::string& policy, const fs::path& dir, const ChildJob& job, const ChildOutcome& o) {

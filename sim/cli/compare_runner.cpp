@@ -81,6 +81,17 @@ struct Running {
 
 }  // namespace
 
+std::vector<std::string> run_child_args(const RunChild& c) {
+  std::vector<std::string> a{"--log-level", c.log_level, "run", "--quiet", "--out=" + c.out.string()};
+  for (const auto& s : c.sets) a.push_back("--set=" + s);
+  if (c.seed) a.push_back(fmt::format("--seed={}", *c.seed));
+  if (!c.platforms.empty()) a.push_back("--platforms=" + c.platforms);
+  if (c.audit) a.push_back(*c.audit ? "--audit" : "--no-audit");
+  a.push_back("--");
+  a.push_back(c.scenario);
+  return a;
+}
+
 void die_with_parent() {
   const char* parent = std::getenv("KVSIM_PARENT_PID");
   if (parent == nullptr) return;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,20 @@ struct ChildJob {
   std::vector<std::string> args;  ///< arguments after argv[0]
   std::filesystem::path log;      ///< receives its stdout and stderr
 };
+
+/// @brief A `kvsim run` child: its scenario, output directory and overrides, as every multi-run command builds it.
+struct RunChild {
+  std::string scenario;
+  std::filesystem::path out;
+  std::vector<std::string> sets;  ///< key.path=value overrides, in order (later ones win)
+  std::optional<long> seed;
+  std::string platforms;
+  std::optional<bool> audit;
+  std::string log_level = "warn";
+};
+
+/// @brief The child's arguments after argv[0]: `--log-level L run --quiet --out=DIR --set=... -- SCENARIO`.
+std::vector<std::string> run_child_args(const RunChild& c);
 
 /// @brief How a child ended.
 struct ChildOutcome {

@@ -116,15 +116,9 @@ struct Todo {
 };
 
 std::vector<std::string> child_args(const SweepOptions& opt, const Plan& plan, const Todo& t, const fs::path& dir) {
-  std::vector<std::string> a{"--log-level", opt.log_level, "run", "--quiet", "--out=" + dir.string()};
-  for (const auto& s : opt.sets) a.push_back("--set=" + s);
-  for (const auto& s : point_sets(plan.params, plan.points[t.point])) a.push_back("--set=" + s);
-  a.push_back(fmt::format("--seed={}", t.seed));
-  if (!opt.platforms.empty()) a.push_back("--platforms=" + opt.platforms);
-  if (opt.audit) a.push_back(*opt.audit ? "--audit" : "--no-audit");
-  a.push_back("--");
-  a.push_back(opt.scenario);
-  return a;
+  RunChild c{opt.scenario, dir, opt.sets, long(t.seed), opt.platforms, opt.audit, opt.log_level};
+  for (const auto& s : point_sets(plan.params, plan.points[t.point])) c.sets.push_back(s);
+  return run_child_args(c);
 }
 
 RunRecord record_of(const Todo& t, const fs::path& dir, const ChildJob& job, const ChildOutcome& o) {
