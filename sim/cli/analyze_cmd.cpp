@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
+#include <optional>
+#include <thread>
 
 #include "engine/peak_analysis.hpp"
 #include "sim/cli/analyze_output.hpp"
@@ -12,6 +16,7 @@
 
 namespace kvsim::cli {
 namespace {
+namespace fs = std::filesystem;
 
 struct Case {
   ModelSpec model;
@@ -103,14 +108,66 @@ void apply_flags(const Catalog& cat, const AnalyzeOptions& opt, Deployment& d) {
   if (opt.memory_eff) d.memory_efficiency = *opt.memory_eff;
 }
 
-// Table 2: every method at every context (default 50K, 200K and 1M), on the first case's model and deployment.
-int run_compare_compression(const AnalyzeOptions& opt, const std::vector<Case>& cases) {
-  std::vector<CompressionDelta> rows;
-  for (const auto& method : compression_methods()) {
-    for (const auto& c : cases)
-      rows.push_back(compare_method(method, c.model, c.deployment, c.context, opt.answer_tokens));
+// The methods --methods names (preset names), in table order; all of them by default.
+std::vector<const CompressionMethod*> chosen_methods(const AnalyzeOptions& opt) {
+  std::vector<const CompressionMethod*> out;
+  std::vector<std::string> names;
+  for (const auto& m : compression_methods()) {
+    names.push_back(m.slug);
+    if (opt.methods.empty() || std::find(opt.methods.begin(), opt.methods.end(), m.slug) != opt.methods.end()) {
+      out.push_back(&m);
+    }
   }
-  write_compression(std::cout, rows, opt.format);
+  for (const auto& want : opt.methods) {
+    if (std::find(names.begin(), names.end(), want) == names.end()) {
+      throw InputError(std::vector<Diagnostic>{{"", "--methods", 0, 0, want, "expected one of " + join(names)}});
+    }
+  }
+  return out;
+}
+
+// --simulate runs the scenario itself, so only what the children can reproduce may change the analytic side.
+void check_simulate_flags(const AnalyzeOptions& opt, const Scenario* sc) {
+  if (!opt.compare_compression) throw InputError("--simulate needs --compare-compression");
+  if (!sc) {
+    throw InputError("--simulate needs a SCENARIO to run, e.g. scenarios/paper/yi34b-50k-a100.yaml");
+  }
+  const bool deployment_flags = !opt.model.empty() || !opt.hf_config.empty() || !opt.gpu.empty() || opt.tp ||
+                                !opt.host_link.empty() || !opt.host_link_bw.empty() || opt.host_link_per_gpu ||
+                                opt.compute_eff || opt.memory_eff || !opt.kv_dtype.empty() || !opt.sweeps.empty();
+  if (deployment_flags) {
+    throw InputError(
+        "--simulate runs the SCENARIO as written, so --model, --hf-config, --gpu, --tp, --host-link*, "
+        "--compute-efficiency, --memory-efficiency, --kv-dtype and --sweep cannot apply to it; edit the scenario "
+        "instead (or copy it)");
+  }
+  if (sc->workload.trace.trace) {
+    throw InputError(sc->file.string() +
+                     ": --simulate sets the document length of synthetic sessions; this scenario replays a trace "
+                     "(workload.trace); use one with workload.document_tokens");
+  }
+}
+
+// Table 2: every method at every context (default 50K, 200K and 1M), on the first case's model and deployment;
+// with --simulate, each row's session throughput from runs of the scenario.
+int run_compare_compression(const AnalyzeOptions& opt, const std::vector<Case>& cases, const Scenario* sc) {
+  const auto methods = chosen_methods(opt);
+  std::vector<CompressionDelta> rows;
+  for (const CompressionMethod* method : methods) {
+    for (const auto& c : cases)
+      rows.push_back(compare_method(*method, c.model, c.deployment, c.context, opt.answer_tokens));
+  }
+  if (!opt.simulate) {
+    write_compression(std::cout, rows, opt.format);
+    return 0;
+  }
+  CompressionSimRequest req{sc, opt.scenario, cases.front().model, methods, {}, opt.answer_tokens};
+  for (const auto& c : cases) req.contexts.push_back(c.context);
+  req.out = opt.out.empty() ? fs::path("out") / (sc->file.stem().string() + "-compression") : fs::path(opt.out);
+  req.platforms = opt.platforms;
+  req.jobs = opt.jobs > 0 ? opt.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
+  const CompressionSimulation sim = simulate_compression(req);
+  write_compression(std::cout, rows, opt.format, &sim);
   return 0;
 }
 
@@ -135,6 +192,13 @@ void add_analyze_command(CLI::App& app, AnalyzeOptions& opt) {
   cmd->add_option("--format", opt.format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
   cmd->add_flag("--compare-compression", opt.compare_compression,
                 "Table 2: each KV-compression method's change in C, P, D and S (default contexts 50K, 200K, 1M)");
+  cmd->add_option("--methods", opt.methods, "With --compare-compression: only these methods (preset names)")
+      ->delimiter(',');
+  cmd->add_flag("--simulate", opt.simulate,
+                "With --compare-compression and a SCENARIO: also each row's session throughput from saturated runs");
+  cmd->add_option("--out", opt.out, "--simulate: directory for the runs (default: out/<scenario>-compression)");
+  cmd->add_option("--jobs", opt.jobs, "--simulate: runs at once (default: the number of cores)")
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--platforms", opt.platforms, "Catalog directory (default: $KVSIM_PLATFORMS or the built-in)");
 }
 
@@ -142,10 +206,11 @@ int run_analyze(const AnalyzeOptions& opt) {
   const Catalog cat = Catalog::load(opt.platforms.empty() ? Catalog::default_dir() : std::filesystem::path(opt.platforms));
   Case base;
   base.context = 50000;
+  std::optional<Scenario> sc;
   if (!opt.scenario.empty()) {
-    const Scenario sc = load_scenario(opt.scenario, {}, cat);
-    base.model = sc.model;
-    base.deployment = sc.deployment;
+    sc = load_scenario(opt.scenario, {}, cat);
+    base.model = sc->model;
+    base.deployment = sc->deployment;
   } else {
     const bool paper_example = opt.compare_compression && opt.model.empty() && opt.hf_config.empty();
     if (!paper_example && opt.model.empty() == opt.hf_config.empty()) {
@@ -155,6 +220,13 @@ int run_analyze(const AnalyzeOptions& opt) {
     base.model = opt.hf_config.empty() ? cat.model(name) : load_hf_config(opt.hf_config);
     base.deployment.gpu = cat.gpu(opt.gpu.empty() ? "a100-sxm-80g" : opt.gpu);
     base.deployment.host_link = base.deployment.gpu.host_link;
+  }
+  if (opt.simulate) check_simulate_flags(opt, sc ? &*sc : nullptr);
+  if (!opt.methods.empty() && !opt.compare_compression) throw InputError("--methods needs --compare-compression");
+  if (opt.compare_compression && !is_identity(base.model.compression)) {
+    std::cerr << "note: every row compares against the uncompressed model; the scenario's model.kv_compression is "
+                 "left out\n";
+    base.model.compression = KvCompression{};
   }
   if (!opt.kv_dtype.empty()) apply(cat, base, "kv_dtype", opt.kv_dtype);
   const std::vector<std::string> fallback = opt.compare_compression
@@ -168,7 +240,7 @@ int run_analyze(const AnalyzeOptions& opt) {
     if (auto err = validate_deployment(c.deployment); !err.empty()) throw InputError(err);
     if (auto err = validate_model(c.model); !err.empty()) throw InputError("model " + c.model.name + ": " + err);
   }
-  if (opt.compare_compression) return run_compare_compression(opt, cases);
+  if (opt.compare_compression) return run_compare_compression(opt, cases, sc ? &*sc : nullptr);
   std::vector<PeakReport> rows;
   for (const auto& c : cases)
     rows.push_back(analyze_peak(CostModel(c.model, c.deployment), c.context, opt.answer_tokens));

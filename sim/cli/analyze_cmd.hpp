@@ -28,6 +28,10 @@ struct AnalyzeOptions {
   std::string format = "table";
   std::string platforms;
   bool compare_compression = false;  ///< Table 2: each compression method's C/P/D/S ratios
+  bool simulate = false;             ///< with compare_compression: each row's session throughput from runs
+  std::vector<std::string> methods;  ///< with compare_compression: only these methods (preset names)
+  std::string out;                   ///< --simulate: where the runs go
+  int jobs = 0;                      ///< --simulate: runs at once (0 = the number of cores)
 };
 
 /// @brief Registers the subcommand and its options on `app`.

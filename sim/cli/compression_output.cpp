@@ -4,11 +4,16 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "engine/units.hpp"
 
 namespace kvsim::cli {
 namespace {
+
+std::string fs_parent(const std::string& run_dir) {
+  return std::filesystem::path(run_dir).parent_path().string();
+}
 
 // "yes" when the measured letters are the paper's, "no" when they differ, "-" for rows not in Table 2.
 std::string agreement(const CompressionDelta& d) {
@@ -21,6 +26,27 @@ std::string tokens_label(double t) {
   if (t >= 1e6 && t == 1e6 * std::floor(t / 1e6)) return fmt::format("{:g}M", t / 1e6);
   if (t >= 1e3 && t == 1e3 * std::floor(t / 1e3)) return fmt::format("{:g}K", t / 1e3);
   return fmt::format("{:g}", t);
+}
+
+double ratio_or_nan(const SimulatedThroughput& a, const SimulatedThroughput& b) {
+  return a.ok && b.ok && b.per_hour > 0 ? a.per_hour / b.per_hour : std::nan("");
+}
+
+// A figure, or empty text when there is none (CSV) .
+std::string csv_number(double v) {
+  return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string();
+}
+
+nlohmann::ordered_json sim_json(const SimulatedThroughput& t) {
+  nlohmann::ordered_json j;
+  j["ok"] = t.ok;
+  j["session_completion_rate_per_hour"] = t.ok ? nlohmann::ordered_json(t.per_hour) : nlohmann::ordered_json();
+  j["gpu_idle_fraction"] = t.ok ? nlohmann::ordered_json(t.idle) : nlohmann::ordered_json();
+  j["users"] = t.users;
+  j["duration_s"] = t.duration_s;
+  j["run_dir"] = t.run_dir;
+  if (!t.ok) j["error"] = t.error;
+  return j;
 }
 
 nlohmann::ordered_json delta_json(const CompressionDelta& d) {
@@ -45,18 +71,65 @@ nlohmann::ordered_json delta_json(const CompressionDelta& d) {
   return j;
 }
 
-void write_csv(std::ostream& out, const std::vector<CompressionDelta>& rows) {
+// The simulated columns of one row: users, baseline and method sessions/h, their ratio, the method's over the 4K
+// reference; all empty without a simulation.
+std::string sim_csv(const CompressionSimulation* sim, std::size_t i) {
+  if (!sim) return ",,,,,";
+  const SimulatedRow& r = sim->rows[i];
+  return fmt::format("{},{},{},{},{},{}", r.method.users, csv_number(r.baseline.ok ? r.baseline.per_hour : NAN),
+                     csv_number(r.method.ok ? r.method.per_hour : NAN), csv_number(ratio_or_nan(r.method, r.baseline)),
+                     csv_number(ratio_or_nan(r.method, sim->reference)), csv_number(r.method.ok ? r.method.idle : NAN));
+}
+
+void write_csv(std::ostream& out, const std::vector<CompressionDelta>& rows, const CompressionSimulation* sim) {
   out << "method,dimension,context_tokens,paper_improves,measured_improves,agrees,concurrency_ratio,prefill_ratio,"
          "decode_ratio,context_switch_ratio,kv_bytes_baseline,kv_bytes,kv_prefill_bytes,concurrency,prefill_s,"
-         "decode_s,context_switch_s\n";
-  for (const auto& d : rows) {
+         "decode_s,context_switch_s,sim_users,sim_baseline_sessions_per_hour,sim_sessions_per_hour,"
+         "sim_throughput_ratio,sim_vs_reference_ratio,sim_gpu_idle_fraction\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& d = rows[i];
     out << fmt::format(
         "\"{}\",{},{:.0f},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},"
-        "{:.6g},{:.6g}\n",
+        "{:.6g},{:.6g},{}\n",
         d.method, d.dimension, d.context_tokens, d.improves, d.measured, agreement(d), d.concurrency_ratio,
         d.prefill_ratio, d.decode_ratio, d.switch_ratio, d.baseline.kv_bytes, d.compressed.kv_bytes,
         d.compressed.kv_prefill_bytes, d.compressed.concurrency, d.compressed.prefill_s, d.compressed.decode_s,
-        d.compressed.context_switch_s);
+        d.compressed.context_switch_s, sim_csv(sim, i));
+  }
+}
+
+// "355.6" sessions/h, or why there is no figure.
+std::string per_hour_text(const SimulatedThroughput& t) {
+  if (t.ok) return fmt::format("{:.4g}", t.per_hour);
+  return t.error.find("never fit") != std::string::npos ? "never fits" : "failed";
+}
+
+std::string ratio_text(double r) {
+  return std::isfinite(r) ? fmt::format("{:.3g}x", r) : "-";
+}
+
+void write_sim_table(std::ostream& out, const std::vector<CompressionDelta>& rows, const CompressionSimulation& sim) {
+  out << fmt::format(
+      "\nSession throughput from runs (sessions/h, a saturated closed loop per cell; runs in {}):\n"
+      "reference: the uncompressed model at a {:g}K document, {} sessions/h. \"vs ref\" = method / reference;\n"
+      "idle = the method run's GPU idle time (near 0: the users kept the GPU busy).\n",
+      fs_parent(sim.reference.run_dir), sim.reference_tokens / 1e3, per_hour_text(sim.reference));
+  out << fmt::format("{:<34} {:>8} {:>6} {:>11} {:>11} {:>9} {:>9} {:>6}\n", "method", "context", "users",
+                     "baseline/h", "method/h", "ratio", "vs ref", "idle");
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const SimulatedRow& r = sim.rows[i];
+    out << fmt::format("{:<34} {:>8} {:>6} {:>11} {:>11} {:>9} {:>9} {:>6}\n", rows[i].method,
+                       tokens_label(rows[i].context_tokens), r.method.users, per_hour_text(r.baseline),
+                       per_hour_text(r.method), ratio_text(ratio_or_nan(r.method, r.baseline)),
+                       ratio_text(ratio_or_nan(r.method, sim.reference)),
+                       r.method.ok ? fmt::format("{:.0f}%", 100 * r.method.idle) : "-");
+  }
+  for (const auto& r : sim.rows) {
+    for (const auto* t : {&r.baseline, &r.method}) {
+      if (!t->ok && t->error.find("never fit") == std::string::npos) {
+        out << fmt::format("failed: {}: {}\n", t->run_dir, t->error);
+      }
+    }
   }
 }
 
@@ -86,16 +159,26 @@ void write_table(std::ostream& out, const std::vector<CompressionDelta>& rows) {
 
 }  // namespace
 
-void write_compression(std::ostream& out, const std::vector<CompressionDelta>& rows, const std::string& format) {
+void write_compression(std::ostream& out, const std::vector<CompressionDelta>& rows, const std::string& format,
+                       const CompressionSimulation* sim) {
   if (format == "json") {
     nlohmann::ordered_json j;
     j["rows"] = nlohmann::ordered_json::array();
-    for (const auto& d : rows) j["rows"].push_back(delta_json(d));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      auto row = delta_json(rows[i]);
+      if (sim) {
+        row["simulated"]["baseline"] = sim_json(sim->rows[i].baseline);
+        row["simulated"]["method"] = sim_json(sim->rows[i].method);
+      }
+      j["rows"].push_back(std::move(row));
+    }
+    if (sim) j["reference"] = sim_json(sim->reference);
     out << j.dump(2) << "\n";
   } else if (format == "csv") {
-    write_csv(out, rows);
+    write_csv(out, rows, sim);
   } else {
     write_table(out, rows);
+    if (sim) write_sim_table(out, rows, *sim);
   }
 }
 
