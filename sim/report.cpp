@@ -8,6 +8,19 @@
 
 namespace kvsim {
 
+namespace {
+
+// "KV 245.8 kB/token"; with model.kv_compression, what a session holds at the mean document once prefill is done
+// (windows and constant state make a per-token figure misleading).
+std::string kv_text(const Scenario& s, const CostModel& cost) {
+  if (is_identity(s.model.compression)) return fmt::format("KV {}/token", format_bytes(cost.kv_bytes_per_token()));
+  const double doc = s.workload.trace.trace ? 0.0 : s.workload.document_tokens.expected();
+  if (doc <= 0) return fmt::format("compressed KV {}/token", format_bytes(cost.kv_bytes_per_token()));
+  return fmt::format("compressed KV {} for a {:.0f}-token document", format_bytes(cost.session_kv_bytes(doc)), doc);
+}
+
+}  // namespace
+
 void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
   std::map<std::string, double> m;
   for (const auto& [k, v] : r.metrics->summary()) m[k] = v;
@@ -15,15 +28,16 @@ void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
   const auto& d = s.deployment;
   auto pct = [](double x) { return fmt::format("{:.0f}%", 100 * x); };
   out << fmt::format("kvsim run: {} (seed {})\n", s.file.string(), s.seed);
-  out << fmt::format("  {} (KV {}/token, weights {}) on {} x {} (tp {}, {} replica{}), host link {} at {}, policy {}\n",
-                     s.model.name, format_bytes(cost.kv_bytes_per_token()), format_bytes(cost.weight_bytes()),
+  out << fmt::format("  {} ({}, weights {}) on {} x {} (tp {}, {} replica{}), host link {} at {}, policy {}\n",
+                     s.model.name, kv_text(s, cost), format_bytes(cost.weight_bytes()),
                      s.gpu_count, d.gpu.name, d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "",
                      d.host_link.name, format_bandwidth(d.host_link.bandwidth * d.host_link_efficiency),
                      s.scheduler.offload_policy);
   out << fmt::format("  simulated {} ({} sessions started); statistics over [{}, {}]\n\n", format_seconds(r.end_s),
                      r.sessions_started, format_seconds(s.workload.warmup), format_seconds(s.workload.warmup + m["window_s"]));
-  out << fmt::format("  {:<20} {:.2f} sessions/h ({:.0f} sessions, {:.0f} rounds completed)\n", "session throughput",
-                     m["session_throughput_per_hour"], m["sessions_completed"], m["rounds_completed"]);
+  out << fmt::format("  {:<20} {:.2f} sessions/h ({:.0f} sessions, {:.0f} rounds completed; {:.2f}/h ended in the window)\n",
+                     "session throughput", m["session_throughput_per_hour"], m["sessions_completed"],
+                     m["rounds_completed"], m["session_completion_rate_per_hour"]);
   out << fmt::format("  {:<20} mean resident {:.2f}, max {:.0f}, mean active rounds {:.2f}   [bound: HBM capacity]\n",
                      "concurrency", m["concurrency.mean_resident"], m["concurrency.max_resident"],
                      m["concurrency.mean_active"]);
