@@ -25,6 +25,8 @@ constexpr int kMaxUsers = 512;
 constexpr double kUsersPerPrefill = 4;     // users per (session time / prefill time): enough to keep the GPU busy
 constexpr double kPrefillsPerRun = 20;     // the run lasts this many times users x prefill
 constexpr double kWarmupFraction = 1.0 / 6;
+constexpr double kIdleTarget = 0.02;  // a run idler than this for want of work gets more users
+constexpr int kMaxPasses = 4;         // the first run and up to three doublings
 
 // One child: the model to run (a method's or a baseline's) at a document length.
 struct SimJob {
@@ -54,6 +56,10 @@ std::vector<std::string> job_sets(const CompressionSimRequest& req, const SimJob
   sets.push_back(fmt::format("workload.duration={}s", load.duration_s));
   sets.push_back(fmt::format("workload.warmup={}s", load.warmup_s));
   return sets;
+}
+
+double prefill_of(const CompressionSimRequest& req, const SimJob& j) {
+  return analyze_peak(CostModel(j.model, req.scenario->deployment), j.tokens, req.answer_tokens).prefill_s;
 }
 
 SaturatingLoad load_of(const CompressionSimRequest& req, const SimJob& j) {
@@ -89,16 +95,73 @@ std::string tokens_name(double t) {
 
 }  // namespace
 
+SaturatingLoad load_for_users(int users, double prefill_s, double scenario_duration_s) {
+  SaturatingLoad l;
+  l.users = users;
+  l.duration_s = std::ceil(std::max(scenario_duration_s, kPrefillsPerRun * users * std::max(prefill_s, 1e-3)));
+  l.warmup_s = std::ceil(l.duration_s * kWarmupFraction);
+  return l;
+}
+
 SaturatingLoad saturating_load(double prefill_s, double decode_s, double rounds, double think_s,
                                double scenario_duration_s) {
   const double p = std::max(prefill_s, 1e-3);
   const double session_s = p + rounds * (think_s + decode_s);
-  SaturatingLoad l;
-  l.users = int(std::clamp(std::ceil(kUsersPerPrefill * session_s / p), double(kMinUsers), double(kMaxUsers)));
-  l.duration_s = std::ceil(std::max(scenario_duration_s, kPrefillsPerRun * l.users * p));
-  l.warmup_s = std::ceil(l.duration_s * kWarmupFraction);
-  return l;
+  const double users = std::clamp(std::ceil(kUsersPerPrefill * session_s / p), double(kMinUsers), double(kMaxUsers));
+  return load_for_users(int(users), prefill_s, scenario_duration_s);
 }
+
+namespace {
+
+// One pass: runs jobs `which` at `loads`, each in runs/<name>-u<users>/, and reads their figures.
+std::vector<SimulatedThroughput> run_pass(const CompressionSimRequest& req, const std::vector<SimJob>& jobs,
+                                          const std::vector<std::size_t>& which,
+                                          const std::vector<SaturatingLoad>& loads, const std::string& label) {
+  std::vector<ChildJob> children;
+  for (std::size_t i : which) {
+    const fs::path dir = req.out / "runs" / fmt::format("{}-u{}", jobs[i].name, loads[i].users);
+    fs::create_directories(dir);
+    RunChild c{req.scenario_path, dir, job_sets(req, jobs[i], loads[i]), std::nullopt, req.platforms};
+    children.push_back(ChildJob{run_child_args(c), dir / "run.log"});
+  }
+  Progress progress(std::cerr, label, children.size(), 0, isatty(STDERR_FILENO));
+  const auto outcomes = run_children(self_executable(), children, req.jobs, [&](std::size_t, const ChildOutcome& o) {
+    progress.done(!o.started || o.exit_code != 0);
+  });
+  progress.finish();
+  std::vector<SimulatedThroughput> results;
+  for (std::size_t k = 0; k < which.size(); ++k) {
+    results.push_back(result_of(children[k], outcomes[k], loads[which[k]]));
+  }
+  return results;
+}
+
+// Runs every job; a run whose GPU sat idle for want of work runs again with twice the users, for as long as that
+// raises its completion rate. The best run counts (in swap-bound runs more users can mean more switching and less).
+std::vector<SimulatedThroughput> run_saturated(const CompressionSimRequest& req, const std::vector<SimJob>& jobs) {
+  std::vector<SaturatingLoad> loads;
+  for (const SimJob& j : jobs) loads.push_back(load_of(req, j));
+  std::vector<SimulatedThroughput> best(jobs.size());
+  std::vector<std::size_t> todo(jobs.size());
+  for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  for (int pass = 0; !todo.empty() && pass < kMaxPasses; ++pass) {
+    const auto results = run_pass(req, jobs, todo, loads, pass == 0 ? "compression runs" : "reruns, more users");
+    std::vector<std::size_t> next;
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+      const std::size_t i = todo[k];
+      const bool better = !best[i].ok || (results[k].ok && results[k].per_hour > best[i].per_hour);
+      if (better) best[i] = results[k];
+      if (!better || !results[k].ok || results[k].idle <= kIdleTarget || loads[i].users >= kMaxUsers) continue;
+      const int users = std::min(2 * loads[i].users, kMaxUsers);
+      loads[i] = load_for_users(users, prefill_of(req, jobs[i]), req.scenario->workload.duration);
+      next.push_back(i);
+    }
+    todo = std::move(next);
+  }
+  return best;
+}
+
+}  // namespace
 
 CompressionSimulation simulate_compression(const CompressionSimRequest& req) {
   std::vector<SimJob> jobs;
@@ -120,23 +183,7 @@ CompressionSimulation simulate_compression(const CompressionSimRequest& req) {
   }
   CompressionSimulation sim;
   const std::size_t ref = add("reference-" + tokens_name(sim.reference_tokens), req.base, sim.reference_tokens);
-
-  std::vector<ChildJob> children;
-  std::vector<SaturatingLoad> loads;
-  for (const SimJob& j : jobs) {
-    loads.push_back(load_of(req, j));
-    const fs::path dir = req.out / "runs" / j.name;
-    fs::create_directories(dir);
-    RunChild c{req.scenario_path, dir, job_sets(req, j, loads.back()), std::nullopt, req.platforms};
-    children.push_back(ChildJob{run_child_args(c), dir / "run.log"});
-  }
-  Progress progress(std::cerr, "compression runs", children.size(), 0, isatty(STDERR_FILENO));
-  const auto outcomes = run_children(self_executable(), children, req.jobs, [&](std::size_t, const ChildOutcome& o) {
-    progress.done(!o.started || o.exit_code != 0);
-  });
-  progress.finish();
-  std::vector<SimulatedThroughput> results;
-  for (std::size_t i = 0; i < jobs.size(); ++i) results.push_back(result_of(children[i], outcomes[i], loads[i]));
+  const std::vector<SimulatedThroughput> results = run_saturated(req, jobs);
   for (const auto& [b, m] : row_jobs) sim.rows.push_back(SimulatedRow{results[b], results[m]});
   sim.reference = results[ref];
   return sim;
