@@ -78,6 +78,7 @@ std::string show(const CompareColumn& c, double v) {
     case Show::kBytes:
       return format_bytes(v);
     case Show::kTokens:
+    case Show::kCount:
       return fmt::format("{:.0f}", v);
     case Show::kFraction:
       break;
@@ -91,17 +92,26 @@ const std::vector<CompareColumn>& compare_columns() {
   using B = Better;
   static const std::vector<CompareColumn> columns{
       {"session_throughput_per_hour", "sessions/h", B::kHigher, Show::kRate, "/session_throughput_per_hour"},
+      {"session_completion_rate_per_hour", "sessions/h", B::kHigher, Show::kRate, "/session_completion_rate_per_hour"},
+      {"max_resident", "sessions", B::kHigher, Show::kCount, "/concurrency/max_resident"},
+      {"mean_resident", "sessions", B::kHigher, Show::kRate, "/concurrency/mean_resident"},
+      {"prefill_p99_s", "s", B::kLower, Show::kSeconds, "/prefill/p99_s"},
+      {"decode_mean_s", "s", B::kLower, Show::kSeconds, "/decode/mean_s"},
       {"ttft_p50_s", "s", B::kLower, Show::kSeconds, "/ttft/p50_s"},
       {"ttft_p99_s", "s", B::kLower, Show::kSeconds, "/ttft/p99_s"},
       {"stall_p50_s", "s", B::kLower, Show::kSeconds, ""},
       {"stall_p99_s", "s", B::kLower, Show::kSeconds, "/swap/stall_p99_s"},
       {"swap_bytes_out", "bytes", B::kLower, Show::kBytes, "/swap/bytes_out"},
       {"swap_bytes_in", "bytes", B::kLower, Show::kBytes, "/swap/bytes_in"},
+      {"swap_count", "transfers", B::kNone, Show::kCount, "/swap/count"},
+      {"swap_transfer_mean_s", "s", B::kLower, Show::kSeconds, "/swap/transfer_mean_s"},
       {"recompute_tokens", "tokens", B::kLower, Show::kTokens, "/recompute/tokens"},
       {"gpu_time_prefill", "fraction", B::kNone, Show::kFraction, "/time_breakdown/prefill"},
       {"gpu_time_decode", "fraction", B::kNone, Show::kFraction, "/time_breakdown/decode"},
       {"gpu_time_stalled", "fraction", B::kLower, Show::kFraction, "/time_breakdown/stalled"},
       {"gpu_time_idle", "fraction", B::kNone, Show::kFraction, "/time_breakdown/idle"},
+      {"gpu_prefill_s", "s", B::kNone, Show::kSeconds, "/time_breakdown/prefill_s"},
+      {"gpu_decode_s", "s", B::kNone, Show::kSeconds, "/time_breakdown/decode_s"},
       {"slo_ttft_attainment", "fraction", B::kHigher, Show::kFraction, "/slo/ttft_attainment"},
       {"slo_decode_rate_attainment", "fraction", B::kHigher, Show::kFraction, "/slo/decode_rate_attainment"},
   };

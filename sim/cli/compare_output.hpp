@@ -16,7 +16,7 @@ namespace kvsim::cli {
 enum class Better { kHigher, kLower, kNone };
 
 /// @brief How a column's value is shown on the console.
-enum class Show { kRate, kSeconds, kBytes, kTokens, kFraction };
+enum class Show { kRate, kSeconds, kBytes, kTokens, kCount, kFraction };
 
 /// @brief One metric column.
 struct CompareColumn {

@@ -136,7 +136,7 @@ std::string sweep_script(const fs::path& dir, const fs::path& plots) {
         sweep_series_file(t, l.series_rows[s], l.x_col, l.numeric, plots / fmt::format("series-{}.csv", s)));
   }
   const std::string xl = "set xlabel " + gp_quote(l.x_label) + "\n";
-  std::string thr = "plot ", ttft = "plot ", script;
+  std::string thr = "plot ", ttft = "plot ", share = "plot ", script;
   for (std::size_t s = 0; s < files.size(); ++s) {
     const std::string sep = s ? ", " : "", file = gp_quote(files[s]);
     thr += fmt::format("{}{} every ::1 using 1:2:3 with yerrorlines lw 2 title {}", sep, file,
@@ -145,6 +145,9 @@ std::string sweep_script(const fs::path& dir, const fs::path& plots) {
         "{}{} every ::1 using 1:4 with linespoints lw 2 lc {} title {}, {} every ::1 using 1:5 with "
         "linespoints lw 2 dt 2 lc {} title {}",
         sep, file, s + 1, gp_quote(l.series_names[s] + " p50"), file, s + 1, gp_quote(l.series_names[s] + " p99"));
+    // Columns 6 and 7 are cumulative: prefill, prefill + decode.
+    share += fmt::format("{}{} every ::1 using 1:($7 > 0 ? $6 / $7 : 1/0) with linespoints lw 2 title {}", sep, file,
+                         series_title(l.series_names[s]));
     std::string area = "plot ";
     for (int c = 9, k = 3; c >= 6; --c, --k) {
       area += fmt::format("{}{} every ::1 using 1:{} with filledcurves x1 title {}", c < 9 ? ", " : "", file, c,
@@ -159,6 +162,10 @@ std::string sweep_script(const fs::path& dir, const fs::path& plots) {
   }
   script += gp_both("throughput", xl + "set title 'Session throughput'\nset ylabel 'sessions per hour'\n", thr + "\n");
   script += gp_both("ttft", xl + "set title 'Time to first token'\nset ylabel 'TTFT (s)'\n", ttft + "\n");
+  script += gp_both("prefill_share",
+                    xl + "set title 'Prefill share of busy GPU time (prefill / (prefill + decode))'\n"
+                         "set ylabel 'prefill share'\nset yrange [0:1]\n",
+                    share + "\n");
   const std::size_t last = l.series_rows.front().back();
   const fs::path timeline =
       dir / "runs" / fmt::format("p{:04}-r0", std::stoul(t.rows[last][t.col("point")])) / "timeline.csv";

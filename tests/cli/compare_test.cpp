@@ -20,9 +20,10 @@ using kvsim_test::run;
 
 const std::string kScenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/default.yaml";
 const std::string kHeader =
-    "policy,status,session_throughput_per_hour,ttft_p50_s,ttft_p99_s,stall_p50_s,stall_p99_s,swap_bytes_out,"
-    "swap_bytes_in,recompute_tokens,gpu_time_prefill,gpu_time_decode,gpu_time_stalled,gpu_time_idle,"
-    "slo_ttft_attainment,slo_decode_rate_attainment";
+    "policy,status,session_throughput_per_hour,session_completion_rate_per_hour,max_resident,mean_resident,"
+    "prefill_p99_s,decode_mean_s,ttft_p50_s,ttft_p99_s,stall_p50_s,stall_p99_s,swap_bytes_out,swap_bytes_in,"
+    "swap_count,swap_transfer_mean_s,recompute_tokens,gpu_time_prefill,gpu_time_decode,gpu_time_stalled,"
+    "gpu_time_idle,gpu_prefill_s,gpu_decode_s,slo_ttft_attainment,slo_decode_rate_attainment";
 
 using kvsim_test::fresh_dir;
 using kvsim_test::slurp;
@@ -58,7 +59,7 @@ TEST(CliCompare, RecomputeAndSwapOnTheDefaultScenario) {
 
   const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
   ASSERT_EQ(j["runs"].size(), 2u);
-  ASSERT_EQ(j["columns"].size(), 14u);
+  ASSERT_EQ(j["columns"].size(), 23u);
   // One 50K session fills the A100's HBM, so every return evicts: recompute drops, swap moves bytes.
   const auto& rc = run_of(j, "recompute");
   EXPECT_GT(rc["recompute_tokens"].get<double>(), 0);
@@ -166,7 +167,7 @@ TEST(CliCompare, OneFailedRunIsReportedAndExits1) {
   const auto csv = lines(slurp(d / "compare.csv"));
   ASSERT_EQ(csv.size(), 3u);
   EXPECT_EQ(csv[1].rfind("recompute,ok,", 0), 0u) << csv[1];
-  EXPECT_EQ(csv[2], "swap,failed" + std::string(14, ',')) << csv[2];
+  EXPECT_EQ(csv[2], "swap,failed" + std::string(23, ',')) << csv[2];
   const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
   const auto& sw = run_of(j, "swap");
   EXPECT_EQ(sw["status"], "failed");

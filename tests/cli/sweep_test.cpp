@@ -210,7 +210,7 @@ TEST(PlotCli, ASweepDrawsItsCurvesAsPngAndSvg) {
                      "scheduler.kv_offload.policy=swap,recompute --set workload.duration=15min --plot --out " +
                      dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  for (const std::string name : {"throughput", "ttft", "gpu_time-0", "gpu_time-1", "hbm_occupancy"}) {
+  for (const std::string name : {"throughput", "ttft", "prefill_share", "gpu_time-0", "gpu_time-1", "hbm_occupancy"}) {
     const std::string png = slurp(dir / "plots" / (name + ".png"));
     const std::string svg = slurp(dir / "plots" / (name + ".svg"));
     EXPECT_GT(png.size(), 5000u) << name;
