@@ -73,6 +73,18 @@ int int_value(const ValueMap& v, const std::string& path, Diagnostics& diag) {
   return 1;
 }
 
+// model.moe_upcycle: the paper's "upcycle to 8 x 34B, top-2" as a scenario key, the same arithmetic as
+// `kvsim analyze --sweep moe=8x2`.
+void upcycle_from_values(const ValueMap& v, ModelSpec& m, Diagnostics& diag) {
+  const char* key = "model.moe_upcycle";
+  if (!v.has(key)) return;
+  try {
+    upcycle_moe(m, key, v.string(key));
+  } catch (const InputError&) {
+    diag.add(v.at(key, "expected EXPERTSxTOPK with 1 <= TOPK <= EXPERTS, such as 8x2, or dense"));
+  }
+}
+
 ModelSpec build_model(const ValueMap& v, const fs::path& file, const Catalog& cat, Diagnostics& diag) {
   ModelSpec base;
   try {
@@ -92,6 +104,7 @@ ModelSpec build_model(const ValueMap& v, const fs::path& file, const Catalog& ca
   try {
     m = model_from_values(v, "model", base);
     m.compression = compression_from_values(v, diag);
+    upcycle_from_values(v, m, diag);
   } catch (const InputError& e) {  // a field that does not fit its type; the message names it
     for (const auto& d : e.items()) diag.add(d);
     return base;

@@ -168,6 +168,9 @@ std::vector<KeySpec> all_keys() {
   std::vector<KeySpec> keys{
       str("model.catalog", "yi-34b-200k", "model from platforms/models.yaml (`model: NAME` is short for this)"),
       str("model.hf_config", "", "path to a Hugging Face config.json, relative to the scenario file"),
+      str("model.moe_upcycle", "dense",
+          "the paper's MoE upcycling: EXPERTSxTOPK (e.g. 8x2) makes params x EXPERTS, params_active x TOPK; dense = "
+          "as given"),
   };
   for (auto& k : model_keys("model", false)) {
     if (k.path != "model.description") keys.push_back(k);

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "engine/peak_analysis.hpp"
 #include "sim/cli/compare_output.hpp"
 #include "sim/cli/compare_runner.hpp"
 #include "sim/cli/plot_cmd.hpp"
@@ -31,6 +32,7 @@ struct Plan {
   std::vector<SweepPoint> points;
   std::uint64_t base_seed = 1;
   std::vector<std::string> point_error;  ///< per point; empty when the point's scenario is valid
+  std::vector<PointAnalysis> analysis;   ///< per point: analyze's figures for its scenario
   fs::path out;
 };
 
@@ -38,17 +40,29 @@ std::string key_of(const std::string& set) {
   return set.substr(0, set.find('='));
 }
 
+// analyze's figures for a scenario's synthetic sessions: the document and one question as context.
+PointAnalysis analysis_of(const Scenario& s) {
+  const WorkloadSpec& w = s.workload;
+  if (w.trace.trace) return {};
+  const PeakReport r = analyze_peak(CostModel(s.model, s.deployment),
+                                    w.document_tokens.expected() + w.question_tokens.expected(),
+                                    w.answer_tokens.expected());
+  return PointAnalysis{r.concurrency, r.prefill_s, r.decode_s, r.context_switch_s};
+}
+
 // Loads the scenario at every point in-process: a point with bad input is recorded as failed without running;
 // when every point is bad, the first point's problems are the sweep's (exit 2).
 void check_points(const SweepOptions& opt, Plan& plan) {
   const Catalog cat = Catalog::load(opt.platforms.empty() ? Catalog::default_dir() : fs::path(opt.platforms));
   plan.point_error.assign(plan.points.size(), "");
+  plan.analysis.assign(plan.points.size(), PointAnalysis{});
   std::optional<InputError> first;
   for (const auto& p : plan.points) {
     std::vector<std::string> sets = opt.sets;
     for (const auto& s : point_sets(plan.params, p)) sets.push_back(s);
     try {
       const Scenario s = load_scenario(opt.scenario, sets, cat);
+      plan.analysis[p.index] = analysis_of(s);
       check_deployment(s);
       if (p.index == 0) plan.base_seed = opt.seed ? std::uint64_t(*opt.seed) : s.seed;
     } catch (const InputError& e) {
@@ -293,7 +307,7 @@ int run_sweep(const SweepOptions& opt) {
   int code = 0;
   if (w.rank == 0) {
     const std::vector<RunRecord> records = merge_records(plan, gathered);
-    write_file_atomic(plan.out / "sweep.csv", sweep_csv(plan.params, plan.points, opt.replicates, records));
+    write_file_atomic(plan.out / "sweep.csv", sweep_csv(plan.params, plan.points, opt.replicates, records, plan.analysis));
     write_file_atomic(plan.out / "runs.csv", runs_csv(plan.params, plan.points, records));
     print_summary(std::cout, plan, opt.replicates, records, todo.size());
     if (opt.plot) plot_directory(plan.out, std::cout);

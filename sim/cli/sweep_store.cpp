@@ -175,9 +175,20 @@ double t975(int dof) {
   return 1.960;
 }
 
+// The analyze_* fields of one point: %.10g, or empty where there is no figure.
+std::string analysis_fields(const std::vector<PointAnalysis>& analysis, std::size_t point) {
+  const PointAnalysis a = point < analysis.size() ? analysis[point] : PointAnalysis{};
+  std::string out;
+  for (double v : {a.concurrency, a.prefill_s, a.decode_s, a.context_switch_s}) {
+    out += std::isfinite(v) ? fmt::format(",{:.10g}", v) : ",";
+  }
+  return out;
+}
+
 std::string sweep_csv(const std::vector<SweepParam>& params, const std::vector<SweepPoint>& points, int replicates,
-                      const std::vector<RunRecord>& records) {
+                      const std::vector<RunRecord>& records, const std::vector<PointAnalysis>& analysis) {
   std::string out = params_header(params) + ",runs_ok,runs_failed";
+  out += ",analyze_concurrency,analyze_prefill_s,analyze_decode_s,analyze_context_switch_s";
   for (const auto& c : compare_columns()) out += "," + c.name + "," + c.name + "_ci95";
   out += "\n";
   std::vector<std::vector<const RunRecord*>> ok(points.size());
@@ -189,6 +200,7 @@ std::string sweep_csv(const std::vector<SweepParam>& params, const std::vector<S
   }
   for (const auto& p : points) {
     out += point_fields(p) + fmt::format(",{},{}", ok[p.index].size(), failed[p.index]);
+    out += analysis_fields(analysis, p.index);
     for (std::size_t c = 0; c < compare_columns().size(); ++c) {
       const auto [mean, half] = mean_ci(ok[p.index], c);
       out += "," + mean + "," + half;

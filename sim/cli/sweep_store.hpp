@@ -6,6 +6,7 @@
 /// (one row per run).
 
 #include <cstdint>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -49,10 +50,20 @@ void append_line(const std::filesystem::path& file, const std::string& line);
 /// @brief Student's t quantile at 0.975 for `dof` degrees of freedom (for 95% two-sided intervals).
 double t975(int dof);
 
-/// @brief sweep.csv: per point, the parameters, the number of runs that succeeded and failed, and per metric the
-/// mean and the 95% confidence half-width (empty with fewer than two runs).
+/// @brief `kvsim analyze`'s figures for one point's scenario: one user at theoretical peak, with the document plus
+/// one question as context (NaN where the point's scenario does not load, or replays a trace).
+struct PointAnalysis {
+  double concurrency = std::nan("");
+  double prefill_s = std::nan("");
+  double decode_s = std::nan("");
+  double context_switch_s = std::nan("");
+};
+
+/// @brief sweep.csv: per point, the parameters, the number of runs that succeeded and failed, `analysis` (one per
+/// point, or empty for none) as analyze_* columns, and per metric the mean and the 95% confidence half-width (empty
+/// with fewer than two runs).
 std::string sweep_csv(const std::vector<SweepParam>& params, const std::vector<SweepPoint>& points, int replicates,
-                      const std::vector<RunRecord>& records);
+                      const std::vector<RunRecord>& records, const std::vector<PointAnalysis>& analysis = {});
 
 /// @brief runs.csv: one row per recorded run, in point and replicate order.
 std::string runs_csv(const std::vector<SweepParam>& params, const std::vector<SweepPoint>& points,

@@ -15,13 +15,6 @@ using kvsim_test::slurp;
 
 const std::string kScenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/default.yaml";
 
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream s(line);
-  for (std::string f; std::getline(s, f, ',');) out.push_back(f);
-  return out;
-}
-
 // ttft p90 of a plain `kvsim run` at `rate` sessions per hour.
 double ttft_p90_at(double rate, const std::string& dir_name) {
   const fs::path d = fresh_dir(dir_name);
@@ -38,15 +31,10 @@ TEST(CapacityCli, TheReportedRateMeetsTheSloAndTheFailingRateMissesIt) {
                      " --out " +
                      dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  std::istringstream csv(slurp(dir / "capacity.csv"));
-  std::string header, row;
-  std::getline(csv, header);
-  std::getline(csv, row);
-  const auto h = split(header), v = split(row);
-  const auto at = [&](const std::string& name) {
-    return v.at(std::size_t(std::find(h.begin(), h.end(), name) - h.begin()));
-  };
-  ASSERT_EQ(at("status"), "found") << row;
+  const auto rows = kvsim_test::csv_rows(dir / "capacity.csv");
+  ASSERT_EQ(rows.size(), 1u);
+  const auto at = [&](const std::string& name) { return rows[0].at(name); };
+  ASSERT_EQ(at("status"), "found");
   const double pass = std::stod(at("max_rate_per_hour")), fail = std::stod(at("fail_rate_per_hour"));
   EXPECT_LE((fail - pass) / fail, 0.05 + 1e-12);
   EXPECT_GT(fail, pass);

@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace kvsim_test {
 
@@ -41,6 +43,29 @@ inline std::filesystem::path fresh_dir(const std::string& name) {
   const std::filesystem::path d = std::filesystem::temp_directory_path() / ("kvsim_test_" + name);
   std::filesystem::remove_all(d);
   return d;
+}
+
+/// @brief The rows of a CSV file whose fields hold no commas or quotes, each as column name -> text.
+inline std::vector<std::map<std::string, std::string>> csv_rows(const std::filesystem::path& p) {
+  auto split = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::stringstream s(line);
+    for (std::string f; std::getline(s, f, ',');) out.push_back(f);
+    if (!line.empty() && line.back() == ',') out.emplace_back();
+    return out;
+  };
+  std::istringstream in(slurp(p));
+  std::string line;
+  std::getline(in, line);
+  const auto header = split(line);
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    const auto fields = split(line);
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < header.size(); ++i) row[header[i]] = i < fields.size() ? fields[i] : "";
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 }  // namespace kvsim_test

@@ -203,6 +203,32 @@ TEST(SweepCli, ABuildWithoutMpiRefusesMpirun) {
 }
 #endif
 
+// sweep.csv carries analyze's one-user figures for each point's own scenario, so measured and predicted values sit
+// side by side (docs/paper-reproduction.md, Figure 2 from runs). model.moe_upcycle is analyze's --sweep moe.
+TEST(SweepCli, EachPointCarriesAnalyzeFiguresForItsScenario) {
+  const fs::path dir = fresh_dir("sweep_analyze");
+  const std::string fig2 = std::string(KVSIM_SOURCE_DIR) + "/scenarios/figures/fig2-yi34b.yaml";
+  const auto r = run("sweep " + fig2 + " --param model.moe_upcycle=dense,8x2 --set hardware.tensor_parallel=8" +
+                     " --set workload.duration=10min --set workload.warmup=0s --out " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto rows = kvsim_test::csv_rows(dir / "sweep.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  // The context is the document plus one question: 50K + 100 tokens.
+  const auto a = run("analyze --model yi-34b-200k --gpu a100-sxm-80g --tp 8 --context 50100 --sweep moe=dense,8x2 "
+                     "--format json");
+  ASSERT_EQ(a.code, 0) << a.out;
+  const auto expected = nlohmann::json::parse(a.out)["rows"];
+  ASSERT_EQ(expected.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    for (const std::string k : {"concurrency", "prefill_s", "decode_s", "context_switch_s"}) {
+      const double want = expected[i][k].get<double>();
+      EXPECT_NEAR(std::stod(rows[i].at("analyze_" + k)), want, 1e-9 * want) << i << " " << k;
+    }
+  }
+  // The upcycled model reads 2 experts per token alone: analyze's decode about doubles (68B active of 272B).
+  EXPECT_GT(std::stod(rows[1].at("analyze_decode_s")), 1.8 * std::stod(rows[0].at("analyze_decode_s")));
+}
+
 TEST(PlotCli, ASweepDrawsItsCurvesAsPngAndSvg) {
   const fs::path dir = fresh_dir("sweep_plot");
   const auto r = run("sweep " + kScenario +

@@ -86,9 +86,12 @@ TEST(SweepStore, CsvHasMeanAndHalfWidthOverReplicates) {
     records.push_back(rec);
   }
   // Values 1, 2, 3: mean 2, sample standard deviation 1, half-width t(0.975, 2) x 1 / sqrt(3) = 2.484338...
-  const std::string csv = sweep_csv(params, points, 3, records);
+  // The analyze_* fields come between the counts and the metrics; a point without them leaves them empty.
+  const std::string csv = sweep_csv(params, points, 3, records, {PointAnalysis{1.5, 14.8, 9.8, 1.2}});
   const std::string row = csv.substr(csv.find('\n') + 1);
-  EXPECT_EQ(row.substr(0, 22), "0,1,3,0,2,2.484338208,") << row;
+  EXPECT_EQ(row.substr(0, 39), "0,1,3,0,1.5,14.8,9.8,1.2,2,2.484338208,") << row;
+  const std::string bare = sweep_csv(params, points, 3, records);
+  EXPECT_EQ(bare.substr(bare.find('\n') + 1, 26), "0,1,3,0,,,,,2,2.484338208,") << bare;
   EXPECT_NEAR(4.303 / std::sqrt(3.0), 2.4843382, 1e-6);
 }
 
