@@ -15,6 +15,7 @@
 
 #include "engine/peak_analysis.hpp"
 #include "sim/run.hpp"
+#include "tests/sim/paper_example.hpp"
 
 namespace kvsim {
 namespace {
@@ -26,23 +27,11 @@ struct Column {
   std::vector<std::string> sets;
 };
 
-// The running example: Yi-34B, 50K documents, 100-token questions, 250-token answers, 60 s of think time, each GPU
-// with its own host link from the catalog (the paper's Figure 2 compares the links too).
+// The running example (tests/sim/paper_example.hpp) with each GPU's own host link from the catalog: the paper's
+// Figure 2 compares the links too. The column's settings come first, the test's after.
 Scenario figure2(const Column& c, std::vector<std::string> sets) {
-  static const char* text = R"(
-model: yi-34b-200k
-hardware: {gpu: a100-sxm-80g}
-workload:
-  document_tokens: 50K
-  question_tokens: 100
-  answer_tokens: 250
-  think_time: 60s
-  arrival: {type: list}
-scheduler:
-  max_batch_tokens: 65536
-)";
   sets.insert(sets.begin(), c.sets.begin(), c.sets.end());
-  return load_scenario_text(text, "figure2.yaml", sets, Catalog::load(KVSIM_PLATFORMS_DIR));
+  return paper_example::scenario(sets, false);
 }
 
 void PrintTo(const Column& c, std::ostream* os) { *os << c.name; }
@@ -107,12 +96,13 @@ TEST_P(Figure2Column, HbmHoldsWhatEq14Says) {
 std::string column_name(const ::testing::TestParamInfo<Column>& info) { return info.param.name; }
 
 // Row 1: context length on the A100 with the paper's 20 GB/s link.
+const char* const kPaperLink = "hardware.host_link.bandwidth=20GBps";
 INSTANTIATE_TEST_SUITE_P(Context, Figure2Column,
-                         ::testing::Values(Column{"4K", {"workload.document_tokens=4K"}},
-                                           Column{"8K", {"workload.document_tokens=8K"}},
-                                           Column{"16K", {"workload.document_tokens=16K"}},
-                                           Column{"32K", {"workload.document_tokens=32K"}},
-                                           Column{"50K", {"hardware.host_link.bandwidth=20GBps"}}),
+                         ::testing::Values(Column{"4K", {"workload.document_tokens=4K", kPaperLink}},
+                                           Column{"8K", {"workload.document_tokens=8K", kPaperLink}},
+                                           Column{"16K", {"workload.document_tokens=16K", kPaperLink}},
+                                           Column{"32K", {"workload.document_tokens=32K", kPaperLink}},
+                                           Column{"50K", {kPaperLink}}),
                          column_name);
 
 // Row 2: hardware generations, each with its own host link (PCIe gen4/gen5, NVLink-C2C). The RTX 4090 cannot hold
@@ -134,13 +124,10 @@ INSTANTIATE_TEST_SUITE_P(TensorParallel, Figure2Column,
                                            Column{"tp8", {"hardware.tensor_parallel=8"}}),
                          column_name);
 
-// Row 4: Yi-34B upcycled to 8 experts of 34B with top-2 routing (272B, 68B active), on 8 A100s.
+// Row 4: Yi-34B upcycled to 8 experts of 34B with top-2 routing (model.moe_upcycle: 272B, 68B active), on 8 A100s.
 INSTANTIATE_TEST_SUITE_P(Moe, Figure2Column,
                          ::testing::Values(Column{"dense_tp8", {"hardware.tensor_parallel=8"}},
-                                           Column{"moe8x2_tp8",
-                                                  {"hardware.tensor_parallel=8", "model.num_experts=8",
-                                                   "model.experts_per_token=2", "model.params=272B",
-                                                   "model.params_active=68B"}}),
+                                           Column{"moe8x2_tp8", {"hardware.tensor_parallel=8", "model.moe_upcycle=8x2"}}),
                          column_name);
 
 TEST(Figure2, RefusesTheRtx4090) {

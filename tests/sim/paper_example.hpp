@@ -13,14 +13,15 @@ namespace kvsim::paper_example {
 
 inline constexpr double kKvPerToken = 60.0 * 8 * 128 * 2 * 2;  // 245760 B
 
-/// @brief The example with `sets` applied (e.g. "workload.rounds=2").
-inline Scenario scenario(const std::vector<std::string>& sets) {
-  static const char* text = R"(
+/// @brief The example with `sets` applied (e.g. "workload.rounds=2"); `paper_link` false gives the GPU its own host
+/// link from the catalog instead of the paper's 20 GB/s.
+inline Scenario scenario(const std::vector<std::string>& sets, bool paper_link = true) {
+  const std::string text = std::string(R"(
 model: yi-34b-200k
 hardware:
   gpu: a100-sxm-80g
-  host_link: {bandwidth: 20GBps}
-workload:
+)") + (paper_link ? "  host_link: {bandwidth: 20GBps}\n" : "") +
+                           R"(workload:
   document_tokens: 50K
   question_tokens: 100
   answer_tokens: 250
