@@ -13,7 +13,7 @@ using kvsim_test::fresh_dir;
 using kvsim_test::run;
 using kvsim_test::slurp;
 
-const std::string kScenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/default.yaml";
+const std::string& kScenario = kvsim_test::kDefaultScenario;
 
 // ttft p90 of a plain `kvsim run` at `rate` sessions per hour.
 double ttft_p90_at(double rate, const std::string& dir_name) {

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 using kvsim_test::Result;
 using kvsim_test::run;
 
-const std::string kScenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/default.yaml";
+const std::string& kScenario = kvsim_test::kDefaultScenario;
 const std::string kHeader =
     "policy,status,session_throughput_per_hour,session_completion_rate_per_hour,max_resident,mean_resident,"
     "prefill_p99_s,decode_mean_s,ttft_p50_s,ttft_p99_s,stall_p50_s,stall_p99_s,swap_bytes_out,swap_bytes_in,"

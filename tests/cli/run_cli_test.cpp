@@ -21,7 +21,7 @@ using kvsim_test::run;
 using kvsim_test::fresh_dir;
 using kvsim_test::slurp;
 
-const std::string kScenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/default.yaml";
+const std::string& kScenario = kvsim_test::kDefaultScenario;
 
 TEST(CliRun, SameSeedGivesByteIdenticalOutputs) {
   const fs::path a = fresh_dir("det_a"), b = fresh_dir("det_b");

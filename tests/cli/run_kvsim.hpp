@@ -13,6 +13,9 @@
 
 namespace kvsim_test {
 
+/// @brief The default scenario of the source tree, which most CLI tests run.
+inline const std::string kDefaultScenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/default.yaml";
+
 /// @brief Exit code (-1 if it did not exit normally) and combined output of one run.
 struct Result {
   int code = -1;

@@ -22,7 +22,7 @@ using kvsim_test::fresh_dir;
 using kvsim_test::run;
 using kvsim_test::slurp;
 
-const std::string kScenario = std::string(KVSIM_SOURCE_DIR) + "/scenarios/default.yaml";
+const std::string& kScenario = kvsim_test::kDefaultScenario;
 // 6 points x 2 replicates of 15 simulated minutes each: about 0.15 s of wall time per run.
 const std::string kGrid =
     " --param workload.arrival.users=1,2,3 --param scheduler.kv_offload.policy=swap,recompute"

@@ -9,23 +9,13 @@
 #include "engine/compression_methods.hpp"
 #include "sim/catalog.hpp"
 #include "sim/scenario.hpp"
+#include "tests/unit/paper_deployment.hpp"
 
 namespace kvsim {
 namespace {
 
-const Catalog& catalog() {
-  static const Catalog c = Catalog::load(KVSIM_PLATFORMS_DIR);
-  return c;
-}
-
-Deployment paper_a100() {
-  Deployment d;
-  d.gpu.flops_bf16 = 312e12;
-  d.gpu.hbm_bandwidth = 2e12;
-  d.gpu.hbm_capacity = 80e9;
-  d.host_link.bandwidth = 20e9;
-  return d;
-}
+using paper_test::catalog;
+using paper_test::paper_a100;
 
 // Where kvsim's measured letters differ from Table 2, and why (also in docs/paper-reproduction.md).
 const std::map<std::string, std::string> kDisagreements{

@@ -10,6 +10,7 @@
 #include "engine/cost_model.hpp"
 #include "engine/peak_analysis.hpp"
 #include "sim/catalog.hpp"
+#include "tests/unit/paper_deployment.hpp"
 
 namespace kvsim {
 namespace {
@@ -21,19 +22,12 @@ constexpr double kN = 50000;  // prompt
 #define EXPECT_REL(actual, expected) EXPECT_NEAR((actual), (expected), std::abs(expected) * 1e-12)
 
 ModelSpec yi(const KvCompression& c = {}) {
-  ModelSpec m = Catalog::load(KVSIM_PLATFORMS_DIR).model("yi-34b-200k");
+  ModelSpec m = paper_test::catalog().model("yi-34b-200k");
   m.compression = c;
   return m;
 }
 
-Deployment a100() {
-  Deployment d;
-  d.gpu.flops_bf16 = 312e12;
-  d.gpu.hbm_bandwidth = 2e12;
-  d.gpu.hbm_capacity = 80e9;
-  d.host_link.bandwidth = 20e9;
-  return d;
-}
+Deployment a100() { return paper_test::paper_a100(); }
 
 // Full-mode prefill of n tokens on an empty cache, uncompressed: 2 P n + 2 x 60 x 4096 x n^2 (Eq. 7).
 double base_prefill_flops(double n) {
