@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 #include <chrono>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -119,17 +119,9 @@ TEST(SweepCli, ReplicatesGiveTheMeanAndA95PercentInterval) {
   for (double x : ttft) ss += (x - mean) * (x - mean);
   const double half = 4.303 * std::sqrt(ss / 2 / 3);  // t(0.975, 2 dof) x s / sqrt(n)
   ASSERT_GT(half, 0) << "the seeds gave identical runs; the interval is not exercised";
-  std::istringstream csv(slurp(dir / "sweep.csv"));
-  std::string header, row;
-  std::getline(csv, header);
-  std::getline(csv, row);
-  const auto field = [&](const std::string& name) {
-    std::vector<std::string> h, v;
-    std::stringstream hs(header), vs(row);
-    for (std::string s; std::getline(hs, s, ',');) h.push_back(s);
-    for (std::string s; std::getline(vs, s, ',');) v.push_back(s);
-    return std::stod(v.at(std::size_t(std::find(h.begin(), h.end(), name) - h.begin())));
-  };
+  const auto rows = kvsim_test::csv_rows(dir / "sweep.csv");
+  ASSERT_EQ(rows.size(), 1u);
+  const auto field = [&](const std::string& name) { return std::stod(rows[0].at(name)); };
   EXPECT_NEAR(field("ttft_p99_s"), mean, 1e-9 * mean);
   EXPECT_NEAR(field("ttft_p99_s_ci95"), half, 1e-6 * half);
   EXPECT_EQ(field("runs_ok"), 3);
@@ -181,7 +173,8 @@ TEST(SweepCli, TwoMpiRanksGiveTheLocalResult) {
   // against the ranks; under ASan (ASAN_OPTIONS set, as by the asan test preset) leak checks are off for them only.
   const char* asan = std::getenv("ASAN_OPTIONS");
   const std::string sanitizer = asan ? "ASAN_OPTIONS=" + std::string(asan) + ":detect_leaks=0 " : "";
-  const std::string cmd = sanitizer + "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " MPIEXEC
+  const std::string cmd = sanitizer +
+                          "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " MPIEXEC
                           " --oversubscribe -n 2 " KVSIM_BIN " sweep " +
                           kScenario + kGrid + "--jobs 1 --out " + mpi.string() + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
@@ -214,8 +207,9 @@ TEST(SweepCli, EachPointCarriesAnalyzeFiguresForItsScenario) {
   const auto rows = kvsim_test::csv_rows(dir / "sweep.csv");
   ASSERT_EQ(rows.size(), 2u);
   // The context is the document plus one question: 50K + 100 tokens.
-  const auto a = run("analyze --model yi-34b-200k --gpu a100-sxm-80g --tp 8 --context 50100 --sweep moe=dense,8x2 "
-                     "--format json");
+  const auto a =
+      run("analyze --model yi-34b-200k --gpu a100-sxm-80g --tp 8 --context 50100 --sweep moe=dense,8x2 "
+          "--format json");
   ASSERT_EQ(a.code, 0) << a.out;
   const auto expected = nlohmann::json::parse(a.out)["rows"];
   ASSERT_EQ(expected.size(), 2u);
