@@ -11,18 +11,11 @@
 
 #include "engine/metrics.hpp"
 #include "engine/units.hpp"
+#include "sim/cli/csv.hpp"
 
 namespace kvsim::cli {
 namespace fs = std::filesystem;
 namespace {
-
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream s(line);
-  std::string field;
-  while (std::getline(s, field, ',')) out.push_back(field);
-  return out;
-}
 
 std::size_t column_index(const std::vector<std::string>& header, const std::string& name, const fs::path& file) {
   const auto it = std::find(header.begin(), header.end(), name);
@@ -35,12 +28,12 @@ double stall_p50(const fs::path& file) {
   std::ifstream f(file);
   std::string line;
   if (!f || !std::getline(f, line)) throw std::runtime_error("cannot read " + file.string());
-  const auto header = split_csv_line(line);
+  const auto header = csv_split(line);
   const std::size_t stall = column_index(header, "swap_in_stall_s", file);
   const std::size_t counted = column_index(header, "counted", file);
   std::vector<double> values;
   while (std::getline(f, line)) {
-    const auto row = split_csv_line(line);
+    const auto row = csv_split(line);
     if (row.size() != header.size()) throw std::runtime_error(file.string() + ": malformed row: " + line);
     if (row[counted] == "1") values.push_back(std::stod(row[stall]));
   }
@@ -181,8 +174,8 @@ nlohmann::ordered_json compare_json(const CompareIdentity& id, const std::vector
   }
   j["runs"] = nlohmann::ordered_json::array();
   for (const auto& r : results) {
-    nlohmann::ordered_json run{{"policy", r.policy}, {"status", r.ok ? "ok" : "failed"}, {"exit_code", r.exit_code},
-                               {"dir", r.policy}};
+    nlohmann::ordered_json run{
+        {"policy", r.policy}, {"status", r.ok ? "ok" : "failed"}, {"exit_code", r.exit_code}, {"dir", r.policy}};
     for (std::size_t c = 0; c < columns.size(); ++c) {
       run[columns[c].name] = r.ok ? nlohmann::ordered_json(r.values[c]) : nlohmann::ordered_json(nullptr);
     }

@@ -8,32 +8,10 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "sim/cli/csv.hpp"
 #include "sim/diagnostics.hpp"
 
 namespace kvsim::cli {
-namespace {
-
-std::vector<std::string> split_fields(const std::string& line) {
-  std::vector<std::string> out{""};
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-      out.back() += '"';
-      ++i;
-    } else if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::size_t Table::col(const std::string& name) const {
   const auto it = std::find(header.begin(), header.end(), name);
   if (it == header.end()) {
@@ -48,9 +26,9 @@ Table read_table(const std::filesystem::path& file) {
   Table t{file, {}, {}};
   std::string line;
   if (!std::getline(f, line)) throw InputError({Diagnostic{file.string(), "", 1, 0, "", "the file is empty"}});
-  t.header = split_fields(line);
+  t.header = csv_split(line);
   for (int n = 2; std::getline(f, line); ++n) {
-    auto row = split_fields(line);
+    auto row = csv_split(line);
     if (row.size() != t.header.size()) {
       throw InputError({Diagnostic{file.string(), "row", n, 0, line.substr(0, 60),
                                    fmt::format("{} fields where the header has {}", row.size(), t.header.size())}});

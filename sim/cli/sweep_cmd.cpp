@@ -44,9 +44,9 @@ std::string key_of(const std::string& set) {
 PointAnalysis analysis_of(const Scenario& s) {
   const WorkloadSpec& w = s.workload;
   if (w.trace.trace) return {};
-  const PeakReport r = analyze_peak(CostModel(s.model, s.deployment),
-                                    w.document_tokens.expected() + w.question_tokens.expected(),
-                                    w.answer_tokens.expected());
+  const PeakReport r =
+      analyze_peak(CostModel(s.model, s.deployment), w.document_tokens.expected() + w.question_tokens.expected(),
+                   w.answer_tokens.expected());
   return PointAnalysis{r.concurrency, r.prefill_s, r.decode_s, r.context_switch_s};
 }
 
@@ -225,12 +225,8 @@ std::vector<RunRecord> merge_records(const Plan& plan, const std::vector<std::st
   for (std::size_t k = 0; k < gathered.size(); ++k) {
     for (auto& r : parse_records(gathered[k], fmt::format("rank {}", k))) by_id[r.id] = std::move(r);
   }
-  std::vector<RunRecord> out;
+  const std::vector<RunRecord> out = in_run_order(std::move(by_id));
   std::string text;
-  for (auto& [id, r] : by_id) out.push_back(std::move(r));
-  std::sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) {
-    return std::pair(a.point, a.replicate) < std::pair(b.point, b.replicate);
-  });
   for (const auto& r : out) text += record_line(plan.params, plan.points, r);
   write_file_atomic(plan.out / "points.jsonl", text);
   for (const auto& e : fs::directory_iterator(plan.out)) {
@@ -307,7 +303,8 @@ int run_sweep(const SweepOptions& opt) {
   int code = 0;
   if (w.rank == 0) {
     const std::vector<RunRecord> records = merge_records(plan, gathered);
-    write_file_atomic(plan.out / "sweep.csv", sweep_csv(plan.params, plan.points, opt.replicates, records, plan.analysis));
+    write_file_atomic(plan.out / "sweep.csv",
+                      sweep_csv(plan.params, plan.points, opt.replicates, records, plan.analysis));
     write_file_atomic(plan.out / "runs.csv", runs_csv(plan.params, plan.points, records));
     print_summary(std::cout, plan, opt.replicates, records, todo.size());
     if (opt.plot) plot_directory(plan.out, std::cout);

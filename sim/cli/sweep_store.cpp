@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "sim/cli/compare_output.hpp"
+#include "sim/cli/csv.hpp"
 #include "sim/diagnostics.hpp"
 
 namespace kvsim::cli {
@@ -55,22 +56,15 @@ void read_log(const fs::path& file, std::map<std::string, RunRecord>& out) {
   for (auto& r : parse_records(read_and_heal(file), file.string())) out[r.id] = std::move(r);
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 std::string params_header(const std::vector<SweepParam>& params) {
   std::string out = "point";
-  for (const auto& p : params) out += "," + csv_field(p.key);
+  for (const auto& p : params) out.append(",").append(csv_field(p.key));
   return out;
 }
 
 std::string point_fields(const SweepPoint& p) {
   std::string out = std::to_string(p.index);
-  for (const auto& v : p.values) out += "," + csv_field(v);
+  for (const auto& v : p.values) out.append(",").append(csv_field(v));
   return out;
 }
 
@@ -144,6 +138,10 @@ std::vector<RunRecord> read_records(const fs::path& dir) {
   }
   std::sort(files.begin(), files.end());
   for (const auto& f : files) read_log(f, by_id);
+  return in_run_order(std::move(by_id));
+}
+
+std::vector<RunRecord> in_run_order(std::map<std::string, RunRecord> by_id) {
   std::vector<RunRecord> out;
   for (auto& [id, r] : by_id) out.push_back(std::move(r));
   std::sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) {
@@ -222,7 +220,7 @@ std::string runs_csv(const std::vector<SweepParam>& params, const std::vector<Sw
     for (std::size_t c = 0; c < compare_columns().size(); ++c) {
       out += r.ok ? fmt::format(",{:.10g}", r.metrics[c]) : ",";
     }
-    out += "," + csv_field(r.error) + "\n";
+    out.append(",").append(csv_field(r.error)).append("\n");
   }
   return out;
 }

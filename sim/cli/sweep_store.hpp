@@ -5,9 +5,10 @@
 /// built from it, sweep.csv (one row per point, mean and 95% confidence half-width over replicates) and runs.csv
 /// (one row per run).
 
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ std::string record_line(const std::vector<SweepParam>& params, const std::vector
 /// A torn last line (a kill during a write) is ignored and cut off the file so appends start on a fresh line.
 /// Throws InputError naming the file and line of any other unreadable line.
 std::vector<RunRecord> read_records(const std::filesystem::path& dir);
+
+/// @brief The records of `by_id` sorted by (point, replicate), the order of points.jsonl and runs.csv.
+std::vector<RunRecord> in_run_order(std::map<std::string, RunRecord> by_id);
 
 /// @brief The records in `text` (JSON lines) from `source` (a file name, for errors), in order.
 std::vector<RunRecord> parse_records(const std::string& text, const std::string& source);
