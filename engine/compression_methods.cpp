@@ -33,8 +33,8 @@ std::vector<CompressionMethod> table2() {
       row("DMC", "dmc", "token", "CPDS", {.token_merge_ratio = 4}),
       row("SnapKV", "snapkv", "token", "D", {.decode_read_fraction = 0.08}),
       row("TriForce", "triforce", "token", "D",
-          {.draft_tokens = 4, .acceptance = 0.8, .draft_params = 68e6, .draft_kv_tokens = 4096}),
-      row("KIVI", "kivi", "hidden", "CDS", {.kv_bits = 2, .dequant_flops_per_element = 2}),
+          {.draft_tokens = 6, .acceptance = 0.8, .draft_params = 68e6, .draft_kv_tokens = 4096}),
+      row("KIVI", "kivi", "hidden", "CDS", {.kv_bits = 2, .kv_group_size = 32, .dequant_flops_per_element = 2}),
       row("WKVQuant", "wkvquant", "hidden", "CDS", {.kv_bits = 4, .weight_bits = 4}),
   };
   rows[5].kv_heads = 8;  // GQA: 8 KV groups against the model's MHA variant
@@ -49,8 +49,9 @@ std::vector<CompressionMethod> extras() {
       row("1 layer x 10% heads x 50% tokens", "stacked-layer-head-token", "stacked", "",
           {.kv_layer_fraction = 1.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}),
       row("Retrieval Head + H2O + KIVI", "stacked-head-token-hidden", "stacked", "",
-          {.head_keep_after_prefill = 0.05, .token_keep_after_prefill = 0.2, .kv_bits = 2}),
-      row("YOCO + KIVI 4-bit", "stacked-yoco-kivi", "stacked", "", {.yoco_window = 1024, .kv_bits = 4}),
+          {.head_keep_after_prefill = 0.05, .token_keep_after_prefill = 0.2, .kv_bits = 2, .kv_group_size = 32}),
+      row("YOCO + KIVI 4-bit", "stacked-yoco-kivi", "stacked", "",
+          {.yoco_window = 1024, .kv_bits = 4, .kv_group_size = 32}),
       row("Sliding window 4K", "sliding-window", "attention", "", {.window = 4096}),
       row("Linear attention, half the layers", "linear-half", "attention", "", {.linear_layer_fraction = 0.5}),
   };

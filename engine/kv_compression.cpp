@@ -42,8 +42,13 @@ LayerMix layer_mix(const ModelSpec& m) {
   return mix;
 }
 
+// A quantized element's share of its group's fp16 scale and zero point.
+constexpr double kGroupMetadataBytes = 4.0;
+
 double kv_element_bytes(const ModelSpec& m) {
-  return m.compression.kv_bits > 0 ? m.compression.kv_bits / 8.0 : dtype_bytes(m.kv_dtype);
+  const auto& c = m.compression;
+  if (c.kv_bits == 0) return dtype_bytes(m.kv_dtype);
+  return c.kv_bits / 8.0 + (c.kv_group_size > 0 ? kGroupMetadataBytes / c.kv_group_size : 0.0);
 }
 
 // One layer's K and V (or MLA latent) per token after the hidden-dimension knobs only.
@@ -78,6 +83,7 @@ const std::vector<KnobField>& knob_fields() {
       {"token.merge_ratio", &C::token_merge_ratio},
       {"token.decode_read_fraction", &C::decode_read_fraction},
       {"hidden.kv_bits", nullptr, &C::kv_bits},
+      {"hidden.kv_group_size", nullptr, &C::kv_group_size},
       {"hidden.dequant_flops_per_element", &C::dequant_flops_per_element},
       {"hidden.low_rank_ratio", &C::low_rank_ratio},
       {"attention.window", &C::window},
@@ -102,9 +108,9 @@ bool is_identity(const KvCompression& c) {
   const KvCompression none;
   return c.layer_skip_fraction == none.layer_skip_fraction && c.yoco_window == 0 && c.kv_layer_fraction == 1 &&
          c.head_keep_after_prefill == 1 && c.token_keep_after_prefill == 1 && c.token_merge_ratio == 1 &&
-         c.decode_read_fraction == 1 && c.kv_bits == 0 && c.dequant_flops_per_element == 0 && c.low_rank_ratio == 1 &&
-         c.window == 0 && c.linear_layer_fraction == 0 && c.draft_tokens == 0 && c.weight_bits == 0 &&
-         c.heavy_token_fraction == 1 && c.light_branch_cost == 0;
+         c.decode_read_fraction == 1 && c.kv_bits == 0 && c.kv_group_size == 0 && c.dequant_flops_per_element == 0 &&
+         c.low_rank_ratio == 1 && c.window == 0 && c.linear_layer_fraction == 0 && c.draft_tokens == 0 &&
+         c.weight_bits == 0 && c.heavy_token_fraction == 1 && c.light_branch_cost == 0;
 }
 
 std::string validate_compression(const KvCompression& c) {
@@ -116,6 +122,10 @@ std::string validate_compression(const KvCompression& c) {
   if (!in_unit(c.decode_read_fraction, false)) return "token.decode_read_fraction: expected (0, 1]";
   if (!(c.token_merge_ratio >= 1)) return "token.merge_ratio: expected >= 1";
   if (!bits_ok(c.kv_bits)) return "hidden.kv_bits: expected 16, 8, 4 or 2";
+  if (c.kv_group_size < 0) return "hidden.kv_group_size: expected 0 (no groups) or a positive element count";
+  if (c.kv_group_size > 0 && c.kv_bits == 0) {
+    return "hidden.kv_group_size: groups need quantized KV; set hidden.kv_bits (8, 4 or 2) too, or remove it";
+  }
   if (!bits_ok(c.weight_bits)) return "weights.bits: expected 16, 8, 4 or 2";
   if (!in_unit(c.low_rank_ratio, false)) return "hidden.low_rank_ratio: expected (0, 1]";
   if (!in_unit(c.heavy_token_fraction, false)) return "conditional.heavy_token_fraction: expected (0, 1]";

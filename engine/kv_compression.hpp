@@ -32,6 +32,8 @@ struct KvCompression {
   double decode_read_fraction = 1;      ///< SnapKV (decode only): decode reads this fraction of the stored KV
   // Hidden dimension (both phases).
   int kv_bits = 0;                       ///< KIVI: KV element bits (16, 8, 4, 2); 0 = the model's kv_dtype
+  int kv_group_size = 0;                 ///< KIVI: elements per quantization group, each group storing an fp16
+                                         ///< scale and zero point (4 bytes); 0 = no per-group metadata
   double dequant_flops_per_element = 0;  ///< FLOPs per KV element read, to dequantize it
   double low_rank_ratio = 1;             ///< low-rank KV: stored width / original width
   // Attention variants (both phases).

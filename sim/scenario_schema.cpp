@@ -69,6 +69,9 @@ std::vector<KeySpec> compression_keys() {
       knob("token.merge_ratio", Dim::kCount, "1", "DMC, both phases: tokens merged into one KV entry as written", 1),
       fraction("token.decode_read_fraction", "1", "SnapKV, decode only: fraction of the stored KV a step reads", false),
       integer(prefix + "hidden.kv_bits", "0", "KIVI, both phases: KV bits, 16, 8, 4 or 2 (0 = model.kv_dtype)", 0),
+      integer(prefix + "hidden.kv_group_size", "0",
+              "KIVI: elements per quantization group, each with an fp16 scale and zero point, adding 32 / size bits "
+              "per element (0 = none)", 0),
       knob("hidden.dequant_flops_per_element", Dim::kCount, "0", "FLOPs to dequantize each KV element read"),
       fraction("hidden.low_rank_ratio", "1", "both phases: low-rank KV width / original width", false),
       knob("attention.window", Dim::kTokens, "0", "both phases: sliding-window width W (0 = full attention)"),

@@ -130,6 +130,19 @@ TEST(KvCompression, QuantizationLowRankAndDequantCost) {
   EXPECT_REL(low_rank.kv_bytes_per_token(), 122880);
 }
 
+TEST(KvCompression, QuantizationGroupsAddTheirScaleAndZeroPoint) {
+  // KIVI-2 in groups of 32: each group adds an fp16 scale and zero point, 32 bits over 32 elements, so an element
+  // takes 2 + 1 = 3 bits: 60 x 8 x 128 x 2 x 3/8 B = 46080 B per token (3/16 of bf16), in both phases.
+  const CostModel kivi(yi({.kv_bits = 2, .kv_group_size = 32, .dequant_flops_per_element = 3}), a100());
+  EXPECT_REL(kivi.kv_bytes_per_token(), 46080);
+  EXPECT_REL(kivi.session_kv_bytes(kN, false), 46080 * kN);
+  // The metadata is read but not dequantized: the step still dequantizes 60 x 8 x 128 x 2 elements per token.
+  EXPECT_REL(kivi.seq_flops({1, kN}), 2 * kP + 2.0 * 60 * kWidth * (kN + 1) + 3.0 * 122880 * (kN + 1));
+  // C: (80e9 - 68e9) / (46080 x 50000) against / (245760 x 50000) is 16/3 the sessions.
+  EXPECT_REL(analyze_peak(kivi, kN, 250).concurrency / analyze_peak(CostModel(yi(), a100()), kN, 250).concurrency,
+             16.0 / 3);
+}
+
 TEST(KvCompression, SlidingWindowStopsTheQuadraticTermAndTheKv) {
   // W = 4096 on all layers. Full-mode P: each of 50000 tokens sees min(50000, 4096) keys.
   const CostModel cost(yi({.window = 4096}), a100());
@@ -250,6 +263,8 @@ TEST(KvCompression, ValidationNamesTheKnob) {
   EXPECT_EQ(validate_compression({}), "");
   EXPECT_EQ(validate_compression({.kv_layer_fraction = 0}).rfind("layer.kv_fraction:", 0), 0u);
   EXPECT_EQ(validate_compression({.kv_bits = 3}).rfind("hidden.kv_bits:", 0), 0u);
+  EXPECT_EQ(validate_compression({.kv_group_size = 32}).rfind("hidden.kv_group_size:", 0), 0u);
+  EXPECT_EQ(validate_compression({.kv_bits = 2, .kv_group_size = -1}).rfind("hidden.kv_group_size:", 0), 0u);
   EXPECT_EQ(validate_compression({.token_merge_ratio = 0.5}).rfind("token.merge_ratio:", 0), 0u);
   EXPECT_EQ(validate_compression({.yoco_window = 1024, .window = 4096}).rfind("layer.yoco_window:", 0), 0u);
   EXPECT_EQ(validate_compression({.window = 4096, .linear_layer_fraction = 0.5}).rfind("attention.linear", 0), 0u);
