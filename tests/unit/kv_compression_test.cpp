@@ -157,6 +157,20 @@ TEST(KvCompression, SlidingWindowStopsTheQuadraticTermAndTheKv) {
              2 * kP * kN + 2.0 * 60 * kWidth * (4096.0 * 4097 / 2 + 45904.0 * 4096));
 }
 
+TEST(KvCompression, WindowOnHalfTheLayersKeepsTheOtherHalfGrowing) {
+  // W = 4096 on 30 layers (Gemma-style interleaving), full attention on the other 30.
+  const CostModel cost(yi({.window = 4096, .window_layer_fraction = 0.5}), a100());
+  // KV: 30 x 4096 B x 50000 + 30 x 4096 B x 4096. The ledger's unit is what a token adds inside the window, all 60
+  // layers' 4096 B, so 50K charges (30 x 50000 + 30 x 4096) / 60 = 27048 ledger tokens.
+  EXPECT_REL(cost.session_kv_bytes(kN, true), 30 * kLayerKv * kN + 30 * kLayerKv * 4096);
+  EXPECT_REL(cost.kv_bytes_per_token(), 60 * kLayerKv);
+  EXPECT_EQ(cost.ledger_tokens(std::int64_t(kN)), 27048);
+  // P (full mode): 30 layers see 50000 keys per token, 30 see 4096.
+  EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, 2 * kP * kN + 2.0 * kWidth * (30 * kN * kN + 30 * kN * 4096));
+  // D: the full layers read 50000 tokens and write one; the windowed layers read their 4096.
+  EXPECT_REL(decode_step(cost, kN).hbm_bytes_per_gpu, 68e9 + 30 * kLayerKv * (kN + 1) + 30 * kLayerKv * 4096);
+}
+
 TEST(KvCompression, LinearLayersHoldConstantState) {
   // Half the layers linear: 30 full layers grow, 30 hold 32 heads x 128 x 128 x 2 B = 1 MiB of state each.
   const CostModel cost(yi({.linear_layer_fraction = 0.5}), a100());
@@ -199,6 +213,11 @@ TEST(KvCompression, ConditionalComputationRoutesAFractionOfTokens) {
   // P: dense 2P x 50000 x 0.75; heavy attention 12500 queries x 12500 keys.
   EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, 2 * kP * kN * 0.75 + 2.0 * 60 * kWidth * 12500 * 12500);
   EXPECT_REL(cost.session_kv_bytes(kN, true), 245760 * 0.25 * kN);  // heavy KV only
+  // D: the cache holds 12500 heavy tokens of 4096 B per layer, read whole, and the new token writes a quarter of its
+  // KV (the expected share of a routed token): 60 x 1024 x 50001 B beside the weights.
+  EXPECT_REL(decode_step(cost, kN).hbm_bytes_per_gpu, 68e9 + 60 * 1024 * (kN + 1));
+  // D FLOPs: dense 2P x 0.75; a quarter of a query attends to 12500 + 0.25 keys in each of 60 layers.
+  EXPECT_REL(cost.seq_flops({1, kN}), 2 * kP * 0.75 + 2.0 * kWidth * 60 * 0.25 * (0.25 * kN + 0.25));
 }
 
 TEST(KvCompression, KvOfOneLayerSharedByAllKeepsComputeAndReads) {
