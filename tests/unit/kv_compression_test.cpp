@@ -27,7 +27,9 @@ ModelSpec yi(const KvCompression& c = {}) {
   return m;
 }
 
-Deployment a100() { return paper_test::paper_a100(); }
+Deployment a100() {
+  return paper_test::paper_a100();
+}
 
 // Full-mode prefill of n tokens on an empty cache, uncompressed: 2 P n + 2 x 60 x 4096 x n^2 (Eq. 7).
 double base_prefill_flops(double n) {
@@ -238,7 +240,7 @@ TEST(KvCompression, StackedOneLayerTenPercentHeadsHalfTheTokens) {
       yi({.kv_layer_fraction = 1.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}), a100());
   EXPECT_NEAR(cost.kv_bytes_per_token(), 204.8, 1e-9);
   EXPECT_NEAR(245760 / cost.kv_bytes_per_token(), 1200, 1e-9);
-  EXPECT_NEAR(cost.session_kv_bytes(kN, false), 4096 * kN, 1e-3);  // prefill writes the one layer's full KV
+  EXPECT_NEAR(cost.session_kv_bytes(kN, false), 4096 * kN, 1e-3);         // prefill writes the one layer's full KV
   EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN));  // P: pruning acts after prefill
   // Concurrency at 50K on 80 GB: (80e9 - 68e9) / (204.8 x 50000) = 1171.875 sessions.
   EXPECT_NEAR(analyze_peak(cost, kN, 250).concurrency, 12e9 / (204.8 * kN), 1e-6);
@@ -275,7 +277,7 @@ TEST(KvCompression, TheLedgerChargesWhatTheKvHolds) {
   const CostModel draft(yi({.draft_tokens = 4, .acceptance = 0.8, .draft_params = 68e6, .draft_kv_tokens = 4096}),
                         a100());
   EXPECT_REL(draft.kv_bytes_per_token(), 2 * 245760.0);  // inside the draft window both grow
-  EXPECT_EQ(draft.ledger_tokens(50000), 25000 + 2048);    // (50000 + 4096) x 245760 / (2 x 245760)
+  EXPECT_EQ(draft.ledger_tokens(50000), 25000 + 2048);   // (50000 + 4096) x 245760 / (2 x 245760)
 }
 
 TEST(KvCompression, ValidationNamesTheKnob) {
