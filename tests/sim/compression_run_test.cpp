@@ -53,10 +53,11 @@ TEST_P(MethodAlone, PrefillDecodeAndSwitchAreAnalyzesInTheirPhase) {
   const ModelSpec yi = s.model;
   s.model = method_model(method, yi);
   const CostModel cost(s.model, s.deployment);
-  const PeakReport peak = analyze_peak(cost, kDocument + kQuestion, kAnswer);
   const CostModel base_cost(method_baseline(method, yi), s.deployment);
-  const PeakReport base = analyze_peak(base_cost, kDocument + kQuestion, kAnswer);
+  // analyze's figures for the method and its baseline, and the letters they improve.
   const CompressionDelta delta = compare_method(method, yi, s.deployment, kDocument + kQuestion, kAnswer);
+  const PeakReport& peak = delta.compressed;
+  const PeakReport& base = delta.baseline;
   const RunResult r = run_scenario(s, RunOptions{true});
   ASSERT_EQ(r.metrics->rounds().size(), 2u);
   const SessionId user = r.metrics->rounds().front().session;
