@@ -24,7 +24,6 @@ struct GpuSpec {
   double hbm_bandwidth = 0;  ///< bytes/s
   LinkSpec host_link;        ///< GPU to CPU memory
   LinkSpec nvlink;           ///< GPU to GPU; bandwidth 0 when the GPU has none
-  double host_memory = 0;    ///< bytes of CPU DDR a typical node offers for KV offload
 };
 
 /// @brief A model replica's hardware: `tensor_parallel` GPUs of one kind, their host link and efficiencies.

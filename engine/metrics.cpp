@@ -225,7 +225,9 @@ void RunMetrics::advance(double now) {
 }
 
 void RunMetrics::finish(double now) {
-  advance(now);
+  // A run that drains before `duration` leaves the replicas idle until the window's end: the tail is counted, so
+  // rates are per hour of the stated window whether or not work remained to fill it.
+  advance(std::max(now, duration_));
   end_ = now;
 }
 

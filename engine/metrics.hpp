@@ -2,7 +2,8 @@
 /// @file metrics.hpp
 /// @brief Run metrics: one row per round and per session, time-weighted occupancy, GPU time breakdown, and the
 /// summary that `kvsim run` writes. Statistics cover sessions that start at or after the warmup, over the window
-/// [warmup, min(duration, end of run)].
+/// [warmup, duration]: a run that drains early counts its idle tail, and sessions still running at `duration` are
+/// reported as in flight rather than counted.
 
 #include <cstdint>
 #include <memory>

@@ -26,7 +26,7 @@ double mean(const std::vector<double>& v) {
 
 std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
   const auto& t = *totals_;
-  const double window = std::max(0.0, std::min(duration_, end_) - warmup_);
+  const double window = std::max(0.0, duration_ - warmup_);
   std::vector<double> ttft, prefill, decode, tpot, stall, rate;
   double ttft_ok = 0, rate_ok = 0;
   long rounds_completed = 0;
@@ -42,9 +42,10 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
     ttft_ok += r.ttft_s <= caps_.slo_ttft_s ? 1 : 0;
     rate_ok += (r.answer_tokens <= 1 || r.decode_tokens_per_s >= caps_.slo_decode_rate) ? 1 : 0;
   }
-  long completed = 0, in_window = 0, ended_in_window = 0;
+  long completed = 0, in_window = 0, ended_in_window = 0, in_flight = 0;
   for (const auto& s : sessions_) {
     completed += s.counted ? 1 : 0;
+    in_flight += (s.start_s < duration_ && s.end_s > duration_) ? 1 : 0;
     in_window += (s.counted && s.end_s <= duration_) ? 1 : 0;
     ended_in_window += (s.end_s >= warmup_ && s.end_s <= duration_) ? 1 : 0;
   }
@@ -56,6 +57,7 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
       {"session_throughput_per_hour", window > 0 ? double(in_window) / window * 3600 : 0},
       {"session_completion_rate_per_hour", window > 0 ? double(ended_in_window) / window * 3600 : 0},
       {"sessions_completed", double(completed)},
+      {"sessions_in_flight_at_window_end", double(in_flight)},
       {"rounds_completed", double(rounds_completed)},
       {"concurrency.mean_resident", window > 0 ? t.resident / window : 0},
       {"concurrency.max_resident", double(t.max_resident)},

@@ -31,7 +31,6 @@ Schema gpu_schema() {
                  q("hbm_bandwidth", Dim::kBandwidth, "HBM bandwidth"),
                  text("host_link", "links.yaml entry from GPU to CPU memory", true),
                  text("nvlink", "links.yaml entry from GPU to GPU (omit if none)"),
-                 q("host_memory", Dim::kBytes, "CPU memory of a typical node, for KV offload"),
                  sources()});
 }
 
@@ -160,7 +159,7 @@ Catalog Catalog::load(const fs::path& dir) {
   const auto gpu_file = (dir / "gpus.yaml").string();
   load_entries(dir / "gpus.yaml", gpu_schema(), diag, [&](const std::string& name, const ValueMap& v) {
     GpuSpec g{name, opt_string(v, "description"), v.quantity("flops_bf16"), v.quantity("hbm_capacity"),
-              v.quantity("hbm_bandwidth"), {}, {}, v.quantity("host_memory")};
+              v.quantity("hbm_bandwidth"), {}, {}};
     for (const auto& [field, slot] : {std::pair{"host_link", &g.host_link}, std::pair{"nvlink", &g.nvlink}}) {
       const std::string link = opt_string(v, field);
       if (link.empty()) continue;
@@ -187,6 +186,12 @@ const GpuSpec& Catalog::gpu(const std::string& name) const { return lookup(gpus_
 const LinkSpec& Catalog::link(const std::string& name) const { return lookup(links_, "link", name); }
 const ModelSpec& Catalog::model(const std::string& name) const { return lookup(models_, "model", name); }
 const NodeSpec& Catalog::node(const std::string& name) const { return lookup(nodes_, "node", name); }
+const NodeSpec* Catalog::node_of_gpu(const std::string& gpu) const {
+  for (const auto& [name, n] : nodes_) {
+    if (n.gpu == gpu) return &n;
+  }
+  return nullptr;
+}
 std::vector<std::string> Catalog::gpu_names() const { return names_of(gpus_); }
 std::vector<std::string> Catalog::link_names() const { return names_of(links_); }
 std::vector<std::string> Catalog::model_names() const { return names_of(models_); }

@@ -50,6 +50,8 @@ class Catalog {
   const LinkSpec& link(const std::string& name) const;
   const ModelSpec& model(const std::string& name) const;
   const NodeSpec& node(const std::string& name) const;
+  /// @brief The node built around `gpu` (the first such node by name), or nullptr when nodes.yaml has none.
+  const NodeSpec* node_of_gpu(const std::string& gpu) const;
   std::vector<std::string> gpu_names() const;
   std::vector<std::string> link_names() const;
   std::vector<std::string> model_names() const;

@@ -83,6 +83,8 @@ nlohmann::ordered_json summary_json(const Scenario& s, const RunResult& r) {
                    {"replicas", s.replicas},
                    {"host_link", s.deployment.host_link.name},
                    {"host_link_bytes_per_s", s.deployment.host_link.bandwidth},
+                   {"host_memory_per_replica_bytes", s.deployment.host_memory},
+                   {"host_memory_origin", s.host_memory_origin},
                    {"kv_offload_policy", s.scheduler.offload_policy},
                    {"seed", s.seed}};
   for (const auto& [key, value] : r.metrics->summary()) {

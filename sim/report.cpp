@@ -19,6 +19,14 @@ std::string kv_text(const Scenario& s, const CostModel& cost) {
   return fmt::format("compressed KV {} for a {:.0f}-token document", format_bytes(cost.session_kv_bytes(doc)), doc);
 }
 
+// What the statistics window holds besides finished sessions: the idle tail of a run that drained before
+// `duration`, and the sessions still running when it closed (not counted in the rates).
+std::string window_note(double end_s, double duration_s, double in_flight) {
+  if (in_flight > 0) return fmt::format("; {:.0f} still in flight at its end, not counted", in_flight);
+  if (end_s < duration_s) return fmt::format("; drained at {}, idle tail counted", format_seconds(end_s));
+  return "";
+}
+
 }  // namespace
 
 void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
@@ -33,8 +41,10 @@ void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
                      s.gpu_count, d.gpu.name, d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "",
                      d.host_link.name, format_bandwidth(d.host_link.bandwidth * d.host_link_efficiency),
                      s.scheduler.offload_policy);
-  out << fmt::format("  simulated {} ({} sessions started); statistics over [{}, {}]\n\n", format_seconds(r.end_s),
-                     r.sessions_started, format_seconds(s.workload.warmup), format_seconds(s.workload.warmup + m["window_s"]));
+  out << fmt::format("  host memory {} per replica ({})\n", format_bytes_binary(d.host_memory), s.host_memory_origin);
+  out << fmt::format("  simulated {} ({} sessions started); statistics over [{}, {}]{}\n\n", format_seconds(r.end_s),
+                     r.sessions_started, format_seconds(s.workload.warmup), format_seconds(s.workload.duration),
+                     window_note(r.end_s, s.workload.duration, m["sessions_in_flight_at_window_end"]));
   out << fmt::format("  {:<20} {:.2f} sessions/h ({:.0f} sessions, {:.0f} rounds completed; {:.2f}/h ended in the window)\n",
                      "session throughput", m["session_throughput_per_hour"], m["sessions_completed"],
                      m["rounds_completed"], m["session_completion_rate_per_hour"]);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/units.hpp"
 #include "sim/trace_input.hpp"
 
 namespace kvsim {
@@ -139,6 +140,41 @@ Deployment build_deployment(const ValueMap& v, const Catalog& cat, Diagnostics& 
   d.memory_efficiency = v.quantity("hardware.memory_efficiency");
   d.activation_reserve = v.quantity("hardware.activation_reserve");
   return d;
+}
+
+// CPU memory per replica: `hardware.host_memory` as given, else the node's memory shared by the replicas that fit
+// on one node (node GPUs / tensor_parallel), or, for a replica wider than a node, the memory of every node it spans.
+void set_host_memory(const ValueMap& v, const Catalog& cat, Scenario& s, Diagnostics& diag) {
+  if (v.has("hardware.host_memory")) {
+    s.deployment.host_memory = v.quantity("hardware.host_memory");
+    s.host_memory_origin = "hardware.host_memory";
+    return;
+  }
+  const std::string name = v.has("hardware.node") ? v.string("hardware.node") : "";
+  const NodeSpec* node = nullptr;
+  try {
+    node = name.empty() ? cat.node_of_gpu(s.deployment.gpu.name) : &cat.node(name);
+  } catch (const InputError& e) {
+    diag.add(v.at("hardware.node", e.what()));
+    return;
+  }
+  if (node == nullptr) {
+    diag.add(v.at("hardware.gpu.catalog", fmt::format("no node in nodes.yaml is built around {}, so its CPU memory "
+                                                      "is unknown; set hardware.node or hardware.host_memory",
+                                                      s.deployment.gpu.name)));
+    return;
+  }
+  const int tp = s.deployment.tensor_parallel;
+  if (tp <= node->gpus) {
+    const int per_node = node->gpus / tp;
+    s.deployment.host_memory = node->host_memory / per_node;
+    s.host_memory_origin = fmt::format("{}'s {} / {} replica{} per node", node->name, format_bytes_binary(node->host_memory),
+                                       per_node, per_node > 1 ? "s" : "");
+  } else {
+    const int nodes = (tp + node->gpus - 1) / node->gpus;
+    s.deployment.host_memory = node->host_memory * nodes;
+    s.host_memory_origin = fmt::format("{} x {}'s {}", nodes, node->name, format_bytes_binary(node->host_memory));
+  }
 }
 
 WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
@@ -283,8 +319,7 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
                                                 s.gpu_count, s.deployment.tensor_parallel)));
   }
   s.replicas = std::max(1, s.gpu_count / s.deployment.tensor_parallel);
-  const double host_total = v.has("hardware.host_memory") ? v.quantity("hardware.host_memory") : s.deployment.gpu.host_memory;
-  s.deployment.host_memory = host_total / s.replicas;
+  set_host_memory(v, catalog, s, diag);
   s.deployment.nvme_capacity = v.quantity("hardware.nvme.capacity") / s.replicas;
   s.deployment.nvme_bandwidth = v.quantity("hardware.nvme.bandwidth");
   if (diag.empty()) {

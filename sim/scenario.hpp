@@ -46,6 +46,7 @@ struct Scenario {
   SloSpec slo;
   std::uint64_t seed = 1;
   double timeline_period = 1.0;
+  std::string host_memory_origin;  ///< where deployment.host_memory comes from, for the report
   ValueMap values;  ///< validated values with origins, for messages and echoing
 };
 
