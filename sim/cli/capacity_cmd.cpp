@@ -1,4 +1,5 @@
-// `kvsim capacity`: bracketing and bisection on the arrival rate, one child run per probe, points in parallel.
+// `kvsim capacity`: bracketing and bisection on the arrival rate, `--replicates` child runs per probe, points in
+// parallel; capacity_search.cpp judges each probe on its replicates' intervals and picks the next rate.
 #include "sim/cli/capacity_cmd.hpp"
 
 #include <fmt/format.h>
@@ -10,7 +11,9 @@
 #include <thread>
 
 #include "engine/units.hpp"
+#include "sim/cli/capacity_search.hpp"
 #include "sim/cli/compare_runner.hpp"
+#include "sim/cli/csv.hpp"
 #include "sim/cli/progress.hpp"
 #include "sim/cli/slo.hpp"
 #include "sim/cli/sweep_params.hpp"
@@ -25,96 +28,141 @@ namespace {
 
 const std::string kRateKey = "workload.arrival.rate";
 const std::string kTypeKey = "workload.arrival.type";
+const std::string kDurationKey = "workload.duration";
 
-// One probe: a rate and what the run said.
+// One probe: a rate, its replicates' summaries and how they were judged.
 struct Probe {
   double rate_per_h = 0;
   bool ran = false;
-  bool meets = false;
-  std::string why;  ///< the first SLO missed, or why the run failed
-  nlohmann::json summary;
+  Judgement j;
+  std::string failure;  ///< why a replicate could not run
+  std::vector<nlohmann::json> summaries;
 };
 
-// The search of one point: the highest rate known to pass and the lowest known to fail.
-struct Search {
-  std::optional<double> pass, fail;
-  double next = 0;
-  bool done = false;
-  bool broken = false;  ///< a probe could not run
+// The search of one point of the other parameters.
+struct Point {
+  CapacitySearch search;
   std::vector<Probe> probes;
-  std::size_t best = SIZE_MAX;  ///< index of the passing probe at `pass`
 };
 
-std::string rate_text(double per_h) {
-  return fmt::format("{:.6g}/h", per_h);
+std::string rate_text(double per_h) { return fmt::format("{:.6g}/h", per_h); }
+
+struct Grid {
+  std::vector<SweepParam> params;
+  std::vector<SweepPoint> points;
+  std::vector<Slo> slos;
+  double from_per_h = 0;
+  double horizon_s = 0;
+  std::uint64_t seed = 1;  ///< of replicate 0; replicate r runs replicate_seed(seed, r)
+  fs::path out;
+};
+
+// Replicate r's seed: the base seed plus r strides of a large prime, so that the replicates of base seeds 1, 2, 3 ...
+// never share a seed (with a stride of 1, base seeds 1 and 2 would share four of five replicates).
+constexpr std::uint64_t kReplicateStride = 1000003;
+long replicate_seed(std::uint64_t base, int replicate) {
+  return long(base + kReplicateStride * std::uint64_t(replicate));
 }
 
-// Moves the search on after `p`; ends it when the bracket is tight, the probe budget is spent, or no rate passes.
-void advance(Search& s, const CapacityOptions& opt, double from, const Probe& p) {
-  s.probes.push_back(p);
-  if (!p.ran) {
-    s.done = s.broken = true;
-    return;
-  }
-  if (p.meets) {
-    s.pass = p.rate_per_h;
-    s.best = s.probes.size() - 1;
-  } else {
-    s.fail = p.rate_per_h;
-  }
-  if (s.pass && s.fail) {
-    s.next = (*s.pass + *s.fail) / 2;
-    s.done = (*s.fail - *s.pass) <= opt.precision * *s.fail;
-  } else {
-    s.next = s.pass ? *s.pass * 2 : *s.fail / 2;
-    s.done = !s.pass && *s.fail < from / 1024;
-  }
-  s.done = s.done || int(s.probes.size()) >= opt.max_runs;
-}
-
-std::vector<std::string> probe_args(const CapacityOptions& opt, const std::vector<std::string>& point_sets, double rate,
-                                    const fs::path& dir) {
-  RunChild c{opt.scenario, dir, opt.sets, opt.seed, opt.platforms, std::nullopt, opt.log_level};
-  for (const auto& s : point_sets) c.sets.push_back(s);
+std::vector<std::string> probe_args(const CapacityOptions& opt, const Grid& g, std::size_t point, double rate,
+                                    int replicate, const fs::path& dir) {
+  RunChild c{opt.scenario, dir, opt.sets, replicate_seed(g.seed, replicate), opt.platforms, std::nullopt,
+             opt.log_level};
+  for (const auto& s : point_sets(g.params, g.points[point])) c.sets.push_back(s);
   c.sets.push_back(kTypeKey + "=poisson");
   c.sets.push_back(kRateKey + "=" + rate_text(rate));
+  c.sets.push_back(fmt::format("{}={:.17g}s", kDurationKey, g.horizon_s));
   return run_child_args(c);
 }
 
-Probe probe_of(double rate, const std::vector<Slo>& slos, const fs::path& dir, const ChildJob& job,
-               const ChildOutcome& o) {
+// Reads the replicates' summaries; the probe has run when every replicate has.
+Probe probe_of(double rate, const std::vector<Slo>& slos, const std::vector<ChildJob>& jobs,
+               const std::vector<ChildOutcome>& outcomes) {
   Probe p{rate};
-  if (!o.started || o.exit_code != 0) {
-    p.why = child_error_text(job.log, o);
-    return p;
-  }
-  std::ifstream f(dir / "summary.json");
-  p.summary = nlohmann::json::parse(f, nullptr, false);
-  if (p.summary.is_discarded()) {
-    p.why = "the run ended but its summary.json cannot be read";
-    return p;
+  for (std::size_t k = 0; k < jobs.size(); ++k) {
+    const fs::path dir = jobs[k].log.parent_path();
+    if (!outcomes[k].started || outcomes[k].exit_code != 0) {
+      p.failure = child_error_text(jobs[k].log, outcomes[k]);
+      return p;
+    }
+    std::ifstream f(dir / "summary.json");
+    p.summaries.push_back(nlohmann::json::parse(f, nullptr, false));
+    if (p.summaries.back().is_discarded()) {
+      p.failure = "the run ended but " + (dir / "summary.json").string() + " cannot be read";
+      return p;
+    }
   }
   p.ran = true;
-  p.meets = meets(slos, p.summary, p.why);
+  p.j = judge(slos, p.summaries);
   return p;
 }
 
-// Checks the input in-process at the first rate for every point, so bad input exits 2 before anything runs.
-void check_input(const CapacityOptions& opt, const std::vector<SweepParam>& params,
-                 const std::vector<SweepPoint>& points) {
-  for (const auto& p : params) {
-    if (p.key == kRateKey || p.key == kTypeKey) {
-      throw InputError({Diagnostic{"", "--param", 0, 0, p.key, "capacity searches the arrival rate itself"}});
+// Checks the input in-process for every point, so bad input exits 2 before anything runs; returns the seed.
+std::uint64_t check_input(const CapacityOptions& opt, const Grid& g) {
+  for (const auto& p : g.params) {
+    if (p.key == kRateKey || p.key == kTypeKey || p.key == kDurationKey) {
+      throw InputError({Diagnostic{"", "--param", 0, 0, p.key,
+                                   "capacity searches the arrival rate itself, over --horizon of simulated time"}});
     }
   }
   const Catalog cat = Catalog::load(opt.platforms.empty() ? Catalog::default_dir() : fs::path(opt.platforms));
-  for (const auto& pt : points) {
+  std::uint64_t seed = 1;
+  for (const auto& pt : g.points) {
     std::vector<std::string> sets = opt.sets;
-    for (const auto& s : point_sets(params, pt)) sets.push_back(s);
+    for (const auto& s : point_sets(g.params, pt)) sets.push_back(s);
     sets.push_back(kTypeKey + "=poisson");
     sets.push_back(kRateKey + "=" + opt.from);
-    check_deployment(load_scenario(opt.scenario, sets, cat));
+    sets.push_back(kDurationKey + "=" + opt.horizon);
+    const Scenario s = load_scenario(opt.scenario, sets, cat);
+    check_deployment(s);
+    seed = s.seed;
   }
+  return opt.seed ? std::uint64_t(*opt.seed) : seed;
+}
+
+std::string point_name(const Grid& g, std::size_t i) {
+  std::string out;
+  for (const auto& s : point_sets(g.params, g.points[i])) out += (out.empty() ? "" : " ") + s;
+  return out.empty() ? "scenario" : out;
+}
+
+// Starts every replicate of the next probe of every open point, then judges each point's probe.
+void probe_round(const CapacityOptions& opt, const Grid& g, std::vector<Point>& all, int parallel) {
+  std::vector<std::size_t> active;
+  std::vector<ChildJob> jobs;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i].search.done()) continue;
+    const fs::path dir = g.out / "probes" / fmt::format("p{:04}-{:02}", i, all[i].probes.size());
+    fs::remove_all(dir);
+    active.push_back(i);
+    for (int r = 0; r < opt.replicates; ++r) {
+      const fs::path run_dir = dir / fmt::format("r{}", r);
+      fs::create_directories(run_dir);
+      jobs.push_back(ChildJob{probe_args(opt, g, i, all[i].search.next(), r, run_dir), run_dir / "run.log"});
+    }
+  }
+  const auto outcomes = run_children(self_executable(), jobs, parallel, [](std::size_t, const ChildOutcome&) {});
+  const auto reps = std::size_t(opt.replicates);
+  for (std::size_t k = 0; k < active.size(); ++k) {
+    Point& pt = all[active[k]];
+    const std::vector<ChildJob> mine(jobs.begin() + long(k * reps), jobs.begin() + long((k + 1) * reps));
+    const std::vector<ChildOutcome> done(outcomes.begin() + long(k * reps), outcomes.begin() + long((k + 1) * reps));
+    Probe p = probe_of(pt.search.next(), g.slos, mine, done);
+    const std::string why = p.ran ? p.j.why : p.failure;
+    std::cerr << fmt::format("capacity: {}: {} {}{}\n", point_name(g, active[k]), rate_text(p.rate_per_h),
+                             p.ran ? verdict_name(p.j.verdict) : "failed", why.empty() ? "" : " (" + why + ")");
+    pt.search.record(p.ran, p.j);
+    pt.probes.push_back(std::move(p));
+  }
+}
+
+std::vector<Point> search_all(const CapacityOptions& opt, const Grid& g) {
+  std::vector<Point> all(g.points.size(), Point{CapacitySearch(g.from_per_h, opt.precision, opt.max_runs), {}});
+  const int parallel = opt.jobs > 0 ? opt.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
+  while (std::any_of(all.begin(), all.end(), [](const Point& p) { return !p.search.done(); })) {
+    probe_round(opt, g, all, parallel);
+  }
+  return all;
 }
 
 }  // namespace
@@ -123,111 +171,120 @@ void check_input(const CapacityOptions& opt, const std::vector<SweepParam>& para
 namespace kvsim::cli {
 namespace {
 
-struct Grid {
-  std::vector<SweepParam> params;
-  std::vector<SweepPoint> points;
-  std::vector<Slo> slos;
-  double from_per_h = 0;
-  fs::path out;
+// The figures reported for a probe: mean and 95% half-width over its replicates.
+struct Column {
+  std::string name;
+  std::string pointer;
 };
 
-std::string point_name(const Grid& g, std::size_t i) {
-  std::string out;
-  for (const auto& s : point_sets(g.params, g.points[i])) out += (out.empty() ? "" : " ") + s;
-  return out.empty() ? "scenario" : out;
-}
-
-std::vector<Search> search_all(const CapacityOptions& opt, const Grid& g) {
-  std::vector<Search> all(g.points.size());
-  for (auto& s : all) s.next = g.from_per_h;
-  const int parallel = opt.jobs > 0 ? opt.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
-  for (;;) {
-    std::vector<std::size_t> active;
-    std::vector<ChildJob> jobs;
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      if (all[i].done) continue;
-      const fs::path dir = g.out / "probes" / fmt::format("p{:04}-{:02}", i, all[i].probes.size());
-      fs::remove_all(dir);
-      fs::create_directories(dir);
-      active.push_back(i);
-      jobs.push_back(ChildJob{probe_args(opt, point_sets(g.params, g.points[i]), all[i].next, dir), dir / "run.log"});
+std::vector<Column> columns(const Grid& g) {
+  std::vector<Column> out = {{"session_throughput_per_hour", "/session_throughput_per_hour"},
+                             {"ttft_p50_s", "/ttft/p50_s"},
+                             {"ttft_p90_s", "/ttft/p90_s"},
+                             {"ttft_p99_s", "/ttft/p99_s"}};
+  for (const auto& s : g.slos) {
+    if (std::none_of(out.begin(), out.end(), [&](const Column& c) { return c.name == s.column; })) {
+      out.push_back({s.column, s.pointer});
     }
-    if (active.empty()) return all;
-    run_children(self_executable(), jobs, parallel, [&](std::size_t k, const ChildOutcome& o) {
-      const std::size_t i = active[k];
-      const Probe p = probe_of(all[i].next, g.slos, jobs[k].log.parent_path(), jobs[k], o);
-      std::cerr << fmt::format("capacity: {}: {} {}{}\n", point_name(g, i), rate_text(p.rate_per_h),
-                               p.meets ? "meets the SLOs" : "misses", p.meets ? "" : " (" + p.why + ")");
-      advance(all[i], opt, g.from_per_h, p);
-    });
-  }
-}
-
-double metric(const nlohmann::json& summary, const std::string& pointer) {
-  return summary.at(nlohmann::json::json_pointer(pointer)).get<double>();
-}
-
-std::string status_of(const Search& s) {
-  return s.broken ? "failed" : s.pass ? "found" : "none";
-}
-
-std::string capacity_csv(const Grid& g, const std::vector<Search>& all) {
-  std::string out = "point";
-  for (const auto& p : g.params) out += "," + p.key;
-  out += ",status,max_rate_per_hour,fail_rate_per_hour,session_throughput_per_hour";
-  for (const auto& s : g.slos) out += "," + s.column;
-  out += ",probes\n";
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    const Search& s = all[i];
-    out += std::to_string(i);
-    for (const auto& v : g.points[i].values) out += "," + v;
-    out += "," + status_of(s) + (s.pass ? fmt::format(",{:.6g}", *s.pass) : ",") +
-           (s.fail ? fmt::format(",{:.6g}", *s.fail) : ",");
-    const nlohmann::json* best = s.pass ? &s.probes[s.best].summary : nullptr;
-    out += best ? fmt::format(",{:.10g}", metric(*best, "/session_throughput_per_hour")) : ",";
-    for (const auto& slo : g.slos) out += best ? fmt::format(",{:.10g}", metric(*best, slo.pointer)) : ",";
-    out += fmt::format(",{}\n", s.probes.size());
   }
   return out;
 }
 
-std::string probes_csv(const Grid& g, const std::vector<Search>& all) {
-  std::string out = "point,probe,rate_per_hour,meets,session_throughput_per_hour";
-  for (const auto& s : g.slos) out += "," + s.column;
-  out += ",why\n";
+MeanCi stat(const Probe& p, const Column& c) {
+  std::vector<double> v;
+  for (const auto& s : p.summaries) v.push_back(s.at(nlohmann::json::json_pointer(c.pointer)).get<double>());
+  return mean_ci(v);
+}
+
+std::string stat_fields(const Grid& g, const Probe* p) {
+  std::string out;
+  for (const auto& c : columns(g)) {
+    const MeanCi m = p && p->ran ? stat(*p, c) : MeanCi{};
+    out += p && p->ran ? fmt::format(",{:.10g},{:.10g}", m.mean, m.half) : ",,";
+  }
+  return out;
+}
+
+std::string stat_header(const Grid& g) {
+  std::string out;
+  for (const auto& c : columns(g)) out += "," + c.name + "," + c.name + "_ci95";
+  return out;
+}
+
+std::string status_of(const Point& p) {
+  return p.search.broken() ? "failed" : p.search.estimate() ? "found" : "none";
+}
+
+std::string opt_rate(std::optional<double> r) { return r ? fmt::format(",{:.6g}", *r) : ","; }
+
+// The probe at the estimate, if any.
+const Probe* best_probe(const Point& p) {
+  const auto est = p.search.estimate();
+  for (const auto& probe : p.probes) {
+    if (est && probe.ran && probe.rate_per_h == *est) return &probe;
+  }
+  return nullptr;
+}
+
+std::string capacity_csv(const CapacityOptions& opt, const Grid& g, const std::vector<Point>& all) {
+  std::string out = "point";
+  for (const auto& p : g.params) out += "," + p.key;
+  out += ",status,max_rate_per_hour,max_rate_ci_low_per_hour,max_rate_ci_high_per_hour,fail_rate_per_hour";
+  out += ",replicates,horizon_s" + stat_header(g) + ",probes\n";
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const Point& pt = all[i];
+    out += std::to_string(i);
+    for (const auto& v : g.points[i].values) out += "," + v;
+    const bool found = pt.search.estimate().has_value();
+    out += "," + status_of(pt) + opt_rate(pt.search.estimate()) +
+           (found ? opt_rate(pt.search.ci_low().value_or(0)) : ",") + opt_rate(pt.search.ci_high()) +
+           opt_rate(pt.search.mean_fail());
+    out += fmt::format(",{},{:.10g}", opt.replicates, g.horizon_s) + stat_fields(g, best_probe(pt));
+    out += fmt::format(",{}\n", pt.probes.size());
+  }
+  return out;
+}
+
+std::string probes_csv(const Grid& g, const std::vector<Point>& all) {
+  std::string out = "point,probe,rate_per_hour,verdict,mean_meets" + stat_header(g) + ",why\n";
   for (std::size_t i = 0; i < all.size(); ++i) {
     for (std::size_t k = 0; k < all[i].probes.size(); ++k) {
       const Probe& p = all[i].probes[k];
-      out += fmt::format("{},{},{:.6g},{}", i, k, p.rate_per_h, p.meets ? 1 : 0);
-      out += p.ran ? fmt::format(",{:.10g}", metric(p.summary, "/session_throughput_per_hour")) : ",";
-      for (const auto& slo : g.slos) out += p.ran ? fmt::format(",{:.10g}", metric(p.summary, slo.pointer)) : ",";
-      std::string why = p.why;
-      std::replace(why.begin(), why.end(), '\n', ' ');
-      std::replace(why.begin(), why.end(), ',', ';');
-      out += "," + why + "\n";
+      out += fmt::format("{},{},{:.6g},{},{}", i, k, p.rate_per_h, p.ran ? verdict_name(p.j.verdict) : "failed",
+                         p.ran && p.j.mean_meets ? 1 : 0);
+      out += stat_fields(g, &p) + "," + csv_field(p.ran ? p.j.why : p.failure) + "\n";
     }
   }
   return out;
 }
 
-void print_capacity(std::ostream& out, const Grid& g, const std::vector<Search>& all) {
+std::string found_line(const CapacityOptions& opt, const Grid& g, const Point& pt) {
+  const Probe& best = *best_probe(pt);
+  const MeanCi thr = stat(best, columns(g)[0]), p90 = stat(best, columns(g)[2]);
+  const auto high = pt.search.ci_high();
+  return fmt::format(
+      "{:.4g} sessions/h (95% CI {:.4g} to {}); there {:.4g} ± {:.2g} completed/h, TTFT p90 {:.4g} ± {:.2g} s "
+      "({} replicates x {}, {} probes)",
+      *pt.search.estimate(), pt.search.ci_low().value_or(0), high ? fmt::format("{:.4g}/h", *high) : "unbounded",
+      thr.mean, thr.half, p90.mean, p90.half, opt.replicates, format_seconds(g.horizon_s), pt.probes.size());
+}
+
+void print_capacity(std::ostream& out, const CapacityOptions& opt, const Grid& g, const std::vector<Point>& all) {
   std::string slos;
   for (const auto& s : g.slos) slos += (slos.empty() ? "" : ", ") + s.name + (s.at_most ? " <= " : " >= ") + s.text;
   out << fmt::format("kvsim capacity: the highest Poisson session rate that meets {}\n", slos);
   for (std::size_t i = 0; i < all.size(); ++i) {
-    const Search& s = all[i];
-    const std::string fail = s.fail ? fmt::format("; {} misses", rate_text(*s.fail)) : "; no failing rate found";
-    if (s.broken) {
-      out << fmt::format("  {}: a probe failed: {}\n", point_name(g, i), s.probes.back().why);
-    } else if (s.pass) {
-      out << fmt::format("  {}: {:.4g} sessions/h ({:.4g} completed/h){} ({} runs)\n", point_name(g, i), *s.pass,
-                         metric(s.probes[s.best].summary, "/session_throughput_per_hour"), fail, s.probes.size());
+    const Point& pt = all[i];
+    if (pt.search.broken()) {
+      out << fmt::format("  {}: a probe failed: {}\n", point_name(g, i), pt.probes.back().failure);
+    } else if (pt.search.estimate()) {
+      out << fmt::format("  {}: {}\n", point_name(g, i), found_line(opt, g, pt));
     } else {
-      out << fmt::format("  {}: no rate down to {} meets them ({})\n", point_name(g, i), rate_text(*s.fail),
-                         s.probes.back().why);
+      out << fmt::format("  {}: no rate down to {} meets them ({})\n", point_name(g, i),
+                         rate_text(pt.probes.back().rate_per_h), pt.probes.back().j.why);
     }
   }
-  out << fmt::format("  outputs in {}/ (capacity.csv, probes.csv; each probe's run in probes/)\n", g.out.string());
+  out << fmt::format("  outputs in {}/ (capacity.csv, probes.csv; each probe's runs in probes/)\n", g.out.string());
 }
 
 }  // namespace
@@ -240,12 +297,19 @@ void add_capacity_command(CLI::App& app, CapacityOptions& opt) {
   cmd->add_option("--param", opt.params, "Search at every point of these (as in kvsim sweep; repeatable)");
   cmd->add_option("--set", opt.sets, "Override a key in every run: key.path=value (repeatable)");
   cmd->add_option("--from", opt.from, "The first rate probed (default 10/h)");
-  cmd->add_option("--precision", opt.precision, "Stop when (failing - passing) / failing <= this (default 0.05)")
+  cmd->add_option("--precision", opt.precision,
+                  "Stop each bracket (the estimate, the interval's ends) when (high - low) / high <= this "
+                  "(default 0.05)")
       ->check(CLI::Range(0.001, 0.5));
-  cmd->add_option("--max-runs", opt.max_runs, "Probes per point at most (default 16)")->check(CLI::Range(2, 100));
+  cmd->add_option("--max-runs", opt.max_runs, "Probes per point at most (default 30)")->check(CLI::Range(2, 100));
+  cmd->add_option("--replicates", opt.replicates,
+                  "Runs per probe, with seeds seed + r x 1000003 (r = 0, 1, ...); objectives are judged on their "
+                  "95% interval (default 4)")
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--horizon", opt.horizon, "Simulated time of every run, as workload.duration (default 20h)");
   cmd->add_option("--jobs", opt.jobs, "Runs at once (default: the number of cores)")->check(CLI::Range(1, 1024));
   cmd->add_option("--out", opt.out_dir, "Output directory (default: out/<scenario name>-capacity)");
-  cmd->add_option("--seed", opt.seed, "Random seed of every probe (default: the scenario's)")
+  cmd->add_option("--seed", opt.seed, "Seed of every probe's first replicate (default: the scenario's)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--platforms", opt.platforms, "Catalog directory");
 }
@@ -255,20 +319,18 @@ int run_capacity(const CapacityOptions& opt) {
   g.slos = parse_slos(opt.slo);
   g.params = parse_sweep_params("--param", opt.params);
   g.points = sweep_points(g.params);
-  const ParsedQuantity from = parse_quantity(opt.from, Dim::kRate);
-  if (!from.value || *from.value <= 0) {
-    throw InputError({Diagnostic{"", "--from", 0, 0, opt.from, from.value ? "expected a positive rate" : from.error}});
-  }
-  g.from_per_h = *from.value * 3600;
-  check_input(opt, g.params, g.points);
+  g.from_per_h = parse_flag_quantity("--from", opt.from, Dim::kRate, 0) * 3600;
+  if (!(g.from_per_h > 0)) throw InputError({Diagnostic{"", "--from", 0, 0, opt.from, "expected a positive rate"}});
+  g.horizon_s = parse_flag_quantity("--horizon", opt.horizon, Dim::kTime, 0);
+  g.seed = check_input(opt, g);
   g.out = opt.out_dir.empty() ? fs::path("out") / (fs::path(opt.scenario).stem().string() + "-capacity")
                               : fs::path(opt.out_dir);
   fs::create_directories(g.out);
-  const std::vector<Search> all = search_all(opt, g);
-  write_file_atomic(g.out / "capacity.csv", capacity_csv(g, all));
+  const std::vector<Point> all = search_all(opt, g);
+  write_file_atomic(g.out / "capacity.csv", capacity_csv(opt, g, all));
   write_file_atomic(g.out / "probes.csv", probes_csv(g, all));
-  print_capacity(std::cout, g, all);
-  return std::any_of(all.begin(), all.end(), [](const Search& s) { return s.broken; }) ? 1 : 0;
+  print_capacity(std::cout, opt, g, all);
+  return std::any_of(all.begin(), all.end(), [](const Point& p) { return p.search.broken(); }) ? 1 : 0;
 }
 
 }  // namespace kvsim::cli

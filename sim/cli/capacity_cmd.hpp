@@ -1,8 +1,9 @@
 #pragma once
 /// @file capacity_cmd.hpp
 /// @brief `kvsim capacity`: the highest Poisson session arrival rate (sessions per hour) at which a scenario still
-/// meets its SLOs, found by bracketing (doubling or halving) and bisection over child runs, for every point of
-/// the other `--param`s (per policy, per GPU, ...). docs/sweeps.md describes the search.
+/// meets its SLOs, with a 95% confidence interval, for every point of the other `--param`s (per policy, per GPU,
+/// ...). Every probe runs `--replicates` seeds over `--horizon` of simulated time; capacity_search.hpp has the
+/// statistics and docs/sweeps.md the search.
 
 #include <CLI/CLI.hpp>
 #include <optional>
@@ -18,8 +19,10 @@ struct CapacityOptions {
   std::vector<std::string> params;
   std::vector<std::string> sets;
   std::string from = "10/h";   ///< the first rate probed
-  double precision = 0.05;     ///< stop when (fail - pass) / fail is at most this
-  int max_runs = 16;           ///< probes per point at most
+  double precision = 0.05;     ///< stop when each bracket's (high - low) / high is at most this
+  int max_runs = 30;           ///< probes per point at most
+  int replicates = 4;          ///< runs per probe; replicate r runs seed + r x 1000003
+  std::string horizon = "20h"; ///< workload.duration of every run (the scenario's warmup is kept)
   int jobs = 0;                ///< 0: the number of cores
   std::string out_dir;
   std::optional<long> seed;

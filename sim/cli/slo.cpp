@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "engine/units.hpp"
 #include "sim/diagnostics.hpp"
@@ -33,6 +34,15 @@ const std::vector<Known>& known() {
   return k;
 }
 
+// A bound no run can meet or that every run meets: times and rates must be positive and finite, attainments a
+// fraction in (0, 1].
+std::string bound_problem(const Known& k, double v) {
+  if (k.dim == Dim::kRatio) {
+    return v > 0 && v <= 1 ? "" : fmt::format("an attainment is a fraction in (0, 1] (e.g. 0.9 or 90%), got {:g}", v);
+  }
+  return std::isfinite(v) && v > 0 ? "" : fmt::format("expected a positive, finite bound, got {:g}", v);
+}
+
 }  // namespace
 
 std::vector<std::string> slo_names() {
@@ -58,6 +68,10 @@ std::vector<Slo> parse_slos(const std::string& text) {
       const ParsedQuantity q = parse_quantity(value, it->dim);
       if (!q.value) {
         diag.add({"", "--slo", 0, 0, item, q.error});
+      } else if (auto bad = bound_problem(*it, *q.value); !bad.empty()) {
+        diag.add({"", "--slo", 0, 0, item, bad});
+      } else if (std::any_of(out.begin(), out.end(), [&](const Slo& s) { return s.name == name; })) {
+        diag.add({"", "--slo", 0, 0, item, fmt::format("{} is given twice; give each objective once", name)});
       } else {
         const std::string unit = it->dim == Dim::kTime ? "_s" : it->dim == Dim::kTokenRate ? "_tok_per_s" : "";
         out.push_back(Slo{name, it->pointer, it->at_most, *q.value, value, name + unit});
