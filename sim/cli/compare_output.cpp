@@ -91,6 +91,7 @@ const std::vector<CompareColumn>& compare_columns() {
       {"prefill_p99_s", "s", B::kLower, Show::kSeconds, "/prefill/p99_s"},
       {"decode_mean_s", "s", B::kLower, Show::kSeconds, "/decode/mean_s"},
       {"ttft_p50_s", "s", B::kLower, Show::kSeconds, "/ttft/p50_s"},
+      {"ttft_p90_s", "s", B::kLower, Show::kSeconds, "/ttft/p90_s"},
       {"ttft_p99_s", "s", B::kLower, Show::kSeconds, "/ttft/p99_s"},
       {"stall_p50_s", "s", B::kLower, Show::kSeconds, ""},
       {"stall_p99_s", "s", B::kLower, Show::kSeconds, "/swap/stall_p99_s"},

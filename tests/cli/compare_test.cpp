@@ -21,7 +21,7 @@ using kvsim_test::run;
 const std::string& kScenario = kvsim_test::kDefaultScenario;
 const std::string kHeader =
     "policy,status,session_throughput_per_hour,session_completion_rate_per_hour,max_resident,mean_resident,"
-    "prefill_p99_s,decode_mean_s,ttft_p50_s,ttft_p99_s,stall_p50_s,stall_p99_s,swap_bytes_out,swap_bytes_in,"
+    "prefill_p99_s,decode_mean_s,ttft_p50_s,ttft_p90_s,ttft_p99_s,stall_p50_s,stall_p99_s,swap_bytes_out,swap_bytes_in,"
     "swap_count,swap_transfer_mean_s,recompute_tokens,gpu_time_prefill,gpu_time_decode,gpu_time_stalled,"
     "gpu_time_idle,gpu_prefill_s,gpu_decode_s,slo_ttft_attainment,slo_decode_rate_attainment";
 
@@ -59,7 +59,7 @@ TEST(CliCompare, RecomputeAndSwapOnTheDefaultScenario) {
 
   const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
   ASSERT_EQ(j["runs"].size(), 2u);
-  ASSERT_EQ(j["columns"].size(), 23u);
+  ASSERT_EQ(j["columns"].size(), 24u);
   // One 50K session fills the A100's HBM, so every return evicts: recompute drops, swap moves bytes.
   const auto& rc = run_of(j, "recompute");
   EXPECT_GT(rc["recompute_tokens"].get<double>(), 0);
@@ -97,9 +97,8 @@ TEST(CliCompare, BestThroughputIsTheMax) {
 
   // Console: "  session_throughput_per_hour  higher  <recompute> <swap>", a marked cell ends with '*'.
   const auto out = lines(r.out);
-  const auto row = std::find_if(out.begin(), out.end(), [](const std::string& l) {
-    return l.rfind("  session_throughput_per_hour", 0) == 0;
-  });
+  const auto row = std::find_if(out.begin(), out.end(),
+                                [](const std::string& l) { return l.rfind("  session_throughput_per_hour", 0) == 0; });
   ASSERT_NE(row, out.end()) << r.out;
   std::stringstream cells(*row);
   std::string name, better, cell;
@@ -114,6 +113,27 @@ TEST(CliCompare, BestThroughputIsTheMax) {
     marked += star ? 1 : 0;
   }
   EXPECT_EQ(marked, best.size()) << *row;
+}
+
+// TTFT p90, the percentile SLOs are set on, is in compare.csv and compare.json, equal to each run's summary.json.
+TEST(CliCompare, TtftP90IsEachRunsSummaryValue) {
+  const fs::path d = fresh_dir("compare_p90");
+  const Result r = compare("recompute,swap", d);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto rows = kvsim_test::csv_rows(d / "compare.csv");
+  const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    const std::string p = row.at("policy");
+    const auto summary = nlohmann::json::parse(slurp(d / p / "summary.json"));
+    const double want = summary.at("ttft").at("p90_s").get<double>();
+    ASSERT_GT(want, 0) << p;
+    EXPECT_NEAR(std::stod(row.at("ttft_p90_s")), want, 1e-9 * want) << p;
+    EXPECT_NEAR(run_of(j, p).at("ttft_p90_s").get<double>(), want, 1e-9 * want) << p;
+    // Between p50 and p99, in value as in column order.
+    EXPECT_LE(std::stod(row.at("ttft_p50_s")), std::stod(row.at("ttft_p90_s"))) << p;
+    EXPECT_LE(std::stod(row.at("ttft_p90_s")), std::stod(row.at("ttft_p99_s"))) << p;
+  }
 }
 
 TEST(CliCompare, SameCommandGivesIdenticalFiles) {
@@ -167,7 +187,7 @@ TEST(CliCompare, OneFailedRunIsReportedAndExits1) {
   const auto csv = lines(slurp(d / "compare.csv"));
   ASSERT_EQ(csv.size(), 3u);
   EXPECT_EQ(csv[1].rfind("recompute,ok,", 0), 0u) << csv[1];
-  EXPECT_EQ(csv[2], "swap,failed" + std::string(23, ',')) << csv[2];
+  EXPECT_EQ(csv[2], "swap,failed" + std::string(24, ',')) << csv[2];
   const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
   const auto& sw = run_of(j, "swap");
   EXPECT_EQ(sw["status"], "failed");

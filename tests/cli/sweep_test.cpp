@@ -127,6 +127,35 @@ TEST(SweepCli, ReplicatesGiveTheMeanAndA95PercentInterval) {
   EXPECT_EQ(field("runs_ok"), 3);
 }
 
+// TTFT p90, the percentile SLOs are set on, is in runs.csv (each run's summary.json value) and sweep.csv (their
+// mean over the replicates).
+TEST(SweepCli, TtftP90IsTheRunsSummaryValue) {
+  const fs::path dir = fresh_dir("sweep_p90");
+  const auto r = run("sweep " + kScenario +
+                     " --param scheduler.kv_offload.policy=swap,recompute --set workload.duration=20min"
+                     " --set workload.arrival.type=poisson --set workload.arrival.rate=12/h --replicates 2 --out " +
+                     dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto p90_of = [&](const std::string& id) {
+    const auto summary = nlohmann::json::parse(slurp(dir / "runs" / id / "summary.json"));
+    return summary.at("ttft").at("p90_s").get<double>();
+  };
+  const auto runs = kvsim_test::csv_rows(dir / "runs.csv");
+  ASSERT_EQ(runs.size(), 4u);
+  for (const auto& row : runs) {
+    const double want = p90_of(fmt::format("p{:04}-r{}", std::stoi(row.at("point")), row.at("replicate")));
+    ASSERT_GT(want, 0);
+    EXPECT_NEAR(std::stod(row.at("ttft_p90_s")), want, 1e-9 * want) << row.at("point");
+  }
+  const auto points = kvsim_test::csv_rows(dir / "sweep.csv");
+  ASSERT_EQ(points.size(), 2u);
+  for (std::size_t p = 0; p < 2; ++p) {
+    const double want = (p90_of(fmt::format("p{:04}-r0", p)) + p90_of(fmt::format("p{:04}-r1", p))) / 2;
+    EXPECT_NEAR(std::stod(points[p].at("ttft_p90_s")), want, 1e-9 * want) << p;
+    EXPECT_FALSE(points[p].at("ttft_p90_s_ci95").empty()) << p;
+  }
+}
+
 TEST(SweepCli, AFailedPointIsRecordedAndTheOthersRun) {
   const fs::path dir = fresh_dir("sweep_failure");
   const auto r = run("sweep " + kScenario +
