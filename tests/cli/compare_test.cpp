@@ -136,6 +136,57 @@ TEST(CliCompare, TtftP90IsEachRunsSummaryValue) {
   }
 }
 
+// The start of each whitespace-separated word of `line`, with the word.
+std::vector<std::pair<std::size_t, std::string>> words(const std::string& line) {
+  std::vector<std::pair<std::size_t, std::string>> out;
+  for (std::size_t i = line.find_first_not_of(' '); i != std::string::npos; i = line.find_first_not_of(' ', i)) {
+    const std::size_t end = std::min(line.find(' ', i), line.size());
+    out.emplace_back(i, line.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
+// The console table's columns are as wide as their content: every label of the header is a word of its own, and
+// in every row (the longest metric name included) the metric, `better` and each policy's value start or end
+// where the header's label does.
+TEST(CliCompare, ConsoleColumnsAlignWhateverTheNamesWidth) {
+  const fs::path d = fresh_dir("compare_console");
+  const Result r = compare("recompute,swap,offload-idle", d);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto out = lines(r.out);
+  const auto head =
+      std::find_if(out.begin(), out.end(), [](const std::string& l) { return l.rfind("  metric", 0) == 0; });
+  ASSERT_NE(head, out.end()) << r.out;
+  const auto labels = words(*head);
+  ASSERT_EQ(labels.size(), 5u) << *head;
+  const std::vector<std::string> want{"metric", "better", "recompute", "swap", "offload-idle"};
+  for (std::size_t k = 0; k < want.size(); ++k) EXPECT_EQ(labels[k].second, want[k]) << *head;
+  const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
+  ASSERT_GE(out.end() - head, std::ptrdiff_t(j["columns"].size() + 1));
+  for (std::size_t c = 0; c < j["columns"].size(); ++c) {
+    const std::string& row = *(head + std::ptrdiff_t(c) + 1);
+    std::string name = j["columns"][c]["name"], better = j["columns"][c]["better"];
+    if (better == "none") better = "-";
+    EXPECT_EQ(row.substr(labels[0].first, name.size() + 1), name + " ") << row;
+    EXPECT_EQ(row.substr(labels[1].first, better.size() + 1), better + " ") << row;
+    EXPECT_EQ(row[labels[1].first - 1], ' ') << row;
+    // Values are right-aligned under their label and hold single spaces at most ("1.298 s"): two spaces start a
+    // cell, and they come after the previous column's content (and its mark).
+    std::size_t previous_end = labels[1].first + better.size();
+    for (std::size_t k = 2; k < labels.size(); ++k) {
+      const std::size_t end = labels[k].first + labels[k].second.size();
+      ASSERT_GT(row.size(), end) << row;
+      EXPECT_NE(row[end - 1], ' ') << row;
+      EXPECT_TRUE(row[end] == ' ' || row[end] == '*') << row;
+      const std::size_t gap = row.rfind("  ", end - 1);
+      ASSERT_NE(gap, std::string::npos) << row;
+      EXPECT_GE(gap, previous_end) << row;
+      previous_end = end + 1;
+    }
+  }
+}
+
 TEST(CliCompare, SameCommandGivesIdenticalFiles) {
   const fs::path a = fresh_dir("compare_det_a"), b = fresh_dir("compare_det_b");
   ASSERT_EQ(compare("swap,recompute", a).code, 0);
