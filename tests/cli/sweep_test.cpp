@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -252,6 +253,18 @@ TEST(SweepCli, EachPointCarriesAnalyzeFiguresForItsScenario) {
   EXPECT_GT(std::stod(rows[1].at("analyze_decode_s")), 1.8 * std::stod(rows[0].at("analyze_decode_s")));
 }
 
+// Checks that `dir`/plots holds `name`.png and `name`.svg with something drawn in them.
+void expect_drawn(const fs::path& dir, const std::string& name) {
+  const std::string png = slurp(dir / "plots" / (name + ".png"));
+  const std::string svg = slurp(dir / "plots" / (name + ".svg"));
+  EXPECT_GT(png.size(), 5000u) << name;
+  EXPECT_EQ(png.substr(1, 3), "PNG") << name;
+  EXPECT_NE(svg.find("<svg"), std::string::npos) << name;
+  EXPECT_NE(svg.find("<path"), std::string::npos) << name;
+}
+
+// Series are named by their values: legends say `swap` and `recompute` rather than the key path, and so do the
+// file names of the per-series plots and data.
 TEST(PlotCli, ASweepDrawsItsCurvesAsPngAndSvg) {
   const fs::path dir = fresh_dir("sweep_plot");
   const auto r = run("sweep " + kScenario +
@@ -259,13 +272,35 @@ TEST(PlotCli, ASweepDrawsItsCurvesAsPngAndSvg) {
                      "scheduler.kv_offload.policy=swap,recompute --set workload.duration=15min --plot --out " +
                      dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  for (const std::string name : {"throughput", "ttft", "prefill_share", "gpu_time-0", "gpu_time-1", "hbm_occupancy"}) {
-    const std::string png = slurp(dir / "plots" / (name + ".png"));
-    const std::string svg = slurp(dir / "plots" / (name + ".svg"));
-    EXPECT_GT(png.size(), 5000u) << name;
-    EXPECT_EQ(png.substr(1, 3), "PNG") << name;
-    EXPECT_NE(svg.find("<svg"), std::string::npos) << name;
-    EXPECT_NE(svg.find("<path"), std::string::npos) << name;
+  for (const std::string name :
+       {"throughput", "ttft", "prefill_share", "gpu_time-swap", "gpu_time-recompute", "hbm_occupancy"}) {
+    expect_drawn(dir, name);
+  }
+  EXPECT_FALSE(fs::exists(dir / "plots" / "gpu_time-0.png"));
+  // Drawing again removes the per-series files of an earlier drawing (here: an older kvsim's name).
+  std::ofstream(dir / "plots" / "gpu_time-0.png") << "old";
+  const auto again = run("plot " + dir.string());
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_FALSE(fs::exists(dir / "plots" / "gpu_time-0.png")) << again.out;
+  expect_drawn(dir, "gpu_time-swap");
+  const std::string gp = slurp(dir / "plots" / "plots.gp");
+  for (const std::string title : {"title \"swap\"", "title \"recompute\"", "title \"swap p90\"",
+                                  "title \"recompute p99\"", "title \"point 4: users=3, policy=swap\""}) {
+    EXPECT_NE(gp.find(title), std::string::npos) << title;
+  }
+  EXPECT_EQ(gp.find("scheduler.kv_offload.policy="), std::string::npos);
+  EXPECT_EQ(gp.find("workload.arrival.users="), std::string::npos);
+  // series-swap.csv holds sweep.csv's TTFT percentiles of the swap points.
+  const auto series = kvsim_test::csv_rows(dir / "plots" / "series-swap.csv");
+  const auto points = kvsim_test::csv_rows(dir / "sweep.csv");
+  ASSERT_EQ(series.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& point = points.at(2 * i);
+    ASSERT_EQ(point.at("scheduler.kv_offload.policy"), "swap");
+    for (const std::string p : {"p50", "p90", "p99"}) {
+      const double want = std::stod(point.at("ttft_" + p + "_s"));
+      EXPECT_NEAR(std::stod(series[i].at("ttft_" + p)), want, 1e-9 * want) << i << " " << p;
+    }
   }
 }
 
@@ -277,8 +312,26 @@ TEST(PlotCli, ACompareDrawsItsBars) {
       0);
   const auto r = run("plot " + dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  for (const std::string name : {"throughput", "ttft", "gpu_time", "hbm_occupancy"}) {
-    EXPECT_GT(slurp(dir / "plots" / (name + ".png")).size(), 5000u) << name;
+  for (const std::string name : {"throughput", "ttft", "gpu_time", "hbm_occupancy"}) expect_drawn(dir, name);
+  const std::string gp = slurp(dir / "plots" / "plots.gp");
+  for (const std::string title :
+       {"title 'p50'", "title 'p90'", "title 'p99'", "title \"swap\"", "title \"recompute\""}) {
+    EXPECT_NE(gp.find(title), std::string::npos) << title;
+  }
+}
+
+// A run's TTFT plot draws its rounds with summary.json's p50, p90 and p99 as lines.
+TEST(PlotCli, ARunDrawsItsTtftPercentiles) {
+  const fs::path dir = fresh_dir("run_plot");
+  ASSERT_EQ(run("run " + kScenario + " --quiet --set workload.duration=15min --out " + dir.string()).code, 0);
+  const auto r = run("plot " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const std::string name : {"ttft", "hbm_occupancy"}) expect_drawn(dir, name);
+  const auto summary = nlohmann::json::parse(slurp(dir / "summary.json"));
+  const std::string gp = slurp(dir / "plots" / "plots.gp");
+  for (const std::string p : {"p50", "p90", "p99"}) {
+    const double v = summary.at("ttft").at(p + "_s").get<double>();
+    EXPECT_NE(gp.find(fmt::format(", {:.10g} with lines", v)), std::string::npos) << p << "\n" << gp;
   }
 }
 

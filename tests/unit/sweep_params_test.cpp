@@ -1,4 +1,5 @@
-// The grid of `kvsim sweep`: ranges, lists, units, the product's order, and the tables' mean and 95% interval.
+// The grid of `kvsim sweep`: ranges, lists, units, the product's order, the tables' mean and 95% interval, and the
+// labels and file names of its plots.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 
 #include "sim/cli/compare_output.hpp"
 #include "sim/cli/csv.hpp"
+#include "sim/cli/plot_data.hpp"
 #include "sim/cli/sweep_params.hpp"
 #include "sim/cli/sweep_store.hpp"
 #include "sim/diagnostics.hpp"
@@ -148,6 +150,25 @@ TEST(SweepStore, ARecordWithoutAMetricLeavesItsColumnsEmpty) {
   const std::string sweep = sweep_csv(params, points, 1, back);
   EXPECT_EQ(field(sweep, "ttft_p90_s"), "");
   EXPECT_EQ(field(sweep, "ttft_p99_s"), "0.25");
+}
+
+// Plot legends show values, and name keys (by their last component) only when several vary.
+TEST(PlotLabels, LegendsShowValuesAndShortNames) {
+  EXPECT_EQ(short_names({"scheduler.kv_offload.policy", "workload.arrival.users"}),
+            (std::vector<std::string>{"policy", "users"}));
+  EXPECT_EQ(short_names({"a.rate", "b.rate", "seed"}), (std::vector<std::string>{"a.rate", "b.rate", "seed"}));
+  EXPECT_EQ(series_label({"policy"}, {"swap"}), "swap");
+  EXPECT_EQ(series_label({"policy", "users"}, {"swap", "2"}), "policy=swap, users=2");
+  EXPECT_EQ(series_label({}, {}), "all");
+}
+
+// File names hold only safe characters and stay distinct, even on a case-insensitive file system.
+TEST(PlotLabels, FileSlugsAreSafeAndUnique) {
+  const auto slugs =
+      file_slugs({"swap", "policy=swap, users=2", "20/h", "20_h", "Swap", "", "../x", std::string(80, 'a')});
+  EXPECT_EQ(slugs, (std::vector<std::string>{"swap", "policy_swap_users_2", "20_h", "20_h-2", "Swap-2", "_", ".._x",
+                                             std::string(60, 'a')}));
+  EXPECT_EQ(file_slugs({"a", "a", "a-2"}), (std::vector<std::string>{"a", "a-2", "a-2-2"}));
 }
 
 }  // namespace
