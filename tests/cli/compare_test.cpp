@@ -187,6 +187,31 @@ TEST(CliCompare, ConsoleColumnsAlignWhateverTheNamesWidth) {
   }
 }
 
+// docs/outputs.md has a table row for every offload policy and victim order the registry offers (as `kvsim schema`
+// lists them), so a policy added to engine/policies/registry.cpp without a line there fails this test.
+TEST(CliCompare, OutputsDocListsEveryPolicyAndVictimOrder) {
+  const Result schema = run("schema");
+  ASSERT_EQ(schema.code, 0) << schema.out;
+  const std::string doc = slurp(std::string(KVSIM_SOURCE_DIR) + "/docs/outputs.md");
+  const auto schema_lines = lines(schema.out);
+  for (const std::string key : {"scheduler.kv_offload.policy", "scheduler.kv_offload.victim"}) {
+    // "| `scheduler.kv_offload.victim` | one of lru \| longest-idle \| largest \| smallest | `lru` | ..."
+    const std::string prefix = "| `" + key + "` | one of ";
+    const auto row = std::find_if(schema_lines.begin(), schema_lines.end(),
+                                  [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
+    ASSERT_NE(row, schema_lines.end()) << key << "\n" << schema.out;
+    std::stringstream names(row->substr(prefix.size()));
+    std::size_t listed = 0;
+    for (std::string name; names >> name && name != "|";) {
+      if (name == "\\|") continue;
+      EXPECT_NE(doc.find("\n| `" + name + "`"), std::string::npos)
+          << key << ": " << name << " is not in docs/outputs.md";
+      ++listed;
+    }
+    EXPECT_GE(listed, 4u) << *row;
+  }
+}
+
 TEST(CliCompare, SameCommandGivesIdenticalFiles) {
   const fs::path a = fresh_dir("compare_det_a"), b = fresh_dir("compare_det_b");
   ASSERT_EQ(compare("swap,recompute", a).code, 0);
