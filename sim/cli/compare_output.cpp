@@ -79,6 +79,12 @@ std::string show(const CompareColumn& c, double v) {
   return fmt::format("{:.1f}%", 100 * v);
 }
 
+// `v` at the precision compare.csv writes (10 significant digits): runs that differ only by floating-point residue
+// (14.87346191 against 14.87346191000001) are tied, as their equal compare.csv fields say.
+double as_written(double v) {
+  return std::stod(fmt::format("{:.10g}", v));
+}
+
 // The console table's text: a header row, then one row per metric column; each row holds the metric, `better`
 // and one cell per policy.
 std::vector<std::vector<std::string>> console_cells(const std::vector<PolicyResult>& results) {
@@ -153,10 +159,12 @@ std::vector<std::vector<bool>> best_marks(const std::vector<PolicyResult>& resul
     std::optional<double> best;
     for (const auto& r : results) {
       if (!r.ok) continue;
-      const double v = r.values[c];
+      const double v = as_written(r.values[c]);
       if (!best || (higher ? v > *best : v < *best)) best = v;
     }
-    for (std::size_t i = 0; i < results.size(); ++i) marks[i][c] = results[i].ok && results[i].values[c] == best;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      marks[i][c] = results[i].ok && as_written(results[i].values[c]) == best;
+    }
   }
   return marks;
 }

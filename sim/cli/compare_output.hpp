@@ -52,7 +52,8 @@ struct CompareIdentity {
 std::vector<double> read_policy_metrics(const std::filesystem::path& dir);
 
 /// @brief best[row][column]: whether that value is the best of its column among the runs that succeeded
-/// (every tied value is marked; nothing in a kNone column).
+/// (every tied value is marked, values equal at compare.csv's 10 significant digits being tied; nothing in a kNone
+/// column).
 std::vector<std::vector<bool>> best_marks(const std::vector<PolicyResult>& results);
 
 /// @brief compare.csv's text.
