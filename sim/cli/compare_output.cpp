@@ -79,6 +79,27 @@ std::string show(const CompareColumn& c, double v) {
   return fmt::format("{:.1f}%", 100 * v);
 }
 
+// `v` at the precision compare.csv writes (10 significant digits): runs that differ only by floating-point residue
+// (14.87346191 against 14.87346191000001) are tied, as their equal compare.csv fields say.
+double as_written(double v) {
+  return std::stod(fmt::format("{:.10g}", v));
+}
+
+// The console table's text: a header row, then one row per metric column; each row holds the metric, `better`
+// and one cell per policy.
+std::vector<std::vector<std::string>> console_cells(const std::vector<PolicyResult>& results) {
+  std::vector<std::vector<std::string>> rows{{"metric", "better"}};
+  for (const auto& r : results) rows[0].push_back(r.policy);
+  const auto& columns = compare_columns();
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    std::vector<std::string> row{columns[c].name,
+                                 columns[c].better == Better::kNone ? "-" : better_name(columns[c].better)};
+    for (const auto& r : results) row.push_back(r.ok ? show(columns[c], r.values[c]) : "failed");
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 }  // namespace
 
 const std::vector<CompareColumn>& compare_columns() {
@@ -91,6 +112,7 @@ const std::vector<CompareColumn>& compare_columns() {
       {"prefill_p99_s", "s", B::kLower, Show::kSeconds, "/prefill/p99_s"},
       {"decode_mean_s", "s", B::kLower, Show::kSeconds, "/decode/mean_s"},
       {"ttft_p50_s", "s", B::kLower, Show::kSeconds, "/ttft/p50_s"},
+      {"ttft_p90_s", "s", B::kLower, Show::kSeconds, "/ttft/p90_s"},
       {"ttft_p99_s", "s", B::kLower, Show::kSeconds, "/ttft/p99_s"},
       {"stall_p50_s", "s", B::kLower, Show::kSeconds, ""},
       {"stall_p99_s", "s", B::kLower, Show::kSeconds, "/swap/stall_p99_s"},
@@ -137,10 +159,12 @@ std::vector<std::vector<bool>> best_marks(const std::vector<PolicyResult>& resul
     std::optional<double> best;
     for (const auto& r : results) {
       if (!r.ok) continue;
-      const double v = r.values[c];
+      const double v = as_written(r.values[c]);
       if (!best || (higher ? v > *best : v < *best)) best = v;
     }
-    for (std::size_t i = 0; i < results.size(); ++i) marks[i][c] = results[i].ok && results[i].values[c] == best;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      marks[i][c] = results[i].ok && as_written(results[i].values[c]) == best;
+    }
   }
   return marks;
 }
@@ -195,22 +219,21 @@ nlohmann::ordered_json compare_json(const CompareIdentity& id, const std::vector
 }
 
 void print_compare_table(std::ostream& out, const CompareIdentity& id, const std::vector<PolicyResult>& results) {
-  const auto& columns = compare_columns();
+  const auto rows = console_cells(results);
   const auto marks = best_marks(results);
-  std::vector<std::size_t> width;
-  for (const auto& r : results) width.push_back(std::max<std::size_t>(12, r.policy.size()));
+  std::vector<std::size_t> width(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], row[k].size());
+  }
   out << fmt::format("\nkvsim compare: {} (seed {}), {} on {}\n", id.scenario, id.seed, id.model, id.gpu);
   out << "  one row per metric, one column per policy; * marks the best value of a row, which is the higher or the\n"
          "  lower one as `better` says (rows marked - are not ranked)\n\n";
-  std::string line = fmt::format("  {:<30}{:<8}", "metric", "better");
-  for (std::size_t i = 0; i < results.size(); ++i) line += fmt::format("  {:>{}} ", results[i].policy, width[i]);
-  out << line << "\n";
-  for (std::size_t c = 0; c < columns.size(); ++c) {
-    const std::string better = columns[c].better == Better::kNone ? "-" : better_name(columns[c].better);
-    line = fmt::format("  {:<30}{:<8}", columns[c].name, better);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    // The metric and `better` are left-aligned, the policies' values right-aligned, each followed by its mark.
+    std::string line = fmt::format("  {:<{}}  {:<{}}", rows[r][0], width[0], rows[r][1], width[1]);
     for (std::size_t i = 0; i < results.size(); ++i) {
-      const std::string cell = results[i].ok ? show(columns[c], results[i].values[c]) : "failed";
-      line += fmt::format("  {:>{}}{}", cell, width[i], marks[i][c] ? "*" : " ");
+      const bool marked = r > 0 && marks[i][r - 1];
+      line += fmt::format("  {:>{}}{}", rows[r][i + 2], width[i + 2], marked ? "*" : " ");
     }
     out << line << "\n";
   }

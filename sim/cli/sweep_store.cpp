@@ -36,6 +36,13 @@ std::string read_and_heal(const fs::path& file) {
   return text;
 }
 
+// A metric of a record; NaN when the record has none (a line written by a kvsim without that column) or null (a
+// NaN written back).
+double metric_or_nan(const nlohmann::json& metrics, const std::string& name) {
+  const auto it = metrics.find(name);
+  return it == metrics.end() || it->is_null() ? std::nan("") : it->get<double>();
+}
+
 RunRecord parse_record(const nlohmann::json& j) {
   RunRecord r;
   r.id = j.at("id").get<std::string>();
@@ -47,7 +54,8 @@ RunRecord parse_record(const nlohmann::json& j) {
   r.error = j.value("error", "");
   r.wall_s = j.value("wall_s", 0.0);
   if (r.ok) {
-    for (const auto& c : compare_columns()) r.metrics.push_back(j.at("metrics").at(c.name).get<double>());
+    const auto& m = j.at("metrics");
+    for (const auto& c : compare_columns()) r.metrics.push_back(metric_or_nan(m, c.name));
   }
   return r;
 }
@@ -70,7 +78,8 @@ std::string point_fields(const SweepPoint& p) {
 
 // Mean and 95% half-width of column `c` over the successful runs of one point.
 std::pair<std::string, std::string> mean_ci(const std::vector<const RunRecord*>& runs, std::size_t c) {
-  if (runs.empty()) return {"", ""};
+  const auto missing = [c](const RunRecord* r) { return std::isnan(r->metrics[c]); };
+  if (runs.empty() || std::any_of(runs.begin(), runs.end(), missing)) return {"", ""};
   double sum = 0;
   for (const auto* r : runs) sum += r->metrics[c];
   const double n = double(runs.size()), mean = sum / n;
@@ -218,7 +227,7 @@ std::string runs_csv(const std::vector<SweepParam>& params, const std::vector<Sw
     out += point_fields(points[r.point]) +
            fmt::format(",{},{},{},{}", r.replicate, r.seed, r.ok ? "ok" : "failed", r.exit_code);
     for (std::size_t c = 0; c < compare_columns().size(); ++c) {
-      out += r.ok ? fmt::format(",{:.10g}", r.metrics[c]) : ",";
+      out += r.ok && !std::isnan(r.metrics[c]) ? fmt::format(",{:.10g}", r.metrics[c]) : ",";
     }
     out.append(",").append(csv_field(r.error)).append("\n");
   }

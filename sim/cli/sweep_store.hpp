@@ -26,7 +26,7 @@ struct RunRecord {
   bool ok = false;
   int exit_code = -1;
   std::string error;
-  std::vector<double> metrics;  ///< one per compare_columns() entry when ok
+  std::vector<double> metrics;  ///< one per compare_columns() entry when ok; NaN where the record has none
   double wall_s = 0;
 };
 
@@ -65,11 +65,11 @@ struct PointAnalysis {
 
 /// @brief sweep.csv: per point, the parameters, the number of runs that succeeded and failed, `analysis` (one per
 /// point, or empty for none) as analyze_* columns, and per metric the mean and the 95% confidence half-width (empty
-/// with fewer than two runs).
+/// with fewer than two runs; both empty when a run of the point has no value, e.g. a record of an older kvsim).
 std::string sweep_csv(const std::vector<SweepParam>& params, const std::vector<SweepPoint>& points, int replicates,
                       const std::vector<RunRecord>& records, const std::vector<PointAnalysis>& analysis = {});
 
-/// @brief runs.csv: one row per recorded run, in point and replicate order.
+/// @brief runs.csv: one row per recorded run, in point and replicate order (a metric the record lacks is empty).
 std::string runs_csv(const std::vector<SweepParam>& params, const std::vector<SweepPoint>& points,
                      const std::vector<RunRecord>& records);
 

@@ -21,7 +21,7 @@ using kvsim_test::run;
 const std::string& kScenario = kvsim_test::kDefaultScenario;
 const std::string kHeader =
     "policy,status,session_throughput_per_hour,session_completion_rate_per_hour,max_resident,mean_resident,"
-    "prefill_p99_s,decode_mean_s,ttft_p50_s,ttft_p99_s,stall_p50_s,stall_p99_s,swap_bytes_out,swap_bytes_in,"
+    "prefill_p99_s,decode_mean_s,ttft_p50_s,ttft_p90_s,ttft_p99_s,stall_p50_s,stall_p99_s,swap_bytes_out,swap_bytes_in,"
     "swap_count,swap_transfer_mean_s,recompute_tokens,gpu_time_prefill,gpu_time_decode,gpu_time_stalled,"
     "gpu_time_idle,gpu_prefill_s,gpu_decode_s,slo_ttft_attainment,slo_decode_rate_attainment";
 
@@ -59,7 +59,7 @@ TEST(CliCompare, RecomputeAndSwapOnTheDefaultScenario) {
 
   const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
   ASSERT_EQ(j["runs"].size(), 2u);
-  ASSERT_EQ(j["columns"].size(), 23u);
+  ASSERT_EQ(j["columns"].size(), 24u);
   // One 50K session fills the A100's HBM, so every return evicts: recompute drops, swap moves bytes.
   const auto& rc = run_of(j, "recompute");
   EXPECT_GT(rc["recompute_tokens"].get<double>(), 0);
@@ -97,9 +97,8 @@ TEST(CliCompare, BestThroughputIsTheMax) {
 
   // Console: "  session_throughput_per_hour  higher  <recompute> <swap>", a marked cell ends with '*'.
   const auto out = lines(r.out);
-  const auto row = std::find_if(out.begin(), out.end(), [](const std::string& l) {
-    return l.rfind("  session_throughput_per_hour", 0) == 0;
-  });
+  const auto row = std::find_if(out.begin(), out.end(),
+                                [](const std::string& l) { return l.rfind("  session_throughput_per_hour", 0) == 0; });
   ASSERT_NE(row, out.end()) << r.out;
   std::stringstream cells(*row);
   std::string name, better, cell;
@@ -114,6 +113,128 @@ TEST(CliCompare, BestThroughputIsTheMax) {
     marked += star ? 1 : 0;
   }
   EXPECT_EQ(marked, best.size()) << *row;
+}
+
+// TTFT p90, the percentile SLOs are set on, is in compare.csv and compare.json, equal to each run's summary.json.
+TEST(CliCompare, TtftP90IsEachRunsSummaryValue) {
+  const fs::path d = fresh_dir("compare_p90");
+  const Result r = compare("recompute,swap", d);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto rows = kvsim_test::csv_rows(d / "compare.csv");
+  const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    const std::string p = row.at("policy");
+    const auto summary = nlohmann::json::parse(slurp(d / p / "summary.json"));
+    const double want = summary.at("ttft").at("p90_s").get<double>();
+    ASSERT_GT(want, 0) << p;
+    EXPECT_NEAR(std::stod(row.at("ttft_p90_s")), want, 1e-9 * want) << p;
+    EXPECT_NEAR(run_of(j, p).at("ttft_p90_s").get<double>(), want, 1e-9 * want) << p;
+    // Between p50 and p99, in value as in column order.
+    EXPECT_LE(std::stod(row.at("ttft_p50_s")), std::stod(row.at("ttft_p90_s"))) << p;
+    EXPECT_LE(std::stod(row.at("ttft_p90_s")), std::stod(row.at("ttft_p99_s"))) << p;
+  }
+}
+
+// The start of each whitespace-separated word of `line`, with the word.
+std::vector<std::pair<std::size_t, std::string>> words(const std::string& line) {
+  std::vector<std::pair<std::size_t, std::string>> out;
+  for (std::size_t i = line.find_first_not_of(' '); i != std::string::npos; i = line.find_first_not_of(' ', i)) {
+    const std::size_t end = std::min(line.find(' ', i), line.size());
+    out.emplace_back(i, line.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
+// The console table's columns are as wide as their content: every label of the header is a word of its own, and
+// in every row (the longest metric name included) the metric, `better` and each policy's value start or end
+// where the header's label does.
+TEST(CliCompare, ConsoleColumnsAlignWhateverTheNamesWidth) {
+  const fs::path d = fresh_dir("compare_console");
+  const Result r = compare("recompute,swap,offload-idle", d);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto out = lines(r.out);
+  const auto head =
+      std::find_if(out.begin(), out.end(), [](const std::string& l) { return l.rfind("  metric", 0) == 0; });
+  ASSERT_NE(head, out.end()) << r.out;
+  const auto labels = words(*head);
+  ASSERT_EQ(labels.size(), 5u) << *head;
+  const std::vector<std::string> want{"metric", "better", "recompute", "swap", "offload-idle"};
+  for (std::size_t k = 0; k < want.size(); ++k) EXPECT_EQ(labels[k].second, want[k]) << *head;
+  const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
+  ASSERT_GE(out.end() - head, std::ptrdiff_t(j["columns"].size() + 1));
+  for (std::size_t c = 0; c < j["columns"].size(); ++c) {
+    const std::string& row = *(head + std::ptrdiff_t(c) + 1);
+    std::string name = j["columns"][c]["name"], better = j["columns"][c]["better"];
+    if (better == "none") better = "-";
+    EXPECT_EQ(row.substr(labels[0].first, name.size() + 1), name + " ") << row;
+    EXPECT_EQ(row.substr(labels[1].first, better.size() + 1), better + " ") << row;
+    EXPECT_EQ(row[labels[1].first - 1], ' ') << row;
+    // Values are right-aligned under their label and hold single spaces at most ("1.298 s"): two spaces start a
+    // cell, and they come after the previous column's content (and its mark).
+    std::size_t previous_end = labels[1].first + better.size();
+    for (std::size_t k = 2; k < labels.size(); ++k) {
+      const std::size_t end = labels[k].first + labels[k].second.size();
+      ASSERT_GT(row.size(), end) << row;
+      EXPECT_NE(row[end - 1], ' ') << row;
+      EXPECT_TRUE(row[end] == ' ' || row[end] == '*') << row;
+      const std::size_t gap = row.rfind("  ", end - 1);
+      ASSERT_NE(gap, std::string::npos) << row;
+      EXPECT_GE(gap, previous_end) << row;
+      previous_end = end + 1;
+    }
+  }
+}
+
+// docs/outputs.md has a table row for every offload policy and victim order the registry offers (as `kvsim schema`
+// lists them), so a policy added to engine/policies/registry.cpp without a line there fails this test.
+TEST(CliCompare, OutputsDocListsEveryPolicyAndVictimOrder) {
+  const Result schema = run("schema");
+  ASSERT_EQ(schema.code, 0) << schema.out;
+  const std::string doc = slurp(std::string(KVSIM_SOURCE_DIR) + "/docs/outputs.md");
+  const auto schema_lines = lines(schema.out);
+  for (const std::string key : {"scheduler.kv_offload.policy", "scheduler.kv_offload.victim"}) {
+    // "| `scheduler.kv_offload.victim` | one of lru \| longest-idle \| largest \| smallest | `lru` | ..."
+    const std::string prefix = "| `" + key + "` | one of ";
+    const auto row = std::find_if(schema_lines.begin(), schema_lines.end(),
+                                  [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
+    ASSERT_NE(row, schema_lines.end()) << key << "\n" << schema.out;
+    std::stringstream names(row->substr(prefix.size()));
+    std::size_t listed = 0;
+    for (std::string name; names >> name && name != "|";) {
+      if (name == "\\|") continue;
+      EXPECT_NE(doc.find("\n| `" + name + "`"), std::string::npos)
+          << key << ": " << name << " is not in docs/outputs.md";
+      ++listed;
+    }
+    EXPECT_GE(listed, 4u) << *row;
+  }
+}
+
+// Values equal in compare.csv are tied for best: a prefill_p99_s of 14.87346191 s under swap and under offload-idle
+// (the same first-round prefill, up to floating-point residue) marks both or neither.
+TEST(CliCompare, ValuesEqualInTheCsvAreTiedForBest) {
+  const fs::path d = fresh_dir("compare_ties");
+  const Result r = compare("recompute,swap,offload-idle", d);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto rows = kvsim_test::csv_rows(d / "compare.csv");
+  const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
+  std::size_t tied = 0;
+  for (const auto& column : j["columns"]) {
+    const std::string name = column["name"];
+    if (column["better"] == "none") continue;
+    const auto best = j["best"][name].get<std::vector<std::string>>();
+    ASSERT_FALSE(best.empty()) << name;
+    std::vector<std::string> equal;  // the policies whose field is the first best one's, in row order
+    const auto& first = *std::find_if(rows.begin(), rows.end(), [&](auto& row) { return row.at("policy") == best[0]; });
+    for (const auto& row : rows) {
+      if (row.at(name) == first.at(name)) equal.push_back(row.at("policy"));
+    }
+    EXPECT_EQ(best, equal) << name;
+    tied += best.size() > 1 ? 1 : 0;
+  }
+  EXPECT_GE(tied, 3u) << "no ties; the test proves nothing";
 }
 
 TEST(CliCompare, SameCommandGivesIdenticalFiles) {
@@ -167,7 +288,7 @@ TEST(CliCompare, OneFailedRunIsReportedAndExits1) {
   const auto csv = lines(slurp(d / "compare.csv"));
   ASSERT_EQ(csv.size(), 3u);
   EXPECT_EQ(csv[1].rfind("recompute,ok,", 0), 0u) << csv[1];
-  EXPECT_EQ(csv[2], "swap,failed" + std::string(23, ',')) << csv[2];
+  EXPECT_EQ(csv[2], "swap,failed" + std::string(24, ',')) << csv[2];
   const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
   const auto& sw = run_of(j, "swap");
   EXPECT_EQ(sw["status"], "failed");

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -127,6 +128,35 @@ TEST(SweepCli, ReplicatesGiveTheMeanAndA95PercentInterval) {
   EXPECT_EQ(field("runs_ok"), 3);
 }
 
+// TTFT p90, the percentile SLOs are set on, is in runs.csv (each run's summary.json value) and sweep.csv (their
+// mean over the replicates).
+TEST(SweepCli, TtftP90IsTheRunsSummaryValue) {
+  const fs::path dir = fresh_dir("sweep_p90");
+  const auto r = run("sweep " + kScenario +
+                     " --param scheduler.kv_offload.policy=swap,recompute --set workload.duration=20min"
+                     " --set workload.arrival.type=poisson --set workload.arrival.rate=12/h --replicates 2 --out " +
+                     dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto p90_of = [&](const std::string& id) {
+    const auto summary = nlohmann::json::parse(slurp(dir / "runs" / id / "summary.json"));
+    return summary.at("ttft").at("p90_s").get<double>();
+  };
+  const auto runs = kvsim_test::csv_rows(dir / "runs.csv");
+  ASSERT_EQ(runs.size(), 4u);
+  for (const auto& row : runs) {
+    const double want = p90_of(fmt::format("p{:04}-r{}", std::stoi(row.at("point")), row.at("replicate")));
+    ASSERT_GT(want, 0);
+    EXPECT_NEAR(std::stod(row.at("ttft_p90_s")), want, 1e-9 * want) << row.at("point");
+  }
+  const auto points = kvsim_test::csv_rows(dir / "sweep.csv");
+  ASSERT_EQ(points.size(), 2u);
+  for (std::size_t p = 0; p < 2; ++p) {
+    const double want = (p90_of(fmt::format("p{:04}-r0", p)) + p90_of(fmt::format("p{:04}-r1", p))) / 2;
+    EXPECT_NEAR(std::stod(points[p].at("ttft_p90_s")), want, 1e-9 * want) << p;
+    EXPECT_FALSE(points[p].at("ttft_p90_s_ci95").empty()) << p;
+  }
+}
+
 TEST(SweepCli, AFailedPointIsRecordedAndTheOthersRun) {
   const fs::path dir = fresh_dir("sweep_failure");
   const auto r = run("sweep " + kScenario +
@@ -223,6 +253,18 @@ TEST(SweepCli, EachPointCarriesAnalyzeFiguresForItsScenario) {
   EXPECT_GT(std::stod(rows[1].at("analyze_decode_s")), 1.8 * std::stod(rows[0].at("analyze_decode_s")));
 }
 
+// Checks that `dir`/plots holds `name`.png and `name`.svg with something drawn in them.
+void expect_drawn(const fs::path& dir, const std::string& name) {
+  const std::string png = slurp(dir / "plots" / (name + ".png"));
+  const std::string svg = slurp(dir / "plots" / (name + ".svg"));
+  EXPECT_GT(png.size(), 5000u) << name;
+  EXPECT_EQ(png.substr(1, 3), "PNG") << name;
+  EXPECT_NE(svg.find("<svg"), std::string::npos) << name;
+  EXPECT_NE(svg.find("<path"), std::string::npos) << name;
+}
+
+// Series are named by their values: legends say `swap` and `recompute` rather than the key path, and so do the
+// file names of the per-series plots and data.
 TEST(PlotCli, ASweepDrawsItsCurvesAsPngAndSvg) {
   const fs::path dir = fresh_dir("sweep_plot");
   const auto r = run("sweep " + kScenario +
@@ -230,13 +272,35 @@ TEST(PlotCli, ASweepDrawsItsCurvesAsPngAndSvg) {
                      "scheduler.kv_offload.policy=swap,recompute --set workload.duration=15min --plot --out " +
                      dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  for (const std::string name : {"throughput", "ttft", "prefill_share", "gpu_time-0", "gpu_time-1", "hbm_occupancy"}) {
-    const std::string png = slurp(dir / "plots" / (name + ".png"));
-    const std::string svg = slurp(dir / "plots" / (name + ".svg"));
-    EXPECT_GT(png.size(), 5000u) << name;
-    EXPECT_EQ(png.substr(1, 3), "PNG") << name;
-    EXPECT_NE(svg.find("<svg"), std::string::npos) << name;
-    EXPECT_NE(svg.find("<path"), std::string::npos) << name;
+  for (const std::string name :
+       {"throughput", "ttft", "prefill_share", "gpu_time-swap", "gpu_time-recompute", "hbm_occupancy"}) {
+    expect_drawn(dir, name);
+  }
+  EXPECT_FALSE(fs::exists(dir / "plots" / "gpu_time-0.png"));
+  // Drawing again removes the per-series files of an earlier drawing (here: an older kvsim's name).
+  std::ofstream(dir / "plots" / "gpu_time-0.png") << "old";
+  const auto again = run("plot " + dir.string());
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_FALSE(fs::exists(dir / "plots" / "gpu_time-0.png")) << again.out;
+  expect_drawn(dir, "gpu_time-swap");
+  const std::string gp = slurp(dir / "plots" / "plots.gp");
+  for (const std::string title : {"title \"swap\"", "title \"recompute\"", "title \"swap p90\"",
+                                  "title \"recompute p99\"", "title \"point 4: users=3, policy=swap\""}) {
+    EXPECT_NE(gp.find(title), std::string::npos) << title;
+  }
+  EXPECT_EQ(gp.find("scheduler.kv_offload.policy="), std::string::npos);
+  EXPECT_EQ(gp.find("workload.arrival.users="), std::string::npos);
+  // series-swap.csv holds sweep.csv's TTFT percentiles of the swap points.
+  const auto series = kvsim_test::csv_rows(dir / "plots" / "series-swap.csv");
+  const auto points = kvsim_test::csv_rows(dir / "sweep.csv");
+  ASSERT_EQ(series.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& point = points.at(2 * i);
+    ASSERT_EQ(point.at("scheduler.kv_offload.policy"), "swap");
+    for (const std::string p : {"p50", "p90", "p99"}) {
+      const double want = std::stod(point.at("ttft_" + p + "_s"));
+      EXPECT_NEAR(std::stod(series[i].at("ttft_" + p)), want, 1e-9 * want) << i << " " << p;
+    }
   }
 }
 
@@ -248,8 +312,26 @@ TEST(PlotCli, ACompareDrawsItsBars) {
       0);
   const auto r = run("plot " + dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  for (const std::string name : {"throughput", "ttft", "gpu_time", "hbm_occupancy"}) {
-    EXPECT_GT(slurp(dir / "plots" / (name + ".png")).size(), 5000u) << name;
+  for (const std::string name : {"throughput", "ttft", "gpu_time", "hbm_occupancy"}) expect_drawn(dir, name);
+  const std::string gp = slurp(dir / "plots" / "plots.gp");
+  for (const std::string title :
+       {"title 'p50'", "title 'p90'", "title 'p99'", "title \"swap\"", "title \"recompute\""}) {
+    EXPECT_NE(gp.find(title), std::string::npos) << title;
+  }
+}
+
+// A run's TTFT plot draws its rounds with summary.json's p50, p90 and p99 as lines.
+TEST(PlotCli, ARunDrawsItsTtftPercentiles) {
+  const fs::path dir = fresh_dir("run_plot");
+  ASSERT_EQ(run("run " + kScenario + " --quiet --set workload.duration=15min --out " + dir.string()).code, 0);
+  const auto r = run("plot " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const std::string name : {"ttft", "hbm_occupancy"}) expect_drawn(dir, name);
+  const auto summary = nlohmann::json::parse(slurp(dir / "summary.json"));
+  const std::string gp = slurp(dir / "plots" / "plots.gp");
+  for (const std::string p : {"p50", "p90", "p99"}) {
+    const double v = summary.at("ttft").at(p + "_s").get<double>();
+    EXPECT_NE(gp.find(fmt::format(", {:.10g} with lines", v)), std::string::npos) << p << "\n" << gp;
   }
 }
 

@@ -1,9 +1,15 @@
-// The grid of `kvsim sweep`: ranges, lists, units, the product's order, and the tables' mean and 95% interval.
+// The grid of `kvsim sweep`: ranges, lists, units, the product's order, the tables' mean and 95% interval, and the
+// labels and file names of its plots.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "sim/cli/compare_output.hpp"
+#include "sim/cli/csv.hpp"
+#include "sim/cli/plot_data.hpp"
 #include "sim/cli/sweep_params.hpp"
 #include "sim/cli/sweep_store.hpp"
 #include "sim/diagnostics.hpp"
@@ -108,6 +114,61 @@ TEST(SweepStore, RecordLinesRoundTrip) {
   EXPECT_FALSE(back[1].ok);
   EXPECT_EQ(back[1].error, "error: something");
   EXPECT_THROW(parse_records("{\"id\": 3}\n", "test"), InputError);
+}
+
+// A points.jsonl written before ttft_p90_s existed still resumes: the record reads back, and the column it lacks is
+// left empty in runs.csv and sweep.csv rather than made up or refused.
+TEST(SweepStore, ARecordWithoutAMetricLeavesItsColumnsEmpty) {
+  const auto params = parse_sweep_params("--param", {"a=1"});
+  const auto points = sweep_points(params);
+  const auto& columns = compare_columns();
+  const auto p90 = std::size_t(
+      std::find_if(columns.begin(), columns.end(), [](const CompareColumn& c) { return c.name == "ttft_p90_s"; }) -
+      columns.begin());
+  ASSERT_LT(p90, columns.size());
+  RunRecord ok{run_id(0, 0), 0, 0, 7, true, 0, "", std::vector<double>(columns.size(), 0.25), 1.5};
+  auto j = nlohmann::json::parse(record_line(params, points, ok));
+  j["metrics"].erase("ttft_p90_s");
+  const auto back = parse_records(j.dump() + "\n", "old.jsonl");
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_TRUE(std::isnan(back[0].metrics[p90]));
+  EXPECT_EQ(back[0].metrics[p90 - 1], 0.25);
+  // The NaN goes back to points.jsonl as null, and reads back as NaN again.
+  EXPECT_TRUE(std::isnan(parse_records(record_line(params, points, back[0]), "new.jsonl")[0].metrics[p90]));
+
+  const auto field = [](const std::string& csv, const std::string& name) {
+    std::istringstream in(csv);
+    std::string head, row;
+    std::getline(in, head);
+    std::getline(in, row);
+    const auto h = csv_split(head), r = csv_split(row);
+    return r.at(std::size_t(std::find(h.begin(), h.end(), name) - h.begin()));
+  };
+  const std::string runs = runs_csv(params, points, back);
+  EXPECT_EQ(field(runs, "ttft_p90_s"), "");
+  EXPECT_EQ(field(runs, "ttft_p50_s"), "0.25");
+  const std::string sweep = sweep_csv(params, points, 1, back);
+  EXPECT_EQ(field(sweep, "ttft_p90_s"), "");
+  EXPECT_EQ(field(sweep, "ttft_p99_s"), "0.25");
+}
+
+// Plot legends show values, and name keys (by their last component) only when several vary.
+TEST(PlotLabels, LegendsShowValuesAndShortNames) {
+  EXPECT_EQ(short_names({"scheduler.kv_offload.policy", "workload.arrival.users"}),
+            (std::vector<std::string>{"policy", "users"}));
+  EXPECT_EQ(short_names({"a.rate", "b.rate", "seed"}), (std::vector<std::string>{"a.rate", "b.rate", "seed"}));
+  EXPECT_EQ(series_label({"policy"}, {"swap"}), "swap");
+  EXPECT_EQ(series_label({"policy", "users"}, {"swap", "2"}), "policy=swap, users=2");
+  EXPECT_EQ(series_label({}, {}), "all");
+}
+
+// File names hold only safe characters and stay distinct, even on a case-insensitive file system.
+TEST(PlotLabels, FileSlugsAreSafeAndUnique) {
+  const auto slugs =
+      file_slugs({"swap", "policy=swap, users=2", "20/h", "20_h", "Swap", "", "../x", std::string(80, 'a')});
+  EXPECT_EQ(slugs, (std::vector<std::string>{"swap", "policy_swap_users_2", "20_h", "20_h-2", "Swap-2", "_", ".._x",
+                                             std::string(60, 'a')}));
+  EXPECT_EQ(file_slugs({"a", "a", "a-2"}), (std::vector<std::string>{"a", "a-2", "a-2-2"}));
 }
 
 }  // namespace
