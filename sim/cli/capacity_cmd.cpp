@@ -14,6 +14,7 @@
 #include "sim/cli/capacity_search.hpp"
 #include "sim/cli/compare_runner.hpp"
 #include "sim/cli/csv.hpp"
+#include "sim/cli/plot_data.hpp"
 #include "sim/cli/progress.hpp"
 #include "sim/cli/slo.hpp"
 #include "sim/cli/sweep_params.hpp"
@@ -120,10 +121,12 @@ std::uint64_t check_input(const CapacityOptions& opt, const Grid& g) {
   return opt.seed ? std::uint64_t(*opt.seed) : seed;
 }
 
+// A point as its values say it: `swap`, or `policy=swap, users=2` when several parameters vary.
 std::string point_name(const Grid& g, std::size_t i) {
-  std::string out;
-  for (const auto& s : point_sets(g.params, g.points[i])) out += (out.empty() ? "" : " ") + s;
-  return out.empty() ? "scenario" : out;
+  std::vector<std::string> keys;
+  for (const auto& p : g.params) keys.push_back(p.key);
+  const std::string label = series_label(short_names(keys), g.points[i].values);
+  return label == "all" ? "scenario" : label;
 }
 
 // Starts every replicate of the next probe of every open point, then judges each point's probe.
