@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "sim/yaml_load.hpp"
+
 namespace kvsim {
 namespace fs = std::filesystem;
 namespace {
@@ -71,20 +73,9 @@ void check_sources(const ValueMap& v, const std::string& entry, Diagnostics& dia
   }
 }
 
-YAML::Node load_yaml(const fs::path& path) {
-  try {
-    return YAML::LoadFile(path.string());
-  } catch (const YAML::BadFile&) {
-    throw InputError(std::vector<Diagnostic>{{path.string(), "", 0, 0, "", "cannot open file"}});
-  } catch (const YAML::ParserException& e) {
-    throw InputError(std::vector<Diagnostic>{
-        {path.string(), "", e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg}});
-  }
-}
-
 template <typename Build>
 void load_entries(const fs::path& file, const Schema& schema, Diagnostics& diag, Build build) {
-  const YAML::Node root = load_yaml(file);
+  const YAML::Node root = load_yaml_file(file);
   if (!root.IsMap()) {
     diag.add(Diagnostic{file.string(), "", 0, 0, "", "expected a map from entry names to entries"});
     return;

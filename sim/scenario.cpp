@@ -7,21 +7,13 @@
 
 #include "engine/units.hpp"
 #include "sim/trace_input.hpp"
+#include "sim/yaml_load.hpp"
 
 namespace kvsim {
 namespace fs = std::filesystem;
 namespace {
 
-YAML::Node load_document(const fs::path& file) {
-  try {
-    return YAML::LoadFile(file.string());
-  } catch (const YAML::BadFile&) {
-    throw InputError(std::vector<Diagnostic>{{file.string(), "", 0, 0, "", "cannot open scenario file"}});
-  } catch (const YAML::ParserException& e) {
-    throw InputError(std::vector<Diagnostic>{
-        {file.string(), "", e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg}});
-  }
-}
+YAML::Node load_document(const fs::path& file) { return load_yaml_file(file); }
 
 // Applies "a.b.c=value" to the document, creating maps on the way. Unknown keys are caught by validation.
 void apply_override(YAML::Node& root, const std::string& text, Diagnostics& diag) {
@@ -280,14 +272,7 @@ Scenario load_scenario(const fs::path& file, const std::vector<std::string>& ove
 
 Scenario load_scenario_text(const std::string& text, const fs::path& name, const std::vector<std::string>& overrides,
                             const Catalog& catalog) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw InputError(std::vector<Diagnostic>{
-        {name.string(), "", e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg}});
-  }
-  return build_scenario(root, name, overrides, catalog);
+  return build_scenario(load_yaml_text(text, name.string()), name, overrides, catalog);
 }
 
 namespace {

@@ -1,0 +1,101 @@
+// Strict YAML loading: regular files of bounded size, one document, no duplicate keys.
+#include "sim/yaml_load.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include "sim/diagnostics.hpp"
+
+namespace kvsim {
+namespace fs = std::filesystem;
+namespace {
+
+std::string kind_of(const fs::file_status& st) {
+  switch (st.type()) {
+    case fs::file_type::directory:
+      return "a directory";
+    case fs::file_type::fifo:
+      return "a FIFO";
+    case fs::file_type::character:
+    case fs::file_type::block:
+      return "a device";
+    case fs::file_type::socket:
+      return "a socket";
+    default:
+      return "not a regular file";
+  }
+}
+
+// Every map in `node` with a key repeated: the key's path and both lines.
+void find_duplicates(const YAML::Node& node, const std::string& path, const std::string& name,
+                     std::vector<Diagnostic>& out) {
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) find_duplicates(node[i], fmt::format("{}[{}]", path, i), name, out);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, int> seen;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+    const std::string child = path.empty() ? key : path + "." + key;
+    const int line = kv.first.Mark().line + 1;
+    if (auto [it, fresh] = seen.emplace(key, line); !fresh) {
+      out.push_back({name, child, line, kv.first.Mark().column + 1, "",
+                     fmt::format("key given twice (first at line {}, again at line {}); keep one", it->second, line)});
+    }
+    find_duplicates(kv.second, child, name, out);
+  }
+}
+
+}  // namespace
+
+YAML::Node load_yaml_text(const std::string& text, const std::string& name) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(
+        std::vector<Diagnostic>{{name, "", e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg}});
+  }
+  if (docs.size() > 1) {
+    throw InputError(std::vector<Diagnostic>{
+        {name, "", docs[1].Mark().line + 1, 0, "",
+         fmt::format("{} YAML documents in one file (a second one starts at line {}); kvsim reads exactly one",
+                     docs.size(), docs[1].Mark().line + 1)}});
+  }
+  std::vector<Diagnostic> dups;
+  const YAML::Node root = docs.empty() ? YAML::Node() : docs.front();
+  find_duplicates(root, "", name, dups);
+  if (!dups.empty()) throw InputError(dups);
+  return root;
+}
+
+YAML::Node load_yaml_file(const fs::path& file) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(file, ec);
+  if (ec || !fs::exists(st)) {
+    throw InputError(std::vector<Diagnostic>{{file.string(), "", 0, 0, "", "cannot open file: it does not exist"}});
+  }
+  if (!fs::is_regular_file(st)) {
+    throw InputError(std::vector<Diagnostic>{
+        {file.string(), "", 0, 0, "", fmt::format("is {}; expected a YAML file", kind_of(st))}});
+  }
+  const std::uintmax_t size = fs::file_size(file, ec);
+  if (!ec && size > kMaxYamlBytes) {
+    throw InputError(std::vector<Diagnostic>{
+        {file.string(), "", 0, 0, "",
+         fmt::format("is {} bytes; a YAML file kvsim reads is at most {} bytes (16 MiB)", size, kMaxYamlBytes)}});
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  if (!in || !(text << in.rdbuf())) {
+    throw InputError(std::vector<Diagnostic>{{file.string(), "", 0, 0, "", "cannot read file"}});
+  }
+  return load_yaml_text(text.str(), file.string());
+}
+
+}  // namespace kvsim
