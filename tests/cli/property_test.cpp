@@ -83,9 +83,11 @@ TEST(Property, RandomScenariosRunCleanUnderTheAuditor) {
     fs::remove_all(dir / "out");
     const Result r = run(fmt::format("run {} --audit --quiet --out {}", file.string(), (dir / "out").string()));
     if (r.code == 2) {
-      // Refusals a user can act on: weights too large for the GPUs, or a session too long for the KV room.
+      // Refusals a user can act on: weights too large for the GPUs, a session too long for the KV room or for the
+      // model's context.
       const bool expected = r.out.find("weights do not fit") != std::string::npos ||
-                            r.out.find("can never fit") != std::string::npos;
+                            r.out.find("can never fit") != std::string::npos ||
+                            r.out.find("longer than the model's context") != std::string::npos;
       EXPECT_TRUE(expected) << "case " << i << ":\n" << text << r.out;
       EXPECT_FALSE(fs::exists(dir / "out")) << "case " << i;
       ++refused;

@@ -71,9 +71,13 @@ TEST(CliRun, ImpossibleDeploymentsShowTheArithmetic) {
   Result r = run("run " + kScenario + " --out " + d.string() + " --set hardware.gpu=rtx-4090");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("weights do not fit"), std::string::npos) << r.out;
-  r = run("run " + kScenario + " --out " + d.string() + " --set workload.document_tokens=200K");
+  r = run("run " + kScenario + " --out " + d.string() + " --set workload.document_tokens=150K");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("can never fit"), std::string::npos) << r.out;
+  // 200K + 5 x (100 + 250) tokens: longer than Yi-34B-200K's 200000-token context, whatever the hardware.
+  r = run("run " + kScenario + " --out " + d.string() + " --set workload.document_tokens=200K --set hardware.gpu=b200");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("= 201750 tokens > yi-34b-200k's context 200000"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(d));
 }
 
