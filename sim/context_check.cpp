@@ -105,6 +105,10 @@ void check_trace(const Scenario& s, double context) {
 
 }  // namespace
 
+std::int64_t longest_session_tokens(const WorkloadSpec& w) {
+  return longest_session(w).total;
+}
+
 std::string context_origin(const Scenario& s) {
   if (s.values.has("model.max_context")) return "model.max_context";
   if (s.values.has("model.hf_config") && !s.values.string("model.hf_config").empty()) {
