@@ -91,7 +91,7 @@ ModelSpec load_hf_config(const std::filesystem::path& path) {
   ModelSpec m;
   m.name = path.stem().string();
   m.description = "imported from " + path.filename().string();
-  m.variant = "as " + path.string() + " describes it";
+  m.variant = "as " + path.filename().string() + " describes it";
   m.layers = int(r.integer("num_hidden_layers"));
   m.hidden_size = int(r.integer("hidden_size"));
   m.num_attention_heads = int(r.integer("num_attention_heads"));
