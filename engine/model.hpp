@@ -25,6 +25,7 @@ std::string dtype_name(DType t);
 struct ModelSpec {
   std::string name;
   std::string description;
+  std::string variant;  ///< which variant of the model this is (e.g. a paper's simplification), for reports
   int layers = 0;
   int hidden_size = 0;
   int num_attention_heads = 0;

@@ -8,6 +8,8 @@ PeakReport analyze_peak(const CostModel& cost, double context_tokens, double ans
   const auto& d = cost.deployment();
   PeakReport r;
   r.model = cost.model().name;
+  r.model_variant = cost.model().variant;
+  r.model_max_context = cost.model().max_context;
   r.gpu = d.gpu.name;
   r.tensor_parallel = d.tensor_parallel;
   r.host_link = d.host_link.name;

@@ -12,6 +12,8 @@ namespace kvsim {
 /// @brief One row of `kvsim analyze`: a model on a deployment at one context length.
 struct PeakReport {
   std::string model;
+  std::string model_variant;     ///< the model's variant note (ModelSpec::variant), may be empty
+  double model_max_context = 0;  ///< the model's context in tokens; 0 = unknown
   std::string gpu;
   int tensor_parallel = 1;
   std::string host_link;

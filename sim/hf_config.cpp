@@ -91,6 +91,7 @@ ModelSpec load_hf_config(const std::filesystem::path& path) {
   ModelSpec m;
   m.name = path.stem().string();
   m.description = "imported from " + path.filename().string();
+  m.variant = "as " + path.filename().string() + " describes it";
   m.layers = int(r.integer("num_hidden_layers"));
   m.hidden_size = int(r.integer("hidden_size"));
   m.num_attention_heads = int(r.integer("num_attention_heads"));
@@ -117,7 +118,9 @@ ModelSpec load_hf_config(const std::filesystem::path& path) {
   }
   m.num_experts = int(r.integer_or("num_local_experts", r.integer_or("n_routed_experts", 0)));
   m.experts_per_token = m.num_experts > 0 ? int(r.integer("num_experts_per_tok")) : 0;
-  if (r.has("max_position_embeddings")) m.max_context = double(r.integer("max_position_embeddings", std::numeric_limits<long>::max()));
+  if (r.has("max_position_embeddings")) {  // 0 (unknown) otherwise: a scenario then needs model.max_context
+    m.max_context = double(r.integer("max_position_embeddings", std::numeric_limits<long>::max()));
+  }
   if (r.has("torch_dtype") && r.j.at("torch_dtype").is_string()) {
     if (auto t = parse_dtype(r.j.at("torch_dtype").get<std::string>())) m.weights_dtype = *t;
   }

@@ -37,8 +37,20 @@ std::vector<KeySpec> model_keys(const std::string& prefix, bool catalog_entry) {
   active.path = join_path(prefix, "params_active");
   active.required = false;
   active.description = "parameters used per token (MoE); default: params";
-  KeySpec context{.path = join_path(prefix, "max_context"), .type = KeyType::kQuantity, .dim = Dim::kTokens,
-                  .min = 0, .description = "longest context the model supports, in tokens"};
+  KeySpec context{.path = join_path(prefix, "max_context"),
+                  .type = KeyType::kQuantity,
+                  .dim = Dim::kTokens,
+                  .required = req,
+                  .min = 0,
+                  .min_exclusive = true,
+                  .description =
+                      "longest context the model supports, in tokens: a session's document, questions "
+                      "and answers together"};
+  if (!catalog_entry) {
+    context.description +=
+        "; default: the catalog entry's, or config.json's max_position_embeddings (a larger "
+        "value makes the run a what-if)";
+  }
   std::vector<KeySpec> keys{
       KeySpec{.path = join_path(prefix, "description"), .type = KeyType::kString, .description = "what the model is"},
       int_key(prefix, "layers", "transformer layers", req, 1),
@@ -59,7 +71,13 @@ std::vector<KeySpec> model_keys(const std::string& prefix, bool catalog_entry) {
       dtype_key(prefix, "kv_dtype", "KV element type (default bf16)"),
       context};
   if (catalog_entry) {
-    keys.push_back(KeySpec{.path = "source", .type = KeyType::kStringMap, .required = true,
+    keys.push_back(KeySpec{.path = "variant",
+                           .type = KeyType::kString,
+                           .description = "one line saying which variant of the model the entry is (a paper's "
+                                          "simplification, the released checkpoint), printed in reports"});
+    keys.push_back(KeySpec{.path = "source",
+                           .type = KeyType::kStringMap,
+                           .required = true,
                            .description = "map from each numeric field to its source"});
   }
   return keys;
@@ -83,6 +101,7 @@ ModelSpec model_from_values(const ValueMap& v, const std::string& prefix, ModelS
   };
   const bool params_given = v.has(join_path(prefix, "params"));
   if (v.has(join_path(prefix, "description"))) m.description = v.string(join_path(prefix, "description"));
+  if (v.has(join_path(prefix, "variant"))) m.variant = v.string(join_path(prefix, "variant"));
   get_int("layers", m.layers);
   get_int("hidden_size", m.hidden_size);
   get_int("num_attention_heads", m.num_attention_heads);

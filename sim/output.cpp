@@ -77,6 +77,8 @@ nlohmann::ordered_json summary_json(const Scenario& s, const RunResult& r) {
   j["kvsim_version"] = KVSIM_VERSION;
   j["scenario"] = {{"file", s.file.filename().string()},
                    {"model", s.model.name},
+                   {"model_variant", s.model.variant},
+                   {"model_max_context", std::llround(s.model.max_context)},
                    {"gpu", s.deployment.gpu.name},
                    {"gpus", s.gpu_count},
                    {"tensor_parallel", s.deployment.tensor_parallel},

@@ -41,6 +41,7 @@ void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
                      s.gpu_count, d.gpu.name, d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "",
                      d.host_link.name, format_bandwidth(d.host_link.bandwidth * d.host_link_efficiency),
                      s.scheduler.offload_policy);
+  if (!s.model.variant.empty()) out << fmt::format("  model variant: {}\n", s.model.variant);
   out << fmt::format("  host memory {} per replica ({})\n", format_bytes_binary(d.host_memory), s.host_memory_origin);
   out << fmt::format("  simulated {} ({} sessions started); statistics over [{}, {}]{}\n\n", format_seconds(r.end_s),
                      r.sessions_started, format_seconds(s.workload.warmup), format_seconds(s.workload.duration),

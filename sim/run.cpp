@@ -10,21 +10,13 @@
 #include "engine/sink_tee.hpp"
 #include "engine/units.hpp"
 #include "sim/clients.hpp"
+#include "sim/context_check.hpp"
 #include "sim/platform.hpp"
 #include "sim/replica_actor.hpp"
 
 namespace kvsim {
 namespace sg4 = simgrid::s4u;
 namespace {
-
-// The largest value a distribution can produce, or a negative value when it is unbounded.
-double upper_bound(const DistSpec& d) {
-  if (d.max > 0) return d.max;
-  if (d.kind == "constant") return d.value;
-  if (d.kind == "uniform") return d.high;
-  if (d.kind == "empirical") return *std::max_element(d.values.begin(), d.values.end());
-  return -1;
-}
 
 Capacities capacities(const Scenario& s) {
   const auto& d = s.deployment;
@@ -67,6 +59,7 @@ void check_trace_fits(const Scenario& s, const CostModel& cost) {
 }  // namespace
 
 void check_deployment(const Scenario& s) {
+  check_context(s);  // first: no hardware makes a model attend past its context
   const CostModel cost(s.model, s.deployment);
   const auto& d = s.deployment;
   if (cost.kv_capacity_bytes() <= 0) {
@@ -79,9 +72,9 @@ void check_deployment(const Scenario& s) {
   }
   const auto& w = s.workload;
   if (w.trace.trace) return check_trace_fits(s, cost);
-  const double rounds = upper_bound(w.rounds), doc = upper_bound(w.document_tokens);
-  const double q = upper_bound(w.question_tokens), a = upper_bound(w.answer_tokens);
-  if (rounds < 0 || doc < 0 || q < 0 || a < 0) return;  // unbounded: checked per round during the run
+  const double rounds = w.rounds.upper_bound(), doc = w.document_tokens.upper_bound();
+  const double q = w.question_tokens.upper_bound(), a = w.answer_tokens.upper_bound();
+  if (!std::isfinite(rounds + doc + q + a)) return;  // unbounded: checked per round during the run
   const double tokens = doc + std::round(rounds) * (q + a);
   const auto peak = static_cast<double>(cost.peak_ledger_tokens(std::int64_t(tokens - a + 1), std::int64_t(tokens)));
   const double kv = peak * cost.kv_bytes_per_token();

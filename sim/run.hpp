@@ -18,8 +18,9 @@ struct RunResult {
   std::uint64_t sessions_started = 0;
 };
 
-/// @brief Refuses deployments that can never work, with the arithmetic: weights that do not fit the HBM at the
-/// chosen tensor parallelism, and a session whose context can never fit even alone. Throws InputError.
+/// @brief Refuses deployments that can never work, with the arithmetic: a session longer than the model's context
+/// (check_context), weights that do not fit the HBM at the chosen tensor parallelism, and a session whose context
+/// can never fit even alone. Throws InputError.
 void check_deployment(const Scenario& s);
 
 /// @brief How to run.

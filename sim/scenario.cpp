@@ -78,6 +78,18 @@ void upcycle_from_values(const ValueMap& v, ModelSpec& m, Diagnostics& diag) {
   }
 }
 
+// The variant note of the catalog entry or config.json, plus the model keys the scenario sets: a report must not
+// name a variant that the scenario has changed without saying so.
+std::string variant_of(const ValueMap& v, const std::string& base) {
+  std::vector<std::string> set;
+  for (const KeySpec& k : model_keys("model", false)) {
+    const auto it = v.origins.find(k.path);
+    if (k.path != "model.description" && it != v.origins.end()) set.push_back(k.path + "=" + it->second.text);
+  }
+  if (set.empty()) return base;
+  return (base.empty() ? "" : base + "; ") + "the scenario sets " + join(set);
+}
+
 ModelSpec build_model(const ValueMap& v, const fs::path& file, const Catalog& cat, Diagnostics& diag) {
   ModelSpec base;
   try {
@@ -106,6 +118,12 @@ ModelSpec build_model(const ValueMap& v, const fs::path& file, const Catalog& ca
     const std::string field = "model." + err.substr(0, err.find(' '));  // messages start with the field's name
     diag.add(v.at(v.origins.count(field) ? field : "model.catalog", err));
   }
+  if (m.max_context <= 0) {  // the catalog requires it, so only a config.json can lack it
+    diag.add(v.at("model.hf_config",
+                  "the config has no max_position_embeddings, so the model's context is unknown; "
+                  "set model.max_context to it, in tokens"));
+  }
+  m.variant = variant_of(v, m.variant);
   return m;
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/context_check.hpp"
 #include "sim/scenario.hpp"
 
 namespace kvsim {
@@ -41,7 +42,15 @@ std::string scenario_markdown() {
       "A distribution is either a quantity (a constant) or a map: `{dist: uniform, low: 10K, high: 90K}`,\n"
       "`{dist: exponential, mean: 60s}`, `{dist: lognormal, mean: 50K, sigma: 0.5}`, `{dist: empirical, values: "
       "[4K, 50K]}`,\n"
-      "each with optional `min` and `max` clamps.\n";
+      "each with optional `min` and `max` clamps.\n\n"
+      "A session may not be longer than the model's context (`model.max_context`, by default the catalog entry's or\n"
+      "config.json's `max_position_embeddings`): `kvsim run` and `kvsim validate` refuse a scenario whose document +\n"
+      "rounds x (question + answer), each at its distribution's largest value, exceeds it. A distribution without\n"
+      "`max` (exponential, lognormal) is taken at its " +
+      fmt::format("{:g}", 100 * kContextCheckQuantile) +
+      "th percentile. A trace session is taken at its longest\n"
+      "round, or at all its rounds together when it keeps its context. Setting `model.max_context` above the model's\n"
+      "makes the run a what-if.\n";
   std::string section;
   for (const auto& k : scenario_schema().keys()) {
     const std::string top = k.path.substr(0, k.path.find('.'));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 namespace kvsim {
@@ -36,6 +37,19 @@ double DistSpec::quantile(double q) const {
     return v[std::min(v.size() - 1, static_cast<std::size_t>(q * double(v.size())))];
   }
   return value;
+}
+
+double DistSpec::upper_bound() const {
+  double x = std::numeric_limits<double>::infinity();
+  if (kind == "constant") {
+    x = value;
+  } else if (kind == "uniform") {
+    x = high;
+  } else if (kind == "empirical" && !values.empty()) {
+    x = *std::max_element(values.begin(), values.end());
+  }
+  x = std::max(x, min);
+  return max > 0 ? std::min(x, max) : x;
 }
 
 double Rng::uniform() { return double(engine_() >> 11) * 0x1.0p-53; }

@@ -25,6 +25,9 @@ struct DistSpec {
   double expected() const;
   /// @brief The q-quantile (0 < q < 1), before clamping.
   double quantile(double q) const;
+  /// @brief The largest value a sample can take after clamping to [min, max]: max when given, else the largest
+  /// constant, uniform or empirical value; +infinity for exponential and lognormal without max.
+  double upper_bound() const;
 };
 
 /// @brief A seeded stream of uniform and derived samples; one per purpose so that streams do not interfere.

@@ -148,20 +148,59 @@ void check_simulate_flags(const AnalyzeOptions& opt, const Scenario* sc) {
   }
 }
 
+// The rows' context lengths and answer length: the flags when given, else a scenario's document and answer (the
+// means of their distributions), else the defaults: 50K, or Table 2's 50K, 200K and 1M, and 250-token answers.
+// Table 2 keeps its three contexts with a scenario too, as the paper's table has them.
+struct Lengths {
+  std::vector<std::string> contexts;
+  double answer = 250;
+};
+
+// Says on stderr which value of a length distribution analyze takes, when it is not a constant.
+void note_mean(const DistSpec& d, const std::string& key) {
+  if (d.kind != "constant") {
+    std::cerr << fmt::format("note: {} is a {} distribution; analyze takes its mean, {:.0f} tokens\n", key, d.kind,
+                             d.expected());
+  }
+}
+
+Lengths lengths_of(const AnalyzeOptions& opt, const Scenario* sc) {
+  Lengths l;
+  l.contexts = opt.compare_compression ? std::vector<std::string>{"50000", "200000", "1000000"}
+                                       : std::vector<std::string>{"50000"};
+  if (sc && !sc->workload.trace.trace) {
+    const WorkloadSpec& w = sc->workload;
+    if (!opt.compare_compression && opt.contexts.empty()) {
+      l.contexts = {fmt::format("{:.0f}", w.document_tokens.expected())};
+      note_mean(w.document_tokens, "workload.document_tokens");
+    }
+    l.answer = w.answer_tokens.expected();
+    if (!opt.answer_tokens) note_mean(w.answer_tokens, "workload.answer_tokens");
+  } else if (sc && (opt.contexts.empty() || !opt.answer_tokens)) {
+    std::cerr << "note: " << sc->file.string()
+              << " replays a trace, which has no one document length; analyze takes its default lengths, or "
+                 "--context and --answer-tokens\n";
+  }
+  if (!opt.contexts.empty()) l.contexts = opt.contexts;
+  if (opt.answer_tokens) l.answer = *opt.answer_tokens;
+  return l;
+}
+
 // Table 2: every method at every context (default 50K, 200K and 1M), on the first case's model and deployment;
 // with --simulate, each row's session throughput from runs of the scenario.
-int run_compare_compression(const AnalyzeOptions& opt, const std::vector<Case>& cases, const Scenario* sc) {
+int run_compare_compression(const AnalyzeOptions& opt, const std::vector<Case>& cases, const Scenario* sc,
+                            double answer_tokens) {
   const auto methods = chosen_methods(opt);
   std::vector<CompressionDelta> rows;
   for (const CompressionMethod* method : methods) {
     for (const auto& c : cases)
-      rows.push_back(compare_method(*method, c.model, c.deployment, c.context, opt.answer_tokens));
+      rows.push_back(compare_method(*method, c.model, c.deployment, c.context, answer_tokens));
   }
   if (!opt.simulate) {
     write_compression(std::cout, rows, opt.format);
     return 0;
   }
-  CompressionSimRequest req{sc, opt.scenario, cases.front().model, methods, {}, opt.answer_tokens};
+  CompressionSimRequest req{sc, opt.scenario, cases.front().model, methods, {}, answer_tokens};
   for (const auto& c : cases) req.contexts.push_back(c.context);
   req.out = opt.out.empty() ? fs::path("out") / (sc->file.stem().string() + "-compression") : fs::path(opt.out);
   req.platforms = opt.platforms;
@@ -180,8 +219,12 @@ void add_analyze_command(CLI::App& app, AnalyzeOptions& opt) {
   cmd->add_option("--hf-config", opt.hf_config, "Model from a Hugging Face config.json");
   cmd->add_option("--gpu", opt.gpu, "GPU from platforms/gpus.yaml");
   cmd->add_option("--tp", opt.tp, "Tensor-parallel GPUs per replica");
-  cmd->add_option("--context", opt.contexts, "Context lengths in tokens (e.g. 4K 50K); several allowed")->delimiter(',');
-  cmd->add_option("--answer-tokens", opt.answer_tokens, "Tokens per answer for the decode latency (default 250)");
+  cmd->add_option("--context", opt.contexts,
+                  "Context lengths in tokens (e.g. 4K 50K); several allowed (default: the scenario's document, else "
+                  "50K; with --compare-compression 50K, 200K and 1M)")
+      ->delimiter(',');
+  cmd->add_option("--answer-tokens", opt.answer_tokens,
+                  "Tokens per answer for the decode latency (default: the scenario's, else 250)");
   cmd->add_option("--host-link", opt.host_link, "Host link from platforms/links.yaml (default: the GPU's)");
   cmd->add_option("--host-link-bw", opt.host_link_bw, "Override the host-link bandwidth, e.g. 20GBps (the paper's)");
   cmd->add_flag("--host-link-per-gpu", opt.host_link_per_gpu, "Each GPU has its own host link (default: shared)");
@@ -229,21 +272,17 @@ int run_analyze(const AnalyzeOptions& opt) {
     base.model.compression = KvCompression{};
   }
   if (!opt.kv_dtype.empty()) apply(cat, base, "kv_dtype", opt.kv_dtype);
-  const std::vector<std::string> fallback = opt.compare_compression
-                                                ? std::vector<std::string>{"50000", "200000", "1000000"}
-                                                : std::vector<std::string>{"50000"};
-  const std::vector<std::string> contexts = opt.contexts.empty() ? fallback : opt.contexts;
+  const Lengths lengths = lengths_of(opt, sc ? &*sc : nullptr);
 
-  std::vector<Case> cases = expand(cat, base, contexts, opt.sweeps);
+  std::vector<Case> cases = expand(cat, base, lengths.contexts, opt.sweeps);
   for (auto& c : cases) {
     apply_flags(cat, opt, c.deployment);
     if (auto err = validate_deployment(c.deployment); !err.empty()) throw InputError(err);
     if (auto err = validate_model(c.model); !err.empty()) throw InputError("model " + c.model.name + ": " + err);
   }
-  if (opt.compare_compression) return run_compare_compression(opt, cases, sc ? &*sc : nullptr);
+  if (opt.compare_compression) return run_compare_compression(opt, cases, sc ? &*sc : nullptr, lengths.answer);
   std::vector<PeakReport> rows;
-  for (const auto& c : cases)
-    rows.push_back(analyze_peak(CostModel(c.model, c.deployment), c.context, opt.answer_tokens));
+  for (const auto& c : cases) rows.push_back(analyze_peak(CostModel(c.model, c.deployment), c.context, lengths.answer));
   write_analyze(std::cout, rows, opt.format);
   return 0;
 }

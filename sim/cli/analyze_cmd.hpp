@@ -17,7 +17,7 @@ struct AnalyzeOptions {
   std::string gpu;
   std::optional<int> tp;
   std::vector<std::string> contexts;
-  double answer_tokens = 250;
+  std::optional<double> answer_tokens;  ///< default: the scenario's answer length, else 250
   std::string host_link;
   std::string host_link_bw;
   bool host_link_per_gpu = false;

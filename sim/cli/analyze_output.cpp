@@ -2,7 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "engine/units.hpp"
+#include "sim/cli/csv.hpp"
+#include "sim/diagnostics.hpp"
 
 namespace kvsim::cli {
 
@@ -32,7 +38,35 @@ nlohmann::ordered_json peak_json(const PeakReport& r) {
   j["host_link_bytes_per_s"] = r.host_link_bandwidth;
   j["context_switch_s"] = r.context_switch_s;
   j["context_switch_bound"] = bound_name(Bound::kHostLink);
+  j["model_max_context"] = r.model_max_context;
+  j["model_variant"] = r.model_variant;
   return j;
+}
+
+std::string model_notes(const std::vector<PeakReport>& rows) {
+  std::string out;
+  std::set<std::string> named;  // variants already printed: a sweep's derived models (-mha, -moe8x2) share one
+  for (const auto& r : rows) {
+    if (!r.model_variant.empty() && named.insert(r.model_variant).second) {
+      out += fmt::format("model {}: {}\n", r.model, r.model_variant);
+    }
+  }
+  std::map<double, std::pair<std::string, std::vector<std::string>>> past;  // context -> model, what-if rows
+  for (const auto& r : rows) {
+    if (r.model_max_context > 0 && r.context_tokens + r.answer_tokens > r.model_max_context) {
+      auto& [model, list] = past[r.model_max_context];
+      if (model.empty()) model = r.model;
+      const std::string ctx = fmt::format("{:.0f}", r.context_tokens);
+      if (std::find(list.begin(), list.end(), ctx) == list.end()) list.push_back(ctx);
+    }
+  }
+  for (const auto& [context, what] : past) {
+    out += fmt::format(
+        "note: with their answers, the rows at {} tokens exceed {}'s context of {:.0f} tokens: they "
+        "are what-ifs\n",
+        join(what.second, ", "), what.first, context);
+  }
+  return out;
 }
 
 namespace {
@@ -50,7 +84,8 @@ void write_csv(std::ostream& out, const std::vector<PeakReport>& rows) {
     }
     for (const auto& [_, v] : j.items()) {
       line += line.empty() ? "" : ",";
-      line += v.is_string() ? v.get<std::string>() : (v.is_number_float() ? fmt::format("{:.10g}", v.get<double>()) : v.dump());
+      line += v.is_string() ? csv_field(v.get<std::string>())
+                            : (v.is_number_float() ? fmt::format("{:.10g}", v.get<double>()) : v.dump());
     }
     out << line << "\n";
   }
@@ -68,6 +103,7 @@ void write_table(std::ostream& out, const std::vector<PeakReport>& rows) {
                        fmt::format("{:.2f} (capacity)", r.concurrency),
                        format_seconds(r.context_switch_s) + " (" + format_bandwidth(r.host_link_bandwidth) + ")");
   }
+  out << model_notes(rows);
   for (const auto& r : rows) {
     if (!r.weights_fit) {
       out << fmt::format("note: {} on {} x {}: weights {} exceed HBM {}; concurrency shown as 0\n", r.model,

@@ -13,6 +13,9 @@ namespace kvsim::cli {
 
 /// @brief One row as JSON, with the documented key names.
 nlohmann::ordered_json peak_json(const PeakReport& r);
+/// @brief Table notes: each model's variant note ("model yi-34b-200k: the paper's simplified Yi-34B ..."), and the
+/// rows whose context plus answer exceed the model's context, which are what-ifs. Empty when there is nothing to say.
+std::string model_notes(const std::vector<PeakReport>& rows);
 /// @brief Writes `rows` as "table", "json" or "csv".
 void write_analyze(std::ostream& out, const std::vector<PeakReport>& rows, const std::string& format);
 

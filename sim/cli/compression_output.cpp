@@ -3,10 +3,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
 #include "engine/units.hpp"
+#include "sim/cli/analyze_output.hpp"
+#include "sim/diagnostics.hpp"
 
 namespace kvsim::cli {
 namespace {
@@ -45,6 +48,7 @@ nlohmann::ordered_json sim_json(const SimulatedThroughput& t) {
   j["users"] = t.users;
   j["duration_s"] = t.duration_s;
   j["run_dir"] = t.run_dir;
+  j["what_if"] = t.what_if;
   if (!t.ok) j["error"] = t.error;
   return j;
 }
@@ -108,6 +112,22 @@ std::string ratio_text(double r) {
   return std::isfinite(r) ? fmt::format("{:.3g}x", r) : "-";
 }
 
+// Names the contexts whose runs raised model.max_context (sessions longer than the model's context), if any.
+std::string what_if_note(const std::vector<CompressionDelta>& rows, const CompressionSimulation& sim) {
+  std::vector<std::string> what_ifs;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::string ctx = tokens_label(rows[i].context_tokens);
+    if (sim.rows[i].baseline.what_if && std::find(what_ifs.begin(), what_ifs.end(), ctx) == what_ifs.end()) {
+      what_ifs.push_back(ctx);
+    }
+  }
+  if (what_ifs.empty()) return "";
+  return fmt::format(
+      "note: the runs at {} raise model.max_context to hold their sessions: what-ifs past {}'s context of {:.0f} "
+      "tokens.\n",
+      join(what_ifs, ", "), rows.front().baseline.model, rows.front().baseline.model_max_context);
+}
+
 void write_sim_table(std::ostream& out, const std::vector<CompressionDelta>& rows, const CompressionSimulation& sim) {
   out << fmt::format(
       "\nSession throughput from runs (sessions/h, a saturated closed loop per cell; runs in {}):\n"
@@ -124,6 +144,7 @@ void write_sim_table(std::ostream& out, const std::vector<CompressionDelta>& row
                        ratio_text(ratio_or_nan(r.method, sim.reference)),
                        r.method.ok ? fmt::format("{:.0f}%", 100 * r.method.idle) : "-");
   }
+  out << what_if_note(rows, sim);
   for (const auto& r : sim.rows) {
     for (const auto* t : {&r.baseline, &r.method}) {
       if (!t->ok && t->error.find("never fit") == std::string::npos) {
@@ -150,6 +171,9 @@ void write_table(std::ostream& out, const std::vector<CompressionDelta>& rows) {
                        agreement(d));
   }
   out << "GQA and MLA compare against the model's MHA variant; every other row against the model as given.\n";
+  std::vector<PeakReport> baselines;
+  for (const auto& d : rows) baselines.push_back(d.baseline);
+  out << model_notes(baselines);
   if (!b.weights_fit) {
     out << fmt::format("note: the weights ({}) do not fit in {} of HBM, so concurrency is 0 and C cannot change; "
                        "add GPUs with --tp.\n",

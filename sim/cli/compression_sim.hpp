@@ -24,6 +24,7 @@ struct SimulatedThroughput {
   double duration_s = 0;  ///< workload.duration of the run
   std::string run_dir;   ///< where its outputs are
   std::string error;     ///< why there is no figure (e.g. the session can never fit)
+  bool what_if = false;  ///< the run raised model.max_context: its sessions are longer than the model's context
 };
 
 /// @brief A method at a context: its baseline's throughput and its own.

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -60,6 +62,57 @@ TEST(CliAnalyze, BadInputExitsWith2) {
     EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
     EXPECT_NE(r.out.find("rror"), std::string::npos) << args << "\n" << r.out;
   }
+}
+
+// A scenario of Yi-34B (the paper's variant) on one A100 with an 8K document and 120-token answers.
+std::string doc8k_scenario(const std::string& test) {
+  const auto dir = kvsim_test::fresh_dir("analyze_doc8k_" + test);
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "doc8k.yaml";
+  std::ofstream(file) << "model: yi-34b-200k\nhardware: {gpu: a100-sxm-80g}\n"
+                         "workload: {document_tokens: 8K, question_tokens: 100, answer_tokens: 120, rounds: 5,\n"
+                         "           arrival: {type: closed, users: 1}}\n";
+  return file.string();
+}
+
+TEST(CliAnalyze, ScenarioGivesTheDocumentAndAnswerLengths) {
+  const auto r = run("analyze " + doc8k_scenario("lengths") + " --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto row = nlohmann::json::parse(r.out)["rows"][0];
+  EXPECT_EQ(row["context_tokens"].get<double>(), 8000);
+  EXPECT_EQ(row["answer_tokens"].get<double>(), 120);
+  // Eq. 1: 2 (K and V) x 60 layers x 8 KV heads x 128 head dim x 2 bytes x 8000 tokens.
+  const double kv = 2.0 * 60 * 8 * 128 * 2 * 8000;
+  EXPECT_DOUBLE_EQ(row["kv_bytes"].get<double>(), kv);
+  // Eq. 7 as analyze counts it (full attention): context x (2 x 34B params + 2 x 60 layers x 4096 width x context),
+  // then Eq. 8 at the A100's 312 TFLOP/s (compute bound). The relative tolerance is double rounding only.
+  const double flops = 8000 * (2 * 34e9 + 2.0 * 60 * 4096 * 8000);
+  EXPECT_NEAR(row["prefill_flops"].get<double>(), flops, 1e-12 * flops);
+  EXPECT_NEAR(row["prefill_s"].get<double>(), flops / 312e12, 1e-12 * flops / 312e12);
+  // Eq. 13 over the scenario's 120 answer tokens: each step reads 68 GB of weights and 8001..8120 tokens of KV.
+  const double decode = (120 * 68e9 + 245760.0 * (120 * 8000.0 + 120 * 121 / 2.0)) / 2.039e12;
+  EXPECT_NEAR(row["decode_s"].get<double>(), decode, 1e-12 * decode);
+  EXPECT_DOUBLE_EQ(row["model_max_context"].get<double>(), 200000);
+  EXPECT_NE(row["model_variant"].get<std::string>().find("paper's simplified Yi-34B"), std::string::npos);
+}
+
+TEST(CliAnalyze, FlagsOverrideTheScenarioLengths) {
+  const auto r = run("analyze " + doc8k_scenario("flags") + " --context 4K --answer-tokens 250 --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto row = nlohmann::json::parse(r.out)["rows"][0];
+  EXPECT_EQ(row["context_tokens"].get<double>(), 4000);
+  EXPECT_EQ(row["answer_tokens"].get<double>(), 250);
+  EXPECT_DOUBLE_EQ(row["kv_bytes"].get<double>(), 245760.0 * 4000);
+}
+
+TEST(CliAnalyze, TableNamesTheVariantAndTheWhatIfRows) {
+  const auto r = run("analyze --model yi-34b-200k --context 50K,200K,1M");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("model yi-34b-200k: the paper's simplified Yi-34B"), std::string::npos) << r.out;
+  // 200000 + a 250-token answer is past the 200000-token context, as is 1M; 50K is not.
+  EXPECT_NE(r.out.find("the rows at 200000, 1000000 tokens exceed yi-34b-200k's context of 200000 tokens"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(CliAnalyze, UnknownModelSuggests) {

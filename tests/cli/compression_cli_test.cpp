@@ -114,6 +114,28 @@ TEST(CliCompression, SimulatedThroughputComesFromSaturatedRuns) {
   EXPECT_GT(j["reference"]["session_completion_rate_per_hour"].get<double>(), h2o);
 }
 
+TEST(CliCompression, RunsPastTheModelsContextAreWhatIfs) {
+  // Table 2's 200K column on Yi-34B-200K: 200000 + 5 x (100 + 250) = 201750 tokens per session, past the model's
+  // 200000. The runs raise model.max_context to that instead of being refused, and say so.
+  const auto dir = std::filesystem::temp_directory_path() / "kvsim-compression-what-if";
+  std::filesystem::remove_all(dir);
+  const auto r = run("analyze " KVSIM_SOURCE_DIR
+                     "/scenarios/paper/yi34b-50k-a100.yaml --compare-compression "
+                     "--simulate --methods colt5 --context 200K --jobs 2 --format json --out " +
+                     dir.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  const auto& method = j["rows"][0]["simulated"]["method"];
+  ASSERT_TRUE(method["ok"].get<bool>()) << method.dump();
+  EXPECT_TRUE(method["what_if"].get<bool>());
+  EXPECT_TRUE(j["rows"][0]["simulated"]["baseline"]["what_if"].get<bool>());
+  EXPECT_FALSE(j["reference"]["what_if"].get<bool>());  // 4K + 1750 tokens fit the context
+  const auto summary = read_json(std::filesystem::path(method["run_dir"].get<std::string>()) / "summary.json");
+  EXPECT_EQ(summary["scenario"]["model_max_context"].get<double>(), 201750);
+  EXPECT_NE(summary["scenario"]["model_variant"].get<std::string>().find("model.max_context=201750"),
+            std::string::npos);
+}
+
 TEST(CliCompression, SimulateRefusesWhatItCannotRun) {
   const auto no_scenario = run("analyze --compare-compression --simulate");
   EXPECT_EQ(no_scenario.code, 2);

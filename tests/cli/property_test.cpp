@@ -5,15 +5,17 @@
 
 #include "tests/cli/run_kvsim.hpp"
 
+#include <unistd.h>
+#include <algorithm>
 #include <array>
 #include <cstdio>
-#include <unistd.h>
 
-#include <filesystem>
 #include <fmt/format.h>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -57,16 +59,22 @@ std::string arrival(std::mt19937& g) {
 std::string random_scenario(std::mt19937& g) {
   const std::string gpu = pick<std::string>(g, {"rtx-4090", "a100-sxm-80g", "h100-sxm", "h200", "b200", "mi300x", "gh200"});
   const int tp = gpu == "rtx-4090" ? 1 : pick<int>(g, {1, 1, 2, 4, 8});
+  // Documents up to 30000 tokens, or a third of the model's context, so that most sessions fit the context; the
+  // others are refused before the run, which the test accepts.
+  const std::vector<std::pair<std::string, int>> models{{"llama-3-8b", 8192},    {"llama-2-7b", 4096},
+                                                        {"mixtral-8x7b", 32768}, {"yi-34b-200k", 200000},
+                                                        {"qwen2-72b", 131072},   {"llama-3-70b", 8192}};
+  const auto& [model, context] = pick(g, models);
   return fmt::format(
       "model: {}\nhardware: {{gpu: {}, tensor_parallel: {}, count: {}, host_memory: {}GB, compute_efficiency: 0.{}}}\n"
       "workload:\n  document_tokens: {}\n  question_tokens: {}\n  answer_tokens: {}\n  rounds: {}\n"
       "  think_time: {{dist: exponential, mean: {}s}}\n  arrival: {}\n  duration: {}min\n"
       "scheduler:\n  max_batch_tokens: {}\n  block_tokens: {}\n  kv_offload: {{policy: {}, victim: {}}}\n"
       "  attention_flops: {}\nseed: {}\n",
-      pick<std::string>(g, {"llama-3-8b", "llama-2-7b", "mixtral-8x7b", "yi-34b-200k", "qwen2-72b", "llama-3-70b"}),
-      gpu, tp, tp * between(g, 1, 2), pick<int>(g, {5, 50, 500, 2000}), between(g, 5, 9), tokens(g, 200, 30000),
-      tokens(g, 10, 300), tokens(g, 5, 300), between(g, 1, 4), between(g, 1, 40), arrival(g), between(g, 1, 3),
-      pick<int>(g, {512, 2048, 8192, 65536}), pick<int>(g, {8, 16, 32}), pick<std::string>(g, {"swap", "recompute"}),
+      model, gpu, tp, tp * between(g, 1, 2), pick<int>(g, {5, 50, 500, 2000}), between(g, 5, 9),
+      tokens(g, 200, std::min(30000, context / 3)), tokens(g, 10, 300), tokens(g, 5, 300), between(g, 1, 4),
+      between(g, 1, 40), arrival(g), between(g, 1, 3), pick<int>(g, {512, 2048, 8192, 65536}),
+      pick<int>(g, {8, 16, 32}), pick<std::string>(g, {"swap", "recompute"}),
       pick<std::string>(g, {"lru", "longest-idle", "largest", "smallest"}), pick<std::string>(g, {"full", "causal"}),
       between(g, 0, 1000));
 }
@@ -83,9 +91,11 @@ TEST(Property, RandomScenariosRunCleanUnderTheAuditor) {
     fs::remove_all(dir / "out");
     const Result r = run(fmt::format("run {} --audit --quiet --out {}", file.string(), (dir / "out").string()));
     if (r.code == 2) {
-      // Refusals a user can act on: weights too large for the GPUs, or a session too long for the KV room.
+      // Refusals a user can act on: weights too large for the GPUs, a session too long for the KV room or for the
+      // model's context.
       const bool expected = r.out.find("weights do not fit") != std::string::npos ||
-                            r.out.find("can never fit") != std::string::npos;
+                            r.out.find("can never fit") != std::string::npos ||
+                            r.out.find("longer than the model's context") != std::string::npos;
       EXPECT_TRUE(expected) << "case " << i << ":\n" << text << r.out;
       EXPECT_FALSE(fs::exists(dir / "out")) << "case " << i;
       ++refused;

@@ -54,6 +54,25 @@ TEST(CliRun, SummaryHasTheDocumentedKeys) {
   EXPECT_NEAR(sum, 1.0, 1e-9);
 }
 
+TEST(CliRun, ReportAndSummaryNameTheModelVariant) {
+  // The default scenario runs yi-34b-200k, the paper's simplified Yi-34B (32 query heads, not the checkpoint's 56).
+  const fs::path d = fresh_dir("variant");
+  const Result r = run("run " + kScenario + " --out " + d.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string variant =
+      "the paper's simplified Yi-34B (32 query heads, 34B params); the real checkpoint is yi-34b-200k-hf";
+  EXPECT_NE(r.out.find("  model variant: " + variant + "\n"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(slurp(d / "summary.json"));
+  EXPECT_EQ(j["scenario"]["model_variant"], variant);
+  EXPECT_EQ(j["scenario"]["model_max_context"], 200000);
+  // A scenario that changes the model says so: 56 query heads make it the real checkpoint's attention width.
+  const fs::path e = fresh_dir("variant_set");
+  const Result set = run("run " + kScenario + " --quiet --out " + e.string() + " --set model.num_attention_heads=56");
+  ASSERT_EQ(set.code, 0) << set.out;
+  EXPECT_EQ(nlohmann::json::parse(slurp(e / "summary.json"))["scenario"]["model_variant"],
+            variant + "; the scenario sets model.num_attention_heads=56");
+}
+
 TEST(CliRun, BadInputExitsWith2AndWritesNothing) {
   const fs::path d = fresh_dir("bad");
   for (const std::string set : {"hardware.gpu=a100", "workload.think_time=-5s", "workload.rounds=0",
@@ -71,9 +90,13 @@ TEST(CliRun, ImpossibleDeploymentsShowTheArithmetic) {
   Result r = run("run " + kScenario + " --out " + d.string() + " --set hardware.gpu=rtx-4090");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("weights do not fit"), std::string::npos) << r.out;
-  r = run("run " + kScenario + " --out " + d.string() + " --set workload.document_tokens=200K");
+  r = run("run " + kScenario + " --out " + d.string() + " --set workload.document_tokens=150K");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("can never fit"), std::string::npos) << r.out;
+  // 200K + 5 x (100 + 250) tokens: longer than Yi-34B-200K's 200000-token context, whatever the hardware.
+  r = run("run " + kScenario + " --out " + d.string() + " --set workload.document_tokens=200K --set hardware.gpu=b200");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("= 201750 tokens > yi-34b-200k's context 200000"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(d));
 }
 

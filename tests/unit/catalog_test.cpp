@@ -23,9 +23,10 @@ TEST(Catalog, EveryEntryLoads) {
                         "nvlink-c2c"}) {
     EXPECT_GT(c.link(l).bandwidth, 30e9) << l;
   }
-  for (const char* m : {"yi-34b-200k", "yi-34b-200k-hf", "command-r-plus-104b", "llama-3-8b", "llama-3-70b",
-                        "llama-2-7b", "mixtral-8x7b", "deepseek-v2", "qwen2-72b"}) {
+  for (const char* m : {"yi-34b-200k", "yi-34b-200k-hf", "command-r-plus-104b", "llama-3-8b", "llama-3.1-8b",
+                        "llama-3-70b", "llama-2-7b", "mixtral-8x7b", "deepseek-v2", "qwen2-72b"}) {
     EXPECT_EQ(validate_model(c.model(m)), "") << m;
+    EXPECT_GE(c.model(m).max_context, 4096) << m;  // required; the smallest is Llama 2's 4K
   }
   EXPECT_FALSE(c.node_names().empty());
 }
@@ -42,6 +43,14 @@ TEST(Catalog, PaperFiguresAreThere) {
   EXPECT_EQ(yi.num_kv_heads, 8);
   EXPECT_EQ(yi.num_attention_heads * yi.head_dim, 4096);  // the paper's Eq. 7 width
   EXPECT_DOUBLE_EQ(yi.params, 34e9);
+  EXPECT_DOUBLE_EQ(yi.max_context, 200000);  // max_position_embeddings of 01-ai/Yi-34B-200K
+  // The paper's simplification and the real checkpoint say which is which, for the reports.
+  EXPECT_NE(yi.variant.find("paper's simplified"), std::string::npos) << yi.variant;
+  EXPECT_NE(yi.variant.find("yi-34b-200k-hf"), std::string::npos) << yi.variant;
+  EXPECT_NE(c.model("yi-34b-200k-hf").variant.find("real"), std::string::npos);
+  // Llama 3.1 8B has Llama 3 8B's shapes and a 16x longer context (the Mooncake replay needs it).
+  EXPECT_EQ(kv_bytes_per_token(c.model("llama-3.1-8b")), kv_bytes_per_token(c.model("llama-3-8b")));
+  EXPECT_DOUBLE_EQ(c.model("llama-3.1-8b").max_context, 131072);
   EXPECT_EQ(c.model("mixtral-8x7b").num_experts, 8);
   EXPECT_LT(c.model("mixtral-8x7b").params_active, c.model("mixtral-8x7b").params);
 }
@@ -95,6 +104,23 @@ fast:
   EXPECT_NE(msg.find("fast.bandwidth: number has no source note"), std::string::npos) << msg;
   // The GPUs now reference links that are gone.
   EXPECT_NE(msg.find("unknown link"), std::string::npos) << msg;
+}
+
+TEST(Catalog, EveryModelNeedsASourcedContext) {
+  const std::string entry = R"(m:
+  layers: 2
+  hidden_size: 64
+  num_attention_heads: 4
+  num_kv_heads: 4
+  head_dim: 16
+  params: 1M
+  source: {layers: a, hidden_size: a, num_attention_heads: a, num_kv_heads: a, head_dim: a, params: a}
+)";
+  std::string msg = load_error(broken_catalog("models.yaml", entry));
+  EXPECT_NE(msg.find("m.max_context"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("required"), std::string::npos) << msg;
+  msg = load_error(broken_catalog("models.yaml", entry + "  max_context: 8K\n"));
+  EXPECT_NE(msg.find("m.max_context: number has no source note"), std::string::npos) << msg;
 }
 
 TEST(Catalog, ReportsYamlSyntaxErrorsWithPosition) {

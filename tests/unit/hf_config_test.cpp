@@ -11,7 +11,15 @@
 namespace kvsim {
 namespace {
 
-std::filesystem::path hf(const char* name) { return std::filesystem::path(KVSIM_TEST_DATA) / "hf" / name; }
+std::filesystem::path hf(const char* name) {
+  return std::filesystem::path(KVSIM_TEST_DATA) / "hf" / name;
+}
+
+std::filesystem::path write_temp(const std::string& name, const std::string& text) {
+  const auto p = std::filesystem::temp_directory_path() / ("kvsim_hf_" + name);
+  std::ofstream(p) << text;
+  return p;
+}
 
 TEST(HfConfig, Llama3_8B) {
   const ModelSpec m = load_hf_config(hf("llama-3-8b.json"));
@@ -24,6 +32,15 @@ TEST(HfConfig, Llama3_8B) {
   EXPECT_NEAR(m.params, 8.03e9, 0.02 * 8.03e9);
   EXPECT_EQ(m.params_active, m.params);
   EXPECT_DOUBLE_EQ(kv_bytes_per_token(m), 32.0 * 8 * 128 * 2 * 2);
+  EXPECT_DOUBLE_EQ(m.max_context, 8192);  // max_position_embeddings
+}
+
+TEST(HfConfig, ContextIsUnknownWithoutMaxPositionEmbeddings) {
+  // A scenario then asks for model.max_context (tests/bad_input/hf_config_without_context.yaml).
+  const ModelSpec m = load_hf_config(
+      write_temp("nocontext.json", R"({"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4})"));
+  EXPECT_EQ(m.max_context, 0);
+  EXPECT_NE(m.variant.find("nocontext.json"), std::string::npos) << m.variant;
 }
 
 TEST(HfConfig, MinimalDerivesHeadDim) {
@@ -56,12 +73,6 @@ TEST(HfConfig, Qwen2_72B) {
   const ModelSpec m = load_hf_config(hf("qwen2-72b.json"));
   EXPECT_EQ(m.layers, 80);
   EXPECT_NEAR(m.params, 72.7e9, 0.02 * 72.7e9);
-}
-
-std::filesystem::path write_temp(const std::string& name, const std::string& text) {
-  const auto p = std::filesystem::temp_directory_path() / ("kvsim_hf_" + name);
-  std::ofstream(p) << text;
-  return p;
 }
 
 TEST(HfConfig, ErrorsNameFileAndField) {
