@@ -24,15 +24,15 @@ std::string kv_text(const Scenario& s, const CostModel& cost) {
 void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
   std::map<std::string, double> m;
   for (const auto& [k, v] : r.metrics->summary()) m[k] = v;
-  const CostModel cost(s.model, s.deployment);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   const auto& d = s.deployment;
   auto pct = [](double x) { return fmt::format("{:.0f}%", 100 * x); };
   out << fmt::format("kvsim run: {} (seed {})\n", s.file.string(), s.seed);
   out << fmt::format("  {} ({}, weights {}) on {} x {} (tp {}, {} replica{}), host link {} at {}, policy {}\n",
-                     s.model.name, kv_text(s, cost), format_bytes(cost.weight_bytes()),
-                     s.gpu_count, d.gpu.name, d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "",
-                     d.host_link.name, format_bandwidth(d.host_link.bandwidth * d.host_link_efficiency),
-                     s.scheduler.offload_policy);
+                     s.model.name, kv_text(s, cost), format_bytes(cost.weight_bytes()), s.gpu_count, d.gpu.name,
+                     d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "", d.host_link.name,
+                     format_bandwidth(d.host_link.bandwidth * d.host_link_efficiency), s.scheduler.offload_policy);
+  out << fmt::format("  prefill attention FLOPs {}\n", attention_flops_name(s.scheduler.attention_flops));
   out << fmt::format("  simulated {} ({} sessions started); statistics over [{}, {}]\n\n", format_seconds(r.end_s),
                      r.sessions_started, format_seconds(s.workload.warmup), format_seconds(s.workload.warmup + m["window_s"]));
   out << fmt::format("  {:<20} {:.2f} sessions/h ({:.0f} sessions, {:.0f} rounds completed; {:.2f}/h ended in the window)\n",

@@ -67,7 +67,7 @@ void check_trace_fits(const Scenario& s, const CostModel& cost) {
 }  // namespace
 
 void check_deployment(const Scenario& s) {
-  const CostModel cost(s.model, s.deployment);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   const auto& d = s.deployment;
   if (cost.kv_capacity_bytes() <= 0) {
     throw InputError(std::vector<Diagnostic>{s.values.at("hardware.gpu.catalog",
@@ -111,8 +111,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
                    s.workload.trace.trace ? "trace" : s.workload.arrival.type,
                    s.scheduler.offload_policy);
 
-  const CostModel cost(s.model, s.deployment,
-                       s.scheduler.attention_flops == "causal" ? AttentionFlops::kCausal : AttentionFlops::kFull);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   RunResult result;
   result.metrics = std::make_unique<RunMetrics>(capacities(s), s.workload.warmup, s.workload.duration, s.timeline_period);
   std::vector<std::unique_ptr<Auditor>> auditors;

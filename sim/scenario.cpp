@@ -268,9 +268,12 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   s.deployment = build_deployment(v, catalog, diag);
   s.workload = build_workload(v, diag);
   read_trace_section(v, file, s.workload, diag);
-  s.scheduler = SchedulerSpec{v.integer("scheduler.max_batch_tokens"), v.integer("scheduler.max_batch_size"),
-                              v.integer("scheduler.block_tokens"), v.string("scheduler.kv_offload.policy"),
-                              v.string("scheduler.kv_offload.victim"), v.string("scheduler.attention_flops"),
+  s.scheduler = SchedulerSpec{v.integer("scheduler.max_batch_tokens"),
+                              v.integer("scheduler.max_batch_size"),
+                              v.integer("scheduler.block_tokens"),
+                              v.string("scheduler.kv_offload.policy"),
+                              v.string("scheduler.kv_offload.victim"),
+                              *parse_attention_flops(v.string("scheduler.attention_flops")),
                               v.quantity("scheduler.kv_offload.prefetch_quantile"),
                               v.boolean("scheduler.prefix_cache"), v.boolean("scheduler.fast_forward")};
   s.slo = SloSpec{v.quantity("slo.ttft"), v.quantity("slo.decode_rate")};

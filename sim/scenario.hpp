@@ -22,7 +22,7 @@ struct SchedulerSpec {
   long block_tokens = 16;
   std::string offload_policy = "swap";
   std::string victim = "lru";
-  std::string attention_flops = "full";
+  AttentionFlops attention_flops = AttentionFlops::kCausal;  ///< how prefill attention FLOPs are counted
   double prefetch_quantile = 0.5;
   bool prefix_cache = true;  ///< reuse cached prompt blocks of trace requests
   bool fast_forward = true;

@@ -159,8 +159,10 @@ std::vector<KeySpec> scheduler_keys() {
       KeySpec{.path = "scheduler.prefix_cache", .type = KeyType::kBool, .default_value = "true",
               .description = "reuse the KV of cached prompt blocks (trace block ids) across requests of a replica, "
                              "in HBM and DDR (docs/traces.md)"},
-      choice("scheduler.attention_flops", "full", {"full", "causal"},
-             "full: every new token attends to all context (the paper's Eq. 7); causal: only to earlier tokens"),
+      choice("scheduler.attention_flops", "causal", {"full", "causal"},
+             "prefill attention FLOPs. causal: each token against the tokens up to it, as vLLM's kernels compute; "
+             "full: each prompt token against the whole prompt (the paper's Eq. 7, set by the paper's scenarios). "
+             "Either way a prefill costs the same in one chunk or many"),
       KeySpec{.path = "scheduler.fast_forward", .type = KeyType::kBool, .default_value = "true",
               .description = "run identical decode steps between two batch changes as one SimGrid activity; the "
                              "results are the same to 1e-9 (docs/design.md), only faster"},

@@ -22,6 +22,7 @@ struct Case {
   ModelSpec model;
   Deployment deployment;
   double context = 0;
+  AttentionFlops attention = AttentionFlops::kFull;  ///< without a scenario: the paper's Eq. 7
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -134,12 +135,13 @@ void check_simulate_flags(const AnalyzeOptions& opt, const Scenario* sc) {
   }
   const bool deployment_flags = !opt.model.empty() || !opt.hf_config.empty() || !opt.gpu.empty() || opt.tp ||
                                 !opt.host_link.empty() || !opt.host_link_bw.empty() || opt.host_link_per_gpu ||
-                                opt.compute_eff || opt.memory_eff || !opt.kv_dtype.empty() || !opt.sweeps.empty();
+                                opt.compute_eff || opt.memory_eff || !opt.kv_dtype.empty() ||
+                                !opt.attention_flops.empty() || !opt.sweeps.empty();
   if (deployment_flags) {
     throw InputError(
         "--simulate runs the SCENARIO as written, so --model, --hf-config, --gpu, --tp, --host-link*, "
-        "--compute-efficiency, --memory-efficiency, --kv-dtype and --sweep cannot apply to it; edit the scenario "
-        "instead (or copy it)");
+        "--compute-efficiency, --memory-efficiency, --kv-dtype, --attention-flops and --sweep cannot apply to it; "
+        "edit the scenario instead (or copy it)");
   }
   if (sc->workload.trace.trace) {
     throw InputError(sc->file.string() +
@@ -155,7 +157,7 @@ int run_compare_compression(const AnalyzeOptions& opt, const std::vector<Case>& 
   std::vector<CompressionDelta> rows;
   for (const CompressionMethod* method : methods) {
     for (const auto& c : cases)
-      rows.push_back(compare_method(*method, c.model, c.deployment, c.context, opt.answer_tokens));
+      rows.push_back(compare_method(*method, c.model, c.deployment, c.context, opt.answer_tokens, c.attention));
   }
   if (!opt.simulate) {
     write_compression(std::cout, rows, opt.format);
@@ -188,6 +190,10 @@ void add_analyze_command(CLI::App& app, AnalyzeOptions& opt) {
   cmd->add_option("--compute-efficiency", opt.compute_eff, "Fraction of peak FLOP/s achieved (default 1)");
   cmd->add_option("--memory-efficiency", opt.memory_eff, "Fraction of peak HBM bandwidth achieved (default 1)");
   cmd->add_option("--kv-dtype", opt.kv_dtype, "KV element type: " + dtype_names());
+  cmd->add_option("--attention-flops", opt.attention_flops,
+                  "Prefill attention FLOPs: full (the paper's Eq. 7, the default without a scenario) or causal "
+                  "(what vLLM's kernels compute; kvsim run's default); with a SCENARIO, its scheduler.attention_flops")
+      ->check(CLI::IsMember({"full", "causal"}));
   cmd->add_option("--sweep", opt.sweeps, "KEY=v1,v2 with KEY in " + join(kSweepKeys) + "; several give a product");
   cmd->add_option("--format", opt.format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
   cmd->add_flag("--compare-compression", opt.compare_compression,
@@ -211,6 +217,7 @@ int run_analyze(const AnalyzeOptions& opt) {
     sc = load_scenario(opt.scenario, {}, cat);
     base.model = sc->model;
     base.deployment = sc->deployment;
+    base.attention = sc->scheduler.attention_flops;
   } else {
     const bool paper_example = opt.compare_compression && opt.model.empty() && opt.hf_config.empty();
     if (!paper_example && opt.model.empty() == opt.hf_config.empty()) {
@@ -229,6 +236,7 @@ int run_analyze(const AnalyzeOptions& opt) {
     base.model.compression = KvCompression{};
   }
   if (!opt.kv_dtype.empty()) apply(cat, base, "kv_dtype", opt.kv_dtype);
+  if (!opt.attention_flops.empty()) base.attention = *parse_attention_flops(opt.attention_flops);
   const std::vector<std::string> fallback = opt.compare_compression
                                                 ? std::vector<std::string>{"50000", "200000", "1000000"}
                                                 : std::vector<std::string>{"50000"};
@@ -243,7 +251,7 @@ int run_analyze(const AnalyzeOptions& opt) {
   if (opt.compare_compression) return run_compare_compression(opt, cases, sc ? &*sc : nullptr);
   std::vector<PeakReport> rows;
   for (const auto& c : cases)
-    rows.push_back(analyze_peak(CostModel(c.model, c.deployment), c.context, opt.answer_tokens));
+    rows.push_back(analyze_peak(CostModel(c.model, c.deployment, c.attention), c.context, opt.answer_tokens));
   write_analyze(std::cout, rows, opt.format);
   return 0;
 }

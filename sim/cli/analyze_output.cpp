@@ -19,6 +19,7 @@ nlohmann::ordered_json peak_json(const PeakReport& r) {
   j["weight_bytes"] = r.weight_bytes;
   j["hbm_bytes"] = r.hbm_bytes;
   j["critical_intensity_flop_per_byte"] = r.critical_intensity;
+  j["attention_flops"] = r.attention_flops;
   j["prefill_flops"] = r.prefill_flops;
   j["prefill_s"] = r.prefill_s;
   j["prefill_bound"] = bound_name(r.prefill_bound);
