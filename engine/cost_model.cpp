@@ -146,7 +146,7 @@ std::int64_t CostModel::to_ledger_tokens(double bytes) const {
 StepCost CostModel::time(double flops_per_gpu, double hbm_bytes_per_gpu, double nvlink_bytes_per_gpu) const {
   const auto& d = deployment_;
   StepCost c{flops_per_gpu, hbm_bytes_per_gpu, nvlink_bytes_per_gpu, 0, Bound::kCompute};
-  const double compute_s = flops_per_gpu / (d.gpu.flops_bf16 * d.compute_efficiency);
+  const double compute_s = flops_per_gpu / (d.peak_flops() * d.compute_efficiency);
   const double memory_s = hbm_bytes_per_gpu / (d.gpu.hbm_bandwidth * d.memory_efficiency);
   const double link_s = nvlink_bytes_per_gpu > 0 ? nvlink_bytes_per_gpu / d.gpu.nvlink.bandwidth : 0.0;
   c.seconds = compute_s;
@@ -178,7 +178,7 @@ double CostModel::decode_seconds(double answer_tokens, double context_tokens) co
 double CostModel::transfer_seconds(double bytes) const { return bytes / deployment_.kv_transfer_bandwidth(); }
 
 double CostModel::critical_intensity() const {
-  return (deployment_.gpu.flops_bf16 * deployment_.compute_efficiency) /
+  return (deployment_.peak_flops() * deployment_.compute_efficiency) /
          (deployment_.gpu.hbm_bandwidth * deployment_.memory_efficiency);
 }
 

@@ -19,6 +19,8 @@ PeakReport analyze_peak(const CostModel& cost, double context_tokens, double ans
   r.weight_bytes = cost.weight_bytes();
   r.hbm_bytes = d.hbm_total();
   r.critical_intensity = cost.critical_intensity();
+  r.compute_dtype = dtype_name(d.compute_dtype);
+  r.peak_flops = d.peak_flops();
   r.attention_flops = attention_flops_name(cost.attention());
 
   const StepCost prefill = cost.prefill(context_tokens, 0);

@@ -84,6 +84,8 @@ nlohmann::ordered_json summary_json(const Scenario& s, const RunResult& r) {
                    {"host_link", s.deployment.host_link.name},
                    {"host_link_bytes_per_s", s.deployment.host_link.bandwidth},
                    {"kv_offload_policy", s.scheduler.offload_policy},
+                   {"compute_dtype", dtype_name(s.deployment.compute_dtype)},
+                   {"peak_flops_per_gpu", s.deployment.peak_flops()},
                    {"attention_flops", attention_flops_name(s.scheduler.attention_flops)},
                    {"seed", s.seed}};
   for (const auto& [key, value] : r.metrics->summary()) {

@@ -32,7 +32,9 @@ void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
                      s.model.name, kv_text(s, cost), format_bytes(cost.weight_bytes()), s.gpu_count, d.gpu.name,
                      d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "", d.host_link.name,
                      format_bandwidth(d.host_link.bandwidth * d.host_link_efficiency), s.scheduler.offload_policy);
-  out << fmt::format("  prefill attention FLOPs {}\n", attention_flops_name(s.scheduler.attention_flops));
+  out << fmt::format("  compute peak {}/s per GPU in {} x efficiency {:g}; prefill attention FLOPs {}\n",
+                     format_flops(d.peak_flops()), dtype_name(d.compute_dtype), d.compute_efficiency,
+                     attention_flops_name(s.scheduler.attention_flops));
   out << fmt::format("  simulated {} ({} sessions started); statistics over [{}, {}]\n\n", format_seconds(r.end_s),
                      r.sessions_started, format_seconds(s.workload.warmup), format_seconds(s.workload.warmup + m["window_s"]));
   out << fmt::format("  {:<20} {:.2f} sessions/h ({:.0f} sessions, {:.0f} rounds completed; {:.2f}/h ended in the window)\n",

@@ -30,7 +30,7 @@ Capacities capacities(const Scenario& s) {
   const auto& d = s.deployment;
   return Capacities{s.replicas,
                     s.gpu_count,
-                    d.gpu.flops_bf16 * d.compute_efficiency,
+                    d.peak_flops() * d.compute_efficiency,
                     d.gpu.hbm_bandwidth * d.memory_efficiency,
                     d.host_link.bandwidth * d.host_link_efficiency,
                     s.replicas * (d.host_link_shared ? 1 : d.tensor_parallel),

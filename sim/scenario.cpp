@@ -128,7 +128,10 @@ Deployment build_deployment(const ValueMap& v, const Catalog& cat, Diagnostics& 
     diag.add(v.at(key, e.what()));
     return d;
   }
-  if (v.has("hardware.gpu.flops_bf16")) d.gpu.flops_bf16 = v.quantity("hardware.gpu.flops_bf16");
+  for (const auto& f : gpu_peak_fields()) {
+    const std::string path = std::string("hardware.gpu.") + f.key;
+    if (v.has(path)) d.gpu.*f.field = v.quantity(path);
+  }
   if (v.has("hardware.gpu.hbm_capacity")) d.gpu.hbm_capacity = v.quantity("hardware.gpu.hbm_capacity");
   if (v.has("hardware.gpu.hbm_bandwidth")) d.gpu.hbm_bandwidth = v.quantity("hardware.gpu.hbm_bandwidth");
   if (v.has("hardware.host_link.bandwidth")) d.host_link.bandwidth = v.quantity("hardware.host_link.bandwidth");
@@ -139,6 +142,20 @@ Deployment build_deployment(const ValueMap& v, const Catalog& cat, Diagnostics& 
   d.memory_efficiency = v.quantity("hardware.memory_efficiency");
   d.activation_reserve = v.quantity("hardware.activation_reserve");
   return d;
+}
+
+// model.compute_dtype picks the GPU's peak; a dtype the GPU does not list is refused at the key.
+void set_compute_dtype(const ValueMap& v, const std::string& setting, const ModelSpec& m, Deployment& d,
+                       Diagnostics& diag) {
+  if (d.gpu.name.empty()) return;  // the GPU did not load; that is reported already
+  if (const auto t = choose_compute_dtype(setting, m.weights_dtype, d.gpu)) {
+    d.compute_dtype = *t;
+    return;
+  }
+  diag.add(v.at("model.compute_dtype",
+                fmt::format("GPU {} lists no {} peak in gpus.yaml (or hardware.gpu.flops_{}); it has {}; use one "
+                            "of those or auto",
+                            d.gpu.name, setting, setting, compute_dtype_names(d.gpu))));
 }
 
 WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
@@ -266,6 +283,8 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   const ValueMap& v = s.values;
   s.model = build_model(v, file, catalog, diag);
   s.deployment = build_deployment(v, catalog, diag);
+  s.compute_dtype = v.string("model.compute_dtype");
+  set_compute_dtype(v, s.compute_dtype, s.model, s.deployment, diag);
   s.workload = build_workload(v, diag);
   read_trace_section(v, file, s.workload, diag);
   s.scheduler = SchedulerSpec{v.integer("scheduler.max_batch_tokens"),

@@ -38,7 +38,8 @@ struct SloSpec {
 struct Scenario {
   std::filesystem::path file;
   ModelSpec model;
-  Deployment deployment;  ///< one replica
+  std::string compute_dtype = "auto";  ///< model.compute_dtype as written; deployment.compute_dtype is its choice
+  Deployment deployment;               ///< one replica
   int gpu_count = 1;
   int replicas = 1;
   WorkloadSpec workload;

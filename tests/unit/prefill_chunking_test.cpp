@@ -96,7 +96,7 @@ TEST_P(PrefillChunking, OddChunksLeavingOneTokenSumToOneChunk) {
   ASSERT_EQ(sum.memory_bound, 1);
   ASSERT_EQ(sum.last.bound, Bound::kMemory);
   const Deployment& d = c.deployment();
-  const double last_compute_s = sum.last.flops_per_gpu / (d.gpu.flops_bf16 * d.compute_efficiency);
+  const double last_compute_s = sum.last.flops_per_gpu / (d.peak_flops() * d.compute_efficiency);
   EXPECT_NEAR(sum.seconds - sum.last.seconds + last_compute_s, whole.seconds, kRel * whole.seconds);
 }
 
