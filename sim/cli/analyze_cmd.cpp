@@ -188,6 +188,29 @@ int run_compare_compression(const AnalyzeOptions& opt, const std::vector<Case>& 
   return 0;
 }
 
+// The case before sweeps and flags: the scenario's model, deployment and settings, or the flags' model and GPU
+// with the paper's counting (full attention FLOPs, Eq. 7).
+Case base_case(const Catalog& cat, const AnalyzeOptions& opt, const Scenario* sc) {
+  Case base;
+  base.context = 50000;
+  if (sc) {
+    base.model = sc->model;
+    base.deployment = sc->deployment;
+    base.compute_dtype = sc->compute_dtype;
+    base.attention = sc->scheduler.attention_flops;
+    return base;
+  }
+  const bool paper_example = opt.compare_compression && opt.model.empty() && opt.hf_config.empty();
+  if (!paper_example && opt.model.empty() == opt.hf_config.empty()) {
+    throw InputError("analyze needs a SCENARIO, or exactly one of --model and --hf-config");
+  }
+  const std::string name = paper_example ? "yi-34b-200k" : opt.model;  // the paper's running example
+  base.model = opt.hf_config.empty() ? cat.model(name) : load_hf_config(opt.hf_config);
+  base.deployment.gpu = cat.gpu(opt.gpu.empty() ? "a100-sxm-80g" : opt.gpu);
+  base.deployment.host_link = base.deployment.gpu.host_link;
+  return base;
+}
+
 }  // namespace
 
 void add_analyze_command(CLI::App& app, AnalyzeOptions& opt) {
@@ -230,25 +253,9 @@ void add_analyze_command(CLI::App& app, AnalyzeOptions& opt) {
 
 int run_analyze(const AnalyzeOptions& opt) {
   const Catalog cat = Catalog::load(opt.platforms.empty() ? Catalog::default_dir() : std::filesystem::path(opt.platforms));
-  Case base;
-  base.context = 50000;
   std::optional<Scenario> sc;
-  if (!opt.scenario.empty()) {
-    sc = load_scenario(opt.scenario, {}, cat);
-    base.model = sc->model;
-    base.deployment = sc->deployment;
-    base.compute_dtype = sc->compute_dtype;
-    base.attention = sc->scheduler.attention_flops;
-  } else {
-    const bool paper_example = opt.compare_compression && opt.model.empty() && opt.hf_config.empty();
-    if (!paper_example && opt.model.empty() == opt.hf_config.empty()) {
-      throw InputError("analyze needs a SCENARIO, or exactly one of --model and --hf-config");
-    }
-    const std::string name = paper_example ? "yi-34b-200k" : opt.model;  // the paper's running example
-    base.model = opt.hf_config.empty() ? cat.model(name) : load_hf_config(opt.hf_config);
-    base.deployment.gpu = cat.gpu(opt.gpu.empty() ? "a100-sxm-80g" : opt.gpu);
-    base.deployment.host_link = base.deployment.gpu.host_link;
-  }
+  if (!opt.scenario.empty()) sc = load_scenario(opt.scenario, {}, cat);
+  Case base = base_case(cat, opt, sc ? &*sc : nullptr);
   if (opt.simulate) check_simulate_flags(opt, sc ? &*sc : nullptr);
   if (!opt.methods.empty() && !opt.compare_compression) throw InputError("--methods needs --compare-compression");
   if (opt.compare_compression && !is_identity(base.model.compression)) {

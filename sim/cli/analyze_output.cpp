@@ -65,9 +65,9 @@ void write_csv(std::ostream& out, const std::vector<PeakReport>& rows) {
 void write_peaks(std::ostream& out, const std::vector<PeakReport>& rows) {
   std::vector<std::string> seen;
   for (const auto& r : rows) {
-    const std::string line = fmt::format("prefill on {}: {} peak {}/s per GPU, attention FLOPs {}{}", r.gpu,
-                                         r.compute_dtype, format_flops(r.peak_flops), r.attention_flops,
-                                         r.attention_flops == "full" ? " (Eq. 7)" : "");
+    const std::string line =
+        fmt::format("prefill on {}: {} peak {}/s per GPU, attention FLOPs {}{}", r.gpu, r.compute_dtype,
+                    format_flops(r.peak_flops), r.attention_flops, r.attention_flops == "full" ? " (Eq. 7)" : "");
     if (std::find(seen.begin(), seen.end(), line) != seen.end()) continue;
     seen.push_back(line);
     out << line << "\n";
