@@ -99,13 +99,15 @@ std::string improved_metrics(const CompressionDelta& d) {
 }
 
 CompressionDelta compare_method(const CompressionMethod& method, const ModelSpec& base, const Deployment& deployment,
-                                double context_tokens, double answer_tokens) {
+                                double context_tokens, double answer_tokens, AttentionFlops attention) {
   CompressionDelta d{.method = method.name,
                      .dimension = method.dimension,
                      .improves = method.improves,
                      .context_tokens = context_tokens};
-  d.baseline = analyze_peak(CostModel(method_baseline(method, base), deployment), context_tokens, answer_tokens);
-  d.compressed = analyze_peak(CostModel(method_model(method, base), deployment), context_tokens, answer_tokens);
+  d.baseline =
+      analyze_peak(CostModel(method_baseline(method, base), deployment, attention), context_tokens, answer_tokens);
+  d.compressed =
+      analyze_peak(CostModel(method_model(method, base), deployment, attention), context_tokens, answer_tokens);
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 1.0; };
   d.concurrency_ratio = ratio(d.compressed.concurrency, d.baseline.concurrency);
   d.prefill_ratio = ratio(d.compressed.prefill_s, d.baseline.prefill_s);

@@ -48,8 +48,9 @@ struct CompressionDelta {
 /// @brief Letters of the metrics a delta improves by more than 0.1%, in C, P, D, S order.
 std::string improved_metrics(const CompressionDelta& d);
 
-/// @brief Evaluates `method` on `base` and `deployment` at `context_tokens` with `answer_tokens` per answer.
+/// @brief Evaluates `method` on `base` and `deployment` at `context_tokens` with `answer_tokens` per answer,
+/// counting prefill attention FLOPs as `attention` says (the paper's Table 2 uses kFull, its Eq. 7).
 CompressionDelta compare_method(const CompressionMethod& method, const ModelSpec& base, const Deployment& deployment,
-                                double context_tokens, double answer_tokens);
+                                double context_tokens, double answer_tokens, AttentionFlops attention);
 
 }  // namespace kvsim

@@ -45,6 +45,16 @@ std::string bound_name(Bound b) {
   return "?";
 }
 
+std::string attention_flops_name(AttentionFlops a) {
+  return a == AttentionFlops::kCausal ? "causal" : "full";
+}
+
+std::optional<AttentionFlops> parse_attention_flops(const std::string& name) {
+  if (name == "full") return AttentionFlops::kFull;
+  if (name == "causal") return AttentionFlops::kCausal;
+  return std::nullopt;
+}
+
 CostModel::CostModel(ModelSpec model, Deployment deployment, AttentionFlops attention)
     : model_(std::move(model)),
       deployment_(std::move(deployment)),
@@ -54,26 +64,24 @@ CostModel::CostModel(ModelSpec model, Deployment deployment, AttentionFlops atte
       weights_(resident_weight_bytes(model_)) {}
 
 double CostModel::seq_flops(const SeqWork& s) const {
-  const SeqTerms t =
-      seq_terms(model_, s.new_tokens, s.cached_tokens, s.new_tokens == 1.0, attention_ == AttentionFlops::kCausal);
+  const SeqTerms t = seq_terms(model_, s, attention_ == AttentionFlops::kCausal);
   return t.dense_flops + t.attention_flops;
 }
 
 StepCost CostModel::step(std::span<const SeqWork> batch) const {
-  const bool speculative =
-      model_.compression.draft_tokens > 0 && !batch.empty() &&
-      std::all_of(batch.begin(), batch.end(), [](const SeqWork& s) { return s.new_tokens == 1.0; });
+  const bool speculative = model_.compression.draft_tokens > 0 && !batch.empty() &&
+                           std::all_of(batch.begin(), batch.end(), [](const SeqWork& s) { return s.decode; });
   return speculative ? speculative_step(batch) : plain_step(batch, 0);
 }
 
 StepCost CostModel::plain_step(std::span<const SeqWork> batch, double extra_tokens) const {
   const bool causal = attention_ == AttentionFlops::kCausal;
   double flops = 0, tokens = 0, kv = 0;
-  for (const auto& s : batch) {
-    const bool decode = s.new_tokens == 1.0;
-    const SeqTerms t = seq_terms(model_, s.new_tokens + extra_tokens, s.cached_tokens, decode, causal);
+  for (SeqWork s : batch) {
+    s.new_tokens += extra_tokens;
+    const SeqTerms t = seq_terms(model_, s, causal);
     flops += t.dense_flops + t.attention_flops;
-    tokens += s.new_tokens + extra_tokens;
+    tokens += s.new_tokens;
     kv += t.kv_bytes;
   }
   const double n = deployment_.tensor_parallel;
@@ -138,7 +146,7 @@ std::int64_t CostModel::to_ledger_tokens(double bytes) const {
 StepCost CostModel::time(double flops_per_gpu, double hbm_bytes_per_gpu, double nvlink_bytes_per_gpu) const {
   const auto& d = deployment_;
   StepCost c{flops_per_gpu, hbm_bytes_per_gpu, nvlink_bytes_per_gpu, 0, Bound::kCompute};
-  const double compute_s = flops_per_gpu / (d.gpu.flops_bf16 * d.compute_efficiency);
+  const double compute_s = flops_per_gpu / (d.peak_flops() * d.compute_efficiency);
   const double memory_s = hbm_bytes_per_gpu / (d.gpu.hbm_bandwidth * d.memory_efficiency);
   const double link_s = nvlink_bytes_per_gpu > 0 ? nvlink_bytes_per_gpu / d.gpu.nvlink.bandwidth : 0.0;
   c.seconds = compute_s;
@@ -161,7 +169,7 @@ StepCost CostModel::prefill(double new_tokens, double cached_tokens) const {
 double CostModel::decode_seconds(double answer_tokens, double context_tokens) const {
   double total = 0;
   for (double i = 0; i < answer_tokens; i += 1.0) {
-    const SeqWork s{1.0, context_tokens + i};
+    const SeqWork s{1.0, context_tokens + i, true};
     total += step(std::span<const SeqWork>(&s, 1)).seconds;
   }
   return total;
@@ -170,7 +178,7 @@ double CostModel::decode_seconds(double answer_tokens, double context_tokens) co
 double CostModel::transfer_seconds(double bytes) const { return bytes / deployment_.kv_transfer_bandwidth(); }
 
 double CostModel::critical_intensity() const {
-  return (deployment_.gpu.flops_bf16 * deployment_.compute_efficiency) /
+  return (deployment_.peak_flops() * deployment_.compute_efficiency) /
          (deployment_.gpu.hbm_bandwidth * deployment_.memory_efficiency);
 }
 

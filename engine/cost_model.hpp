@@ -3,13 +3,17 @@
 /// @brief The roofline cost of forward steps and KV transfers for one replica (the paper's Eq. 4-16).
 ///
 /// A forward step processes, for each sequence in the batch, `new_tokens` tokens that attend to `cached_tokens`
-/// tokens already in the KV cache plus themselves. Its FLOPs generalise the paper's Eq. 7 (Kaplan et al.):
-///   new x (2 x P_active + 2 x layers x width x (cached + new))
-/// which is exactly Eq. 7 for a first prefill (cached = 0). Its HBM bytes generalise Eq. 12: the weights it reads
+/// tokens already in the KV cache plus themselves. Its FLOPs generalise the paper's Eq. 7 (Kaplan et al.): a whole
+/// prefill of n tokens on b cached ones costs, with `full` attention FLOPs,
+///   n x (2 x P_active + 2 x layers x width x (b + n))
+/// which is exactly Eq. 7 for a first prefill (b = 0); `causal` counts (b + (n + 1) / 2) keys per new token instead,
+/// what causal attention kernels compute. A prefill split into chunks costs exactly the same FLOPs in both modes
+/// (kv_compression.hpp, seq_terms). Its HBM bytes generalise Eq. 12: the weights it reads
 /// once per step plus the KV of every sequence (cached + new tokens). With tensor parallelism over N GPUs each GPU
 /// does 1/N of both and sends two all-reduces per layer (Megatron-LM) over NVLink.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -23,15 +27,14 @@ enum class Bound { kCompute, kMemory, kInterconnect, kCapacity, kHostLink };
 /// @brief "compute", "memory", "nvlink", "capacity", "host-link".
 std::string bound_name(Bound b);
 
-/// @brief How the attention term counts context: the paper's Eq. 7 lets every new token attend to all
-/// cached + new tokens (full); causal counts each new token against the tokens before it only.
+/// @brief How the attention term counts context: the paper's Eq. 7 lets every prompt token attend to the whole
+/// prompt (full); causal counts each new token against the tokens up to it only, as causal attention kernels
+/// (vLLM's) compute. Decode steps are the same in both: the new token sees the cache and itself.
 enum class AttentionFlops { kFull, kCausal };
-
-/// @brief One sequence's share of a forward step.
-struct SeqWork {
-  double new_tokens = 0;
-  double cached_tokens = 0;
-};
+/// @brief "full" or "causal".
+std::string attention_flops_name(AttentionFlops a);
+/// @brief Parses "full" or "causal"; nullopt otherwise.
+std::optional<AttentionFlops> parse_attention_flops(const std::string& name);
 
 /// @brief The work of one forward step per GPU of the replica and its roofline duration.
 struct StepCost {
@@ -45,10 +48,13 @@ struct StepCost {
 /// @brief Roofline costs for one model on one deployment.
 class CostModel {
  public:
-  CostModel(ModelSpec model, Deployment deployment, AttentionFlops attention = AttentionFlops::kFull);
+  /// @brief `attention` defaults to causal, what serving kernels compute; the paper's Eq. 7 is kFull.
+  CostModel(ModelSpec model, Deployment deployment, AttentionFlops attention = AttentionFlops::kCausal);
 
   const ModelSpec& model() const { return model_; }
   const Deployment& deployment() const { return deployment_; }
+  /// @brief How prefill attention FLOPs are counted.
+  AttentionFlops attention() const { return attention_; }
 
   /// @brief Bytes of one ledger token, the unit HBM blocks are counted in: the model's KV per token, or with
   /// compression the kept KV that one more token of context adds while the context is inside every window.

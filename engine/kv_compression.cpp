@@ -58,10 +58,11 @@ double layer_kv_bytes_hidden(const ModelSpec& m) {
   return width * kv_element_bytes(m) * m.compression.low_rank_ratio;
 }
 
-// Sum over the new tokens of the keys each sees in a window of `w`: min(position, w), or the last position for all
-// when `causal` is false (the paper's Eq. 7 convention).
-double window_keys(double cached, double fresh, double w, bool causal) {
-  if (!causal) return fresh * std::min(cached + fresh, w);
+// Sum over the new tokens of the keys each sees in a window of `w`. Causal: min(position, w), which adds up over
+// chunks by itself. Otherwise (the paper's Eq. 7 convention) a whole prefill of n tokens on b cached ones sees
+// n x min(b + n, w), and a chunk that follows `done` tokens of its prefill is charged that sum's growth.
+double window_keys(double cached, double fresh, double w, bool causal, double done) {
+  if (!causal) return (done + fresh) * std::min(cached + fresh, w) - done * std::min(cached, w);
   const double grow = std::clamp(w - cached, 0.0, fresh);  // new tokens whose position is still <= w
   return grow * cached + grow * (grow + 1.0) / 2.0 + (fresh - grow) * w;
 }
@@ -174,37 +175,40 @@ double session_kv_bytes(const ModelSpec& m, double tokens, bool after_prefill) {
          draft;
 }
 
-SeqTerms seq_terms(const ModelSpec& m, double new_tokens, double cached_tokens, bool decode, bool causal) {
+SeqTerms seq_terms(const ModelSpec& m, const SeqWork& w, bool causal) {
   const auto& c = m.compression;
   const LayerMix mix = layer_mix(m);
   const double width = attention_width(m);
+  const double n = w.new_tokens, done = w.decode ? 0.0 : w.prefill_done;
   const double dense = 2.0 * m.params_active * (c.light_branch_cost + c.heavy_token_fraction);
-  const double read = decode ? c.decode_read_fraction : 1.0;
+  const double read = w.decode ? c.decode_read_fraction : 1.0;
   // Keys seen by the new tokens in a growing-KV layer, counted in full-width tokens: the cache plus the new tokens.
   // Decode sees the kept cache (heads and tokens pruned after prefill). A prefill step sees the cache as written:
   // its earlier chunks are not pruned until the prefill ends, and a step does not say which cached tokens come from
   // earlier rounds, so a follow-up question's prefill is charged the unpruned cache (an upper bound).
-  const double cache_bytes = decode ? layer_kv_bytes_kept(m) : layer_kv_bytes_written(m);
-  const double cached_keys = cached_tokens * read * cache_bytes / layer_kv_bytes_hidden(m);
-  const double fresh = causal ? (new_tokens + 1.0) / 2.0 : new_tokens;
-  const double fresh_keys = fresh * c.heavy_token_fraction / c.token_merge_ratio;
-  const double queries = new_tokens * c.heavy_token_fraction;
-  // YOCO's cross-decoder runs only the last prompt token during prefill; that token sees the whole prompt.
-  const bool last_only = !decode && new_tokens > 1;
-  const double shared_run = last_only ? 1.0 : new_tokens;
-  const double shared_keys =
-      last_only ? cached_keys + new_tokens * c.heavy_token_fraction / c.token_merge_ratio : cached_keys + fresh_keys;
+  const double cache_bytes = w.decode ? layer_kv_bytes_kept(m) : layer_kv_bytes_written(m);
+  const double cached_keys = w.cached_tokens * read * cache_bytes / layer_kv_bytes_hidden(m);
+  const double key_per_token = c.heavy_token_fraction / c.token_merge_ratio;
+  // Causal: token i of n sees the cache and i new keys, (n + 1) / 2 on average. Full: every new key, plus (see
+  // seq_terms in the header) the keys of this chunk counted once more for the `done` earlier queries.
+  const double fresh_keys = (causal ? (n + 1.0) / 2.0 : n + done) * key_per_token;
+  const double queries = n * c.heavy_token_fraction;
+  // YOCO's cross-decoder runs only the last prompt token during prefill, in the last chunk; it sees the whole prompt.
+  const double shared_run = w.decode ? n : (w.prefill_ends ? 1.0 : 0.0);
+  const double shared_keys = cached_keys + (w.decode ? fresh_keys : n * key_per_token);
+  const double shared_layers = shared_run > 0 ? mix.shared : 0.0;
   SeqTerms t;
-  t.dense_flops = dense * (new_tokens * (mix.full + mix.window + mix.linear) + shared_run * mix.shared) / m.layers;
+  t.dense_flops = dense * (n * (mix.full + mix.window + mix.linear) + shared_run * mix.shared) / m.layers;
   t.attention_flops = 2.0 * width *
                           (mix.full * queries * (cached_keys + fresh_keys) +
                            mix.shared * shared_run * c.heavy_token_fraction * shared_keys +
-                           mix.window * window_keys(cached_tokens, new_tokens, mix.span, causal)) +
-                      4.0 * width * m.head_dim * mix.linear * new_tokens;
-  // Every growing-KV layer reads the cache it attends to; only the layers that store KV write the new tokens'.
-  t.kv_bytes = (mix.full + mix.shared) * cached_tokens * read * cache_bytes +
-               growing_kv_layers(m) * new_tokens * layer_kv_bytes_written(m) +
-               mix.window * layer_kv_bytes_hidden(m) * std::min(cached_tokens + new_tokens, mix.span) +
+                           mix.window * window_keys(w.cached_tokens, n, mix.span, causal, done)) +
+                      4.0 * width * m.head_dim * mix.linear * n;
+  // Every growing-KV layer that runs reads the cache it attends to; only the layers that store KV write the new
+  // tokens'.
+  t.kv_bytes = (mix.full + shared_layers) * w.cached_tokens * read * cache_bytes +
+               growing_kv_layers(m) * n * layer_kv_bytes_written(m) +
+               mix.window * layer_kv_bytes_hidden(m) * std::min(w.cached_tokens + n, mix.span) +
                mix.linear * linear_state_bytes(m);
   t.attention_flops += c.dequant_flops_per_element * t.kv_bytes / kv_element_bytes(m);
   return t;

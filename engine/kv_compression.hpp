@@ -88,6 +88,19 @@ double growing_kv_layers(const ModelSpec& m);
 /// ledger, concurrency and swaps see) or the written size (the peak while the prefill step runs).
 double session_kv_bytes(const ModelSpec& m, double tokens, bool after_prefill);
 
+/// @brief One sequence's share of a forward step: a chunk of its prefill, or a generation step.
+///
+/// A prefill may be split into chunks (chunked prefill); `prefill_done` and `prefill_ends` say where a chunk sits
+/// in its prefill, so that its FLOPs are its share of the whole prefill's and any chunking sums to one chunk's.
+struct SeqWork {
+  double new_tokens = 0;     ///< tokens this step runs for the sequence
+  double cached_tokens = 0;  ///< tokens already in its KV cache
+  bool decode = false;       ///< a generation step (it sees the kept cache); otherwise a prefill chunk
+  double prefill_done = 0;   ///< prefill chunk: tokens of the same prefill that earlier chunks ran (the last ones of
+                             ///< `cached_tokens`); 0 for a first chunk or a whole prefill
+  bool prefill_ends = true;  ///< prefill chunk: the prefill's last (YOCO's cross-decoder runs there only)
+};
+
 /// @brief One sequence's share of a forward step, before tensor parallelism: FLOPs and KV bytes moved.
 struct SeqTerms {
   double dense_flops = 0;      ///< 2 x active params x tokens run, over the layers that run them
@@ -95,9 +108,14 @@ struct SeqTerms {
   double kv_bytes = 0;         ///< KV read plus KV written, per layer kind
 };
 
-/// @brief The terms of `new_tokens` attending to `cached_tokens`. `decode` marks a generation step (its cache is the
-/// kept one and SnapKV's read fraction applies); `causal` counts each new token against earlier tokens only.
-SeqTerms seq_terms(const ModelSpec& m, double new_tokens, double cached_tokens, bool decode, bool causal);
+/// @brief The terms of `w.new_tokens` attending to `w.cached_tokens`. A decode step sees the kept cache (SnapKV's
+/// read fraction applies). `causal` counts each new token against the tokens up to it, so chunks of a prefill
+/// add up to the whole by construction. Otherwise (the paper's Eq. 7) each prompt token is counted against the
+/// whole prompt: a prefill of n tokens on b cached ones costs n x (b + n) key-query pairs, and a chunk is charged
+/// that count's growth, its own queries against every key so far plus the earlier chunks' queries against its
+/// keys. Either way a prefill's FLOPs do not depend on its chunking; its KV bytes do (each chunk reads the cache
+/// again), and so does KIVI's dequantization, which is charged per element read.
+SeqTerms seq_terms(const ModelSpec& m, const SeqWork& w, bool causal);
 
 /// @brief Fraction of the weight bytes a step reads: skipped layers are not read; quantized weights are smaller.
 double weight_read_factor(const ModelSpec& m);

@@ -8,11 +8,12 @@
 
 namespace kvsim {
 namespace {
-constexpr std::array<std::pair<const char*, DType>, 8> kDtypes{{{"fp32", DType::kFp32},
+constexpr std::array<std::pair<const char*, DType>, 9> kDtypes{{{"fp32", DType::kFp32},
                                                                 {"bf16", DType::kBf16},
                                                                 {"fp16", DType::kFp16},
                                                                 {"fp8", DType::kFp8},
                                                                 {"int8", DType::kInt8},
+                                                                {"fp4", DType::kFp4},
                                                                 {"int4", DType::kInt4},
                                                                 {"int2", DType::kInt2},
                                                                 {"float16", DType::kFp16}}};
@@ -28,6 +29,7 @@ double dtype_bytes(DType t) {
     case DType::kFp8:
     case DType::kInt8:
       return 1.0;
+    case DType::kFp4:
     case DType::kInt4:
       return 0.5;
     case DType::kInt2:
@@ -44,7 +46,9 @@ std::optional<DType> parse_dtype(const std::string& name) {
   return std::nullopt;
 }
 
-std::string dtype_names() { return "fp32, bf16, fp16, fp8, int8, int4, int2"; }
+std::string dtype_names() {
+  return "fp32, bf16, fp16, fp8, int8, fp4, int4, int2";
+}
 
 std::string dtype_name(DType t) {
   for (const auto& [n, d] : kDtypes) {

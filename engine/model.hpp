@@ -5,21 +5,10 @@
 #include <optional>
 #include <string>
 
+#include "engine/dtype.hpp"
 #include "engine/kv_compression.hpp"
 
 namespace kvsim {
-
-/// @brief Element types for weights and KV, with their size in bytes (int4 = 0.5, int2 = 0.25).
-enum class DType { kFp32, kBf16, kFp16, kFp8, kInt8, kInt4, kInt2 };
-
-/// @brief Bytes per element of `t`.
-double dtype_bytes(DType t);
-/// @brief Parses "bf16", "fp8", ... ; nullopt if unknown.
-std::optional<DType> parse_dtype(const std::string& name);
-/// @brief The valid dtype names, comma separated, for error messages.
-std::string dtype_names();
-/// @brief Canonical name of a dtype.
-std::string dtype_name(DType t);
 
 /// @brief A model as the cost model sees it. Dense when num_experts == 0; MLA when kv_lora_rank > 0.
 struct ModelSpec {

@@ -21,6 +21,9 @@ PeakReport analyze_peak(const CostModel& cost, double context_tokens, double ans
   r.weight_bytes = cost.weight_bytes();
   r.hbm_bytes = d.hbm_total();
   r.critical_intensity = cost.critical_intensity();
+  r.compute_dtype = dtype_name(d.compute_dtype);
+  r.peak_flops = d.peak_flops();
+  r.attention_flops = attention_flops_name(cost.attention());
 
   const StepCost prefill = cost.prefill(context_tokens, 0);
   r.prefill_flops = prefill.flops_per_gpu * d.tensor_parallel;
@@ -28,7 +31,7 @@ PeakReport analyze_peak(const CostModel& cost, double context_tokens, double ans
   r.prefill_bound = prefill.bound;
 
   r.decode_s = cost.decode_seconds(answer_tokens, context_tokens);
-  const SeqWork first{1.0, context_tokens};
+  const SeqWork first{1.0, context_tokens, true};
   r.decode_bound = cost.step(std::span<const SeqWork>(&first, 1)).bound;
   r.decode_tokens_per_s = r.decode_s > 0 ? answer_tokens / r.decode_s : 0;
 

@@ -25,8 +25,11 @@ struct PeakReport {
   double weight_bytes = 0;  ///< whole model
   double hbm_bytes = 0;     ///< whole replica
   double critical_intensity = 0;
-  double prefill_flops = 0;  ///< Eq. 7
-  double prefill_s = 0;      ///< Eq. 8
+  std::string compute_dtype;    ///< the dtype the tensor cores compute in (model.compute_dtype's choice)
+  double peak_flops = 0;        ///< the GPU's dense peak in that dtype, per GPU, before compute efficiency
+  std::string attention_flops;  ///< "full" (the paper's Eq. 7) or "causal"
+  double prefill_flops = 0;     ///< Eq. 7 (full) or its causal count
+  double prefill_s = 0;         ///< Eq. 8
   Bound prefill_bound = Bound::kCompute;
   double decode_s = 0;  ///< Eq. 13: `answer_tokens` steps, each reading weights and the growing KV
   Bound decode_bound = Bound::kMemory;

@@ -190,7 +190,9 @@ void ReplicaScheduler::add_to_batch(Session& s, std::int64_t& budget, double now
     sink_.on_swap_start(s.id, false, s.ddr_bytes, now);
   }
   budget -= tokens;
-  work_.push_back(SeqWork{double(tokens), double(s.kv)});
+  const bool decode = pending == 0;
+  const double done = decode ? 0.0 : double(s.kv - s.prefill_base);
+  work_.push_back(SeqWork{double(tokens), double(s.kv), decode, done, tokens == pending});
   plan_.batch.push_back(BatchEntry{s.id, tokens, s.kv, pending > 0});
 }
 

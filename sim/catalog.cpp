@@ -26,14 +26,20 @@ KeySpec sources() {
                  .description = "map from each numeric field to the document its value comes from"};
 }
 
+// One dense tensor peak per compute dtype: flops_bf16 is required, the others are listed where the GPU has them.
 Schema gpu_schema() {
-  return Schema({text("description", "what the entry is"),
-                 q("flops_bf16", Dim::kFlopRate, "dense bf16 tensor peak"),
-                 q("hbm_capacity", Dim::kBytes, "HBM capacity"),
-                 q("hbm_bandwidth", Dim::kBandwidth, "HBM bandwidth"),
+  std::vector<KeySpec> keys{text("description", "what the entry is")};
+  for (const auto& f : gpu_peak_fields()) {
+    keys.push_back(q(f.key, Dim::kFlopRate, "dense " + dtype_name(f.dtype) + " tensor peak, no sparsity",
+                     f.dtype == DType::kBf16));
+  }
+  for (auto k : {q("hbm_capacity", Dim::kBytes, "HBM capacity"), q("hbm_bandwidth", Dim::kBandwidth, "HBM bandwidth"),
                  text("host_link", "links.yaml entry from GPU to CPU memory", true),
                  text("nvlink", "links.yaml entry from GPU to GPU (omit if none)"),
-                 sources()});
+                 sources()}) {
+    keys.push_back(std::move(k));
+  }
+  return Schema(std::move(keys));
 }
 
 Schema link_schema() {
@@ -115,6 +121,19 @@ std::vector<std::string> names_of(const Map& map) {
 
 std::string opt_string(const ValueMap& v, const std::string& path) { return v.has(path) ? v.string(path) : ""; }
 
+// A gpus.yaml entry's numbers; its links are looked up by the caller.
+GpuSpec gpu_from_values(const std::string& name, const ValueMap& v) {
+  GpuSpec g;
+  g.name = name;
+  g.description = opt_string(v, "description");
+  for (const auto& f : gpu_peak_fields()) {
+    if (v.has(f.key)) g.*f.field = v.quantity(f.key);
+  }
+  g.hbm_capacity = v.quantity("hbm_capacity");
+  g.hbm_bandwidth = v.quantity("hbm_bandwidth");
+  return g;
+}
+
 }  // namespace
 
 fs::path Catalog::default_dir() {
@@ -149,8 +168,7 @@ Catalog Catalog::load(const fs::path& dir) {
                });
   const auto gpu_file = (dir / "gpus.yaml").string();
   load_entries(dir / "gpus.yaml", gpu_schema(), diag, [&](const std::string& name, const ValueMap& v) {
-    GpuSpec g{name, opt_string(v, "description"), v.quantity("flops_bf16"), v.quantity("hbm_capacity"),
-              v.quantity("hbm_bandwidth"), {}, {}};
+    GpuSpec g = gpu_from_values(name, v);
     for (const auto& [field, slot] : {std::pair{"host_link", &g.host_link}, std::pair{"nvlink", &g.nvlink}}) {
       const std::string link = opt_string(v, field);
       if (link.empty()) continue;

@@ -22,8 +22,11 @@ KeySpec int_key(const std::string& prefix, const std::string& key, std::string d
 }
 
 KeySpec dtype_key(const std::string& prefix, const std::string& key, std::string desc) {
-  return KeySpec{.path = join_path(prefix, key), .type = KeyType::kChoice, .default_value = "",
-                 .choices = {"fp32", "bf16", "fp16", "fp8", "int8", "int4", "int2"}, .description = std::move(desc)};
+  return KeySpec{.path = join_path(prefix, key),
+                 .type = KeyType::kChoice,
+                 .default_value = "",
+                 .choices = {"fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4", "int2"},
+                 .description = std::move(desc)};
 }
 
 }  // namespace

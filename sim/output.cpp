@@ -88,6 +88,9 @@ nlohmann::ordered_json summary_json(const Scenario& s, const RunResult& r) {
                    {"host_memory_per_replica_bytes", s.deployment.host_memory},
                    {"host_memory_origin", s.host_memory_origin},
                    {"kv_offload_policy", s.scheduler.offload_policy},
+                   {"compute_dtype", dtype_name(s.deployment.compute_dtype)},
+                   {"peak_flops_per_gpu", s.deployment.peak_flops()},
+                   {"attention_flops", attention_flops_name(s.scheduler.attention_flops)},
                    {"seed", s.seed}};
   for (const auto& [key, value] : r.metrics->summary()) {
     const auto dot = key.find('.');

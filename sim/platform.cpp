@@ -46,7 +46,7 @@ ReplicaHosts build_replica(sg4::NetZone* zone, const Deployment& d, int r) {
     d2h.push_back(link(zone, fmt::format("r{}.d2h{}", r, i), host_bw));
   }
   for (int g = 0; g < n; ++g) {
-    h.gpus.push_back(zone->create_host(fmt::format("r{}.gpu{}", r, g), d.gpu.flops_bf16 * d.compute_efficiency)->seal());
+    h.gpus.push_back(zone->create_host(fmt::format("r{}.gpu{}", r, g), d.peak_flops() * d.compute_efficiency)->seal());
     h.hbms.push_back(zone->create_host(fmt::format("r{}.hbm{}", r, g), 1.0)->seal());
     auto* hbm = link(zone, fmt::format("r{}.hbm_link{}", r, g), d.gpu.hbm_bandwidth * d.memory_efficiency);
     route(zone, h.gpus[g], h.hbms[g], {hbm}, true);

@@ -32,16 +32,18 @@ std::string window_note(double end_s, double duration_s, double in_flight) {
 void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
   std::map<std::string, double> m;
   for (const auto& [k, v] : r.metrics->summary()) m[k] = v;
-  const CostModel cost(s.model, s.deployment);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   const auto& d = s.deployment;
   auto pct = [](double x) { return fmt::format("{:.0f}%", 100 * x); };
   out << fmt::format("kvsim run: {} (seed {})\n", s.file.string(), s.seed);
   out << fmt::format("  {} ({}, weights {}) on {} x {} (tp {}, {} replica{}), host link {} at {}, policy {}\n",
-                     s.model.name, kv_text(s, cost), format_bytes(cost.weight_bytes()),
-                     s.gpu_count, d.gpu.name, d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "",
-                     d.host_link.name, format_bandwidth(d.host_link.bandwidth * d.host_link_efficiency),
-                     s.scheduler.offload_policy);
+                     s.model.name, kv_text(s, cost), format_bytes(cost.weight_bytes()), s.gpu_count, d.gpu.name,
+                     d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "", d.host_link.name,
+                     format_bandwidth(d.host_link.bandwidth * d.host_link_efficiency), s.scheduler.offload_policy);
   if (!s.model.variant.empty()) out << fmt::format("  model variant: {}\n", s.model.variant);
+  out << fmt::format("  compute peak {}/s per GPU in {} x efficiency {:g}; prefill attention FLOPs {}\n",
+                     format_flops(d.peak_flops()), dtype_name(d.compute_dtype), d.compute_efficiency,
+                     attention_flops_name(s.scheduler.attention_flops));
   out << fmt::format("  host memory {} per replica ({})\n", format_bytes_binary(d.host_memory), s.host_memory_origin);
   out << fmt::format("  simulated {} ({} sessions started); statistics over [{}, {}]{}\n\n", format_seconds(r.end_s),
                      r.sessions_started, format_seconds(s.workload.warmup), format_seconds(s.workload.duration),

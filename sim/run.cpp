@@ -22,7 +22,7 @@ Capacities capacities(const Scenario& s) {
   const auto& d = s.deployment;
   return Capacities{s.replicas,
                     s.gpu_count,
-                    d.gpu.flops_bf16 * d.compute_efficiency,
+                    d.peak_flops() * d.compute_efficiency,
                     d.gpu.hbm_bandwidth * d.memory_efficiency,
                     d.host_link.bandwidth * d.host_link_efficiency,
                     s.replicas * (d.host_link_shared ? 1 : d.tensor_parallel),
@@ -60,7 +60,7 @@ void check_trace_fits(const Scenario& s, const CostModel& cost) {
 
 void check_deployment(const Scenario& s) {
   check_context(s);  // first: no hardware makes a model attend past its context
-  const CostModel cost(s.model, s.deployment);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   const auto& d = s.deployment;
   if (cost.kv_capacity_bytes() <= 0) {
     throw InputError(std::vector<Diagnostic>{s.values.at("hardware.gpu.catalog",
@@ -104,8 +104,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
                    s.workload.trace.trace ? "trace" : s.workload.arrival.type,
                    s.scheduler.offload_policy);
 
-  const CostModel cost(s.model, s.deployment,
-                       s.scheduler.attention_flops == "causal" ? AttentionFlops::kCausal : AttentionFlops::kFull);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   RunResult result;
   result.metrics = std::make_unique<RunMetrics>(capacities(s), s.workload.warmup, s.workload.duration, s.timeline_period);
   std::vector<std::unique_ptr<Auditor>> auditors;

@@ -139,7 +139,10 @@ Deployment build_deployment(const ValueMap& v, const Catalog& cat, Diagnostics& 
     diag.add(v.at(key, e.what()));
     return d;
   }
-  if (v.has("hardware.gpu.flops_bf16")) d.gpu.flops_bf16 = v.quantity("hardware.gpu.flops_bf16");
+  for (const auto& f : gpu_peak_fields()) {
+    const std::string path = std::string("hardware.gpu.") + f.key;
+    if (v.has(path)) d.gpu.*f.field = v.quantity(path);
+  }
   if (v.has("hardware.gpu.hbm_capacity")) d.gpu.hbm_capacity = v.quantity("hardware.gpu.hbm_capacity");
   if (v.has("hardware.gpu.hbm_bandwidth")) d.gpu.hbm_bandwidth = v.quantity("hardware.gpu.hbm_bandwidth");
   if (v.has("hardware.host_link.bandwidth")) d.host_link.bandwidth = v.quantity("hardware.host_link.bandwidth");
@@ -185,6 +188,20 @@ void set_host_memory(const ValueMap& v, const Catalog& cat, Scenario& s, Diagnos
     s.deployment.host_memory = node->host_memory * nodes;
     s.host_memory_origin = fmt::format("{} x {}'s {}", nodes, node->name, format_bytes_binary(node->host_memory));
   }
+}
+
+// model.compute_dtype picks the GPU's peak; a dtype the GPU does not list is refused at the key.
+void set_compute_dtype(const ValueMap& v, const std::string& setting, const ModelSpec& m, Deployment& d,
+                       Diagnostics& diag) {
+  if (d.gpu.name.empty()) return;  // the GPU did not load; that is reported already
+  if (const auto t = choose_compute_dtype(setting, m.weights_dtype, d.gpu)) {
+    d.compute_dtype = *t;
+    return;
+  }
+  diag.add(v.at("model.compute_dtype",
+                fmt::format("GPU {} lists no {} peak in gpus.yaml (or hardware.gpu.flops_{}); it has {}; use one "
+                            "of those or auto",
+                            d.gpu.name, setting, setting, compute_dtype_names(d.gpu))));
 }
 
 WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
@@ -305,11 +322,16 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   const ValueMap& v = s.values;
   s.model = build_model(v, file, catalog, diag);
   s.deployment = build_deployment(v, catalog, diag);
+  s.compute_dtype = v.string("model.compute_dtype");
+  set_compute_dtype(v, s.compute_dtype, s.model, s.deployment, diag);
   s.workload = build_workload(v, diag);
   read_trace_section(v, file, s.workload, diag);
-  s.scheduler = SchedulerSpec{v.integer("scheduler.max_batch_tokens"), v.integer("scheduler.max_batch_size"),
-                              v.integer("scheduler.block_tokens"), v.string("scheduler.kv_offload.policy"),
-                              v.string("scheduler.kv_offload.victim"), v.string("scheduler.attention_flops"),
+  s.scheduler = SchedulerSpec{v.integer("scheduler.max_batch_tokens"),
+                              v.integer("scheduler.max_batch_size"),
+                              v.integer("scheduler.block_tokens"),
+                              v.string("scheduler.kv_offload.policy"),
+                              v.string("scheduler.kv_offload.victim"),
+                              *parse_attention_flops(v.string("scheduler.attention_flops")),
                               v.quantity("scheduler.kv_offload.prefetch_quantile"),
                               v.boolean("scheduler.prefix_cache"), v.boolean("scheduler.fast_forward")};
   s.slo = SloSpec{v.quantity("slo.ttft"), v.quantity("slo.decode_rate")};

@@ -22,7 +22,7 @@ struct SchedulerSpec {
   long block_tokens = 16;
   std::string offload_policy = "swap";
   std::string victim = "lru";
-  std::string attention_flops = "full";
+  AttentionFlops attention_flops = AttentionFlops::kCausal;  ///< how prefill attention FLOPs are counted
   double prefetch_quantile = 0.5;
   bool prefix_cache = true;  ///< reuse cached prompt blocks of trace requests
   bool fast_forward = true;
@@ -38,7 +38,8 @@ struct SloSpec {
 struct Scenario {
   std::filesystem::path file;
   ModelSpec model;
-  Deployment deployment;  ///< one replica
+  std::string compute_dtype = "auto";  ///< model.compute_dtype as written; deployment.compute_dtype is its choice
+  Deployment deployment;               ///< one replica
   int gpu_count = 1;
   int replicas = 1;
   WorkloadSpec workload;

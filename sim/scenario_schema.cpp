@@ -93,6 +93,11 @@ std::vector<KeySpec> hardware_keys() {
   return {
       str("hardware.gpu.catalog", "a100-sxm-80g", "GPU from platforms/gpus.yaml (`hardware.gpu: NAME` is short for this)"),
       quantity("hardware.gpu.flops_bf16", Dim::kFlopRate, "", "override the GPU's dense bf16 peak FLOP/s"),
+      quantity("hardware.gpu.flops_fp16", Dim::kFlopRate, "", "override the GPU's dense fp16 peak FLOP/s"),
+      quantity("hardware.gpu.flops_fp8", Dim::kFlopRate, "",
+               "override the GPU's dense fp8 peak FLOP/s (a GPU without fp8 gains one)"),
+      quantity("hardware.gpu.flops_int8", Dim::kFlopRate, "", "override the GPU's dense int8 peak OP/s"),
+      quantity("hardware.gpu.flops_fp4", Dim::kFlopRate, "", "override the GPU's dense fp4 peak FLOP/s"),
       quantity("hardware.gpu.hbm_capacity", Dim::kBytes, "", "override the GPU's HBM capacity"),
       quantity("hardware.gpu.hbm_bandwidth", Dim::kBandwidth, "", "override the GPU's HBM bandwidth"),
       integer("hardware.count", "0", "GPUs in total; replicas = count / tensor_parallel (0 = tensor_parallel)", 0),
@@ -162,8 +167,10 @@ std::vector<KeySpec> scheduler_keys() {
       KeySpec{.path = "scheduler.prefix_cache", .type = KeyType::kBool, .default_value = "true",
               .description = "reuse the KV of cached prompt blocks (trace block ids) across requests of a replica, "
                              "in HBM and DDR (docs/traces.md)"},
-      choice("scheduler.attention_flops", "full", {"full", "causal"},
-             "full: every new token attends to all context (the paper's Eq. 7); causal: only to earlier tokens"),
+      choice("scheduler.attention_flops", "causal", {"full", "causal"},
+             "prefill attention FLOPs. causal: each token against the tokens up to it, as vLLM's kernels compute; "
+             "full: each prompt token against the whole prompt (the paper's Eq. 7, set by the paper's scenarios). "
+             "Either way a prefill costs the same in one chunk or many"),
       KeySpec{.path = "scheduler.fast_forward", .type = KeyType::kBool, .default_value = "true",
               .description = "run identical decode steps between two batch changes as one SimGrid activity; the "
                              "results are the same to 1e-9 (docs/design.md), only faster"},
@@ -181,6 +188,10 @@ std::vector<KeySpec> all_keys() {
   for (auto& k : model_keys("model", false)) {
     if (k.path != "model.description") keys.push_back(k);
   }
+  keys.push_back(choice("model.compute_dtype", "auto", {"auto", "bf16", "fp16", "fp8", "int8", "fp4"},
+                        "tensor-core dtype, which picks the GPU's peak FLOP/s (gpus.yaml flops_<dtype>). auto: fp8 "
+                        "or fp4 weights compute in that dtype on a GPU that lists it (W8A8, as vLLM runs FP8), "
+                        "fp16 weights in fp16, anything else in bf16; a dtype the GPU lacks is refused"));
   for (auto* group : {&compression_keys, &hardware_keys, &workload_keys, &scheduler_keys}) {
     for (auto& k : (*group)()) keys.push_back(std::move(k));
   }

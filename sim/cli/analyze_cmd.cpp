@@ -22,6 +22,8 @@ struct Case {
   ModelSpec model;
   Deployment deployment;
   double context = 0;
+  std::string compute_dtype = "auto";                ///< resolved per case: a sweep may change the GPU
+  AttentionFlops attention = AttentionFlops::kFull;  ///< without a scenario: the paper's Eq. 7
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -36,7 +38,8 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-const std::vector<std::string> kSweepKeys{"context", "gpu", "tp", "model", "attention", "moe", "kv_dtype"};
+const std::vector<std::string> kSweepKeys{"context",   "gpu", "tp",       "model",
+                                          "attention", "moe", "kv_dtype", "weights_dtype"};
 
 // Applies one sweep value to a case; throws InputError on a bad value.
 void apply(const Catalog& cat, Case& c, const std::string& key, const std::string& value) {
@@ -61,11 +64,23 @@ void apply(const Catalog& cat, Case& c, const std::string& key, const std::strin
     c.model.name += "-" + value;
   } else if (key == "moe") {
     upcycle_moe(c.model, flag, value);
-  } else if (key == "kv_dtype") {
+  } else if (key == "kv_dtype" || key == "weights_dtype") {
     auto t = parse_dtype(value);
     if (!t) throw InputError(std::vector<Diagnostic>{{"", flag, 0, 0, value, "expected one of " + dtype_names()}});
-    c.model.kv_dtype = *t;
+    (key == "kv_dtype" ? c.model.kv_dtype : c.model.weights_dtype) = *t;
   }
+}
+
+// The compute dtype of a case, from its GPU and weights; a dtype the GPU does not list is refused.
+void set_compute_dtype(Case& c, const std::string& flag) {
+  const auto t = choose_compute_dtype(c.compute_dtype, c.model.weights_dtype, c.deployment.gpu);
+  if (!t) {
+    throw InputError(
+        std::vector<Diagnostic>{{"", flag, 0, 0, c.compute_dtype,
+                                 fmt::format("GPU {} lists no {} peak; it has {} (or use auto)", c.deployment.gpu.name,
+                                             c.compute_dtype, compute_dtype_names(c.deployment.gpu))}});
+  }
+  c.deployment.compute_dtype = *t;
 }
 
 std::vector<Case> expand(const Catalog& cat, const Case& base, const std::vector<std::string>& contexts,
@@ -134,12 +149,14 @@ void check_simulate_flags(const AnalyzeOptions& opt, const Scenario* sc) {
   }
   const bool deployment_flags = !opt.model.empty() || !opt.hf_config.empty() || !opt.gpu.empty() || opt.tp ||
                                 !opt.host_link.empty() || !opt.host_link_bw.empty() || opt.host_link_per_gpu ||
-                                opt.compute_eff || opt.memory_eff || !opt.kv_dtype.empty() || !opt.sweeps.empty();
+                                opt.compute_eff || opt.memory_eff || !opt.kv_dtype.empty() ||
+                                !opt.weights_dtype.empty() || !opt.compute_dtype.empty() ||
+                                !opt.attention_flops.empty() || !opt.sweeps.empty();
   if (deployment_flags) {
     throw InputError(
         "--simulate runs the SCENARIO as written, so --model, --hf-config, --gpu, --tp, --host-link*, "
-        "--compute-efficiency, --memory-efficiency, --kv-dtype and --sweep cannot apply to it; edit the scenario "
-        "instead (or copy it)");
+        "--compute-efficiency, --memory-efficiency, --kv-dtype, --weights-dtype, --compute-dtype, "
+        "--attention-flops and --sweep cannot apply to it; edit the scenario instead (or copy it)");
   }
   if (sc->workload.trace.trace) {
     throw InputError(sc->file.string() +
@@ -194,7 +211,7 @@ int run_compare_compression(const AnalyzeOptions& opt, const std::vector<Case>& 
   std::vector<CompressionDelta> rows;
   for (const CompressionMethod* method : methods) {
     for (const auto& c : cases)
-      rows.push_back(compare_method(*method, c.model, c.deployment, c.context, answer_tokens));
+      rows.push_back(compare_method(*method, c.model, c.deployment, c.context, answer_tokens, c.attention));
   }
   if (!opt.simulate) {
     write_compression(std::cout, rows, opt.format);
@@ -208,6 +225,29 @@ int run_compare_compression(const AnalyzeOptions& opt, const std::vector<Case>& 
   const CompressionSimulation sim = simulate_compression(req);
   write_compression(std::cout, rows, opt.format, &sim);
   return 0;
+}
+
+// The case before sweeps and flags: the scenario's model, deployment and settings, or the flags' model and GPU
+// with the paper's counting (full attention FLOPs, Eq. 7).
+Case base_case(const Catalog& cat, const AnalyzeOptions& opt, const Scenario* sc) {
+  Case base;
+  base.context = 50000;
+  if (sc) {
+    base.model = sc->model;
+    base.deployment = sc->deployment;
+    base.compute_dtype = sc->compute_dtype;
+    base.attention = sc->scheduler.attention_flops;
+    return base;
+  }
+  const bool paper_example = opt.compare_compression && opt.model.empty() && opt.hf_config.empty();
+  if (!paper_example && opt.model.empty() == opt.hf_config.empty()) {
+    throw InputError("analyze needs a SCENARIO, or exactly one of --model and --hf-config");
+  }
+  const std::string name = paper_example ? "yi-34b-200k" : opt.model;  // the paper's running example
+  base.model = opt.hf_config.empty() ? cat.model(name) : load_hf_config(opt.hf_config);
+  base.deployment.gpu = cat.gpu(opt.gpu.empty() ? "a100-sxm-80g" : opt.gpu);
+  base.deployment.host_link = base.deployment.gpu.host_link;
+  return base;
 }
 
 }  // namespace
@@ -231,6 +271,15 @@ void add_analyze_command(CLI::App& app, AnalyzeOptions& opt) {
   cmd->add_option("--compute-efficiency", opt.compute_eff, "Fraction of peak FLOP/s achieved (default 1)");
   cmd->add_option("--memory-efficiency", opt.memory_eff, "Fraction of peak HBM bandwidth achieved (default 1)");
   cmd->add_option("--kv-dtype", opt.kv_dtype, "KV element type: " + dtype_names());
+  cmd->add_option("--weights-dtype", opt.weights_dtype, "Weight element type: " + dtype_names());
+  cmd->add_option("--compute-dtype", opt.compute_dtype,
+                  "Tensor-core dtype whose peak FLOP/s sets compute time: auto (fp8/fp4 weights in that dtype where "
+                  "the GPU has it, else bf16), bf16, fp16, fp8, int8 or fp4 (default: the scenario's, else auto)")
+      ->check(CLI::IsMember({"auto", "bf16", "fp16", "fp8", "int8", "fp4"}));
+  cmd->add_option("--attention-flops", opt.attention_flops,
+                  "Prefill attention FLOPs: full (the paper's Eq. 7, the default without a scenario) or causal "
+                  "(what vLLM's kernels compute; kvsim run's default); with a SCENARIO, its scheduler.attention_flops")
+      ->check(CLI::IsMember({"full", "causal"}));
   cmd->add_option("--sweep", opt.sweeps, "KEY=v1,v2 with KEY in " + join(kSweepKeys) + "; several give a product");
   cmd->add_option("--format", opt.format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
   cmd->add_flag("--compare-compression", opt.compare_compression,
@@ -247,23 +296,9 @@ void add_analyze_command(CLI::App& app, AnalyzeOptions& opt) {
 
 int run_analyze(const AnalyzeOptions& opt) {
   const Catalog cat = Catalog::load(opt.platforms.empty() ? Catalog::default_dir() : std::filesystem::path(opt.platforms));
-  Case base;
-  base.context = 50000;
   std::optional<Scenario> sc;
-  if (!opt.scenario.empty()) {
-    sc = load_scenario(opt.scenario, {}, cat);
-    base.model = sc->model;
-    base.deployment = sc->deployment;
-  } else {
-    const bool paper_example = opt.compare_compression && opt.model.empty() && opt.hf_config.empty();
-    if (!paper_example && opt.model.empty() == opt.hf_config.empty()) {
-      throw InputError("analyze needs a SCENARIO, or exactly one of --model and --hf-config");
-    }
-    const std::string name = paper_example ? "yi-34b-200k" : opt.model;  // the paper's running example
-    base.model = opt.hf_config.empty() ? cat.model(name) : load_hf_config(opt.hf_config);
-    base.deployment.gpu = cat.gpu(opt.gpu.empty() ? "a100-sxm-80g" : opt.gpu);
-    base.deployment.host_link = base.deployment.gpu.host_link;
-  }
+  if (!opt.scenario.empty()) sc = load_scenario(opt.scenario, {}, cat);
+  Case base = base_case(cat, opt, sc ? &*sc : nullptr);
   if (opt.simulate) check_simulate_flags(opt, sc ? &*sc : nullptr);
   if (!opt.methods.empty() && !opt.compare_compression) throw InputError("--methods needs --compare-compression");
   if (opt.compare_compression && !is_identity(base.model.compression)) {
@@ -272,17 +307,22 @@ int run_analyze(const AnalyzeOptions& opt) {
     base.model.compression = KvCompression{};
   }
   if (!opt.kv_dtype.empty()) apply(cat, base, "kv_dtype", opt.kv_dtype);
+  if (!opt.weights_dtype.empty()) apply(cat, base, "weights_dtype", opt.weights_dtype);
+  if (!opt.compute_dtype.empty()) base.compute_dtype = opt.compute_dtype;
+  if (!opt.attention_flops.empty()) base.attention = *parse_attention_flops(opt.attention_flops);
   const Lengths lengths = lengths_of(opt, sc ? &*sc : nullptr);
 
   std::vector<Case> cases = expand(cat, base, lengths.contexts, opt.sweeps);
   for (auto& c : cases) {
     apply_flags(cat, opt, c.deployment);
+    set_compute_dtype(c, opt.compute_dtype.empty() ? "model.compute_dtype" : "--compute-dtype");
     if (auto err = validate_deployment(c.deployment); !err.empty()) throw InputError(err);
     if (auto err = validate_model(c.model); !err.empty()) throw InputError("model " + c.model.name + ": " + err);
   }
   if (opt.compare_compression) return run_compare_compression(opt, cases, sc ? &*sc : nullptr, lengths.answer);
   std::vector<PeakReport> rows;
-  for (const auto& c : cases) rows.push_back(analyze_peak(CostModel(c.model, c.deployment), c.context, lengths.answer));
+  for (const auto& c : cases)
+    rows.push_back(analyze_peak(CostModel(c.model, c.deployment, c.attention), c.context, lengths.answer));
   write_analyze(std::cout, rows, opt.format);
   return 0;
 }

@@ -24,6 +24,9 @@ struct AnalyzeOptions {
   std::optional<double> compute_eff;
   std::optional<double> memory_eff;
   std::string kv_dtype;
+  std::string weights_dtype;
+  std::string compute_dtype;    ///< "" = the scenario's model.compute_dtype, else auto
+  std::string attention_flops;  ///< "" = the scenario's scheduler.attention_flops, else full (the paper's Eq. 7)
   std::vector<std::string> sweeps;
   std::string format = "table";
   std::string platforms;

@@ -25,6 +25,9 @@ nlohmann::ordered_json peak_json(const PeakReport& r) {
   j["weight_bytes"] = r.weight_bytes;
   j["hbm_bytes"] = r.hbm_bytes;
   j["critical_intensity_flop_per_byte"] = r.critical_intensity;
+  j["compute_dtype"] = r.compute_dtype;
+  j["peak_flops_per_gpu"] = r.peak_flops;
+  j["attention_flops"] = r.attention_flops;
   j["prefill_flops"] = r.prefill_flops;
   j["prefill_s"] = r.prefill_s;
   j["prefill_bound"] = bound_name(r.prefill_bound);
@@ -91,6 +94,19 @@ void write_csv(std::ostream& out, const std::vector<PeakReport>& rows) {
   }
 }
 
+// Which compute peak and attention count each GPU's prefill used, once per distinct combination.
+void write_peaks(std::ostream& out, const std::vector<PeakReport>& rows) {
+  std::vector<std::string> seen;
+  for (const auto& r : rows) {
+    const std::string line =
+        fmt::format("prefill on {}: {} peak {}/s per GPU, attention FLOPs {}{}", r.gpu, r.compute_dtype,
+                    format_flops(r.peak_flops), r.attention_flops, r.attention_flops == "full" ? " (Eq. 7)" : "");
+    if (std::find(seen.begin(), seen.end(), line) != seen.end()) continue;
+    seen.push_back(line);
+    out << line << "\n";
+  }
+}
+
 void write_table(std::ostream& out, const std::vector<PeakReport>& rows) {
   out << "Theoretical peak for one user (paper Sec. 2.1). GB = 1e9 bytes, GiB = 2^30 bytes.\n";
   out << fmt::format("{:<16} {:<13} {:>2} {:>9} {:>10} {:>22} {:>21} {:>17} {:>22}\n", "model", "gpu", "tp",
@@ -115,6 +131,7 @@ void write_table(std::ostream& out, const std::vector<PeakReport>& rows) {
     out << fmt::format("\nweights {} on {} of HBM; critical arithmetic intensity {:.0f} FLOP/byte (Eq. 5).\n",
                        format_bytes(r.weight_bytes), format_bytes(r.hbm_bytes), r.critical_intensity);
   }
+  write_peaks(out, rows);
   if (!rows.empty()) {
     out << fmt::format("decode = {:.0f} tokens (Eq. 13); concurrency = (HBM - weights) / KV (Eq. 14); "
                        "ctx switch = (KV out + KV in) / host link (Eq. 15).\n",

@@ -78,12 +78,16 @@ std::vector<std::string> job_sets(const CompressionSimRequest& req, const SimJob
 }
 
 double prefill_of(const CompressionSimRequest& req, const SimJob& j) {
-  return analyze_peak(CostModel(j.model, req.scenario->deployment), j.tokens, req.answer_tokens).prefill_s;
+  return analyze_peak(CostModel(j.model, req.scenario->deployment, req.scenario->scheduler.attention_flops), j.tokens,
+                      req.answer_tokens)
+      .prefill_s;
 }
 
 SaturatingLoad load_of(const CompressionSimRequest& req, const SimJob& j) {
   const WorkloadSpec& w = req.scenario->workload;
-  const PeakReport peak = analyze_peak(CostModel(j.model, req.scenario->deployment), j.tokens, req.answer_tokens);
+  const PeakReport peak =
+      analyze_peak(CostModel(j.model, req.scenario->deployment, req.scenario->scheduler.attention_flops), j.tokens,
+                   req.answer_tokens);
   return saturating_load(peak.prefill_s, peak.decode_s, w.rounds.expected(), w.think_time.expected(), w.duration);
 }
 

@@ -45,8 +45,8 @@ PointAnalysis analysis_of(const Scenario& s) {
   const WorkloadSpec& w = s.workload;
   if (w.trace.trace) return {};
   const PeakReport r =
-      analyze_peak(CostModel(s.model, s.deployment), w.document_tokens.expected() + w.question_tokens.expected(),
-                   w.answer_tokens.expected());
+      analyze_peak(CostModel(s.model, s.deployment, s.scheduler.attention_flops),
+                   w.document_tokens.expected() + w.question_tokens.expected(), w.answer_tokens.expected());
   return PointAnalysis{r.concurrency, r.prefill_s, r.decode_s, r.context_switch_s};
 }
 

@@ -38,12 +38,13 @@ TEST(PolicySet, CostAwareIsNeverWorseThanTheBetterOfSwapAndRecompute) {
 
 TEST(PolicySet, ThinkLongShowsWhatEachPolicyPaysOnReturn) {
   // 50K sessions, 5 min think time, one A100 at 20 GB/s. A returning round's time to first token:
-  //   recompute: a full prefill of ~50.5K tokens, about 15 s;
+  //   recompute: a full prefill of ~50.5K tokens, with causal attention FLOPs (the default)
+  //     (50450 x 68e9 + 2 x 60 x 4096 x 50450 x 50451 / 2) / 312e12 = 13.00 s;
   //   swap: the KV comes back (12.4 GB / 20 GB/s = 0.62 s), sometimes after another session's goes out;
   //   prefetch: the swap-in started before the return, so TTFT is the 100-token prefill, about 40 ms.
   const std::string sc = "scenarios/policies/think-long.yaml";
   const auto recompute = summary(sc, "recompute"), swap = summary(sc, "swap"), prefetch = summary(sc, "prefetch");
-  EXPECT_GT(recompute["ttft"]["p50_s"].get<double>(), 14.8);
+  EXPECT_GT(recompute["ttft"]["p50_s"].get<double>(), 12.8);
   EXPECT_GT(swap["ttft"]["p50_s"].get<double>(), 0.6);
   EXPECT_LT(swap["ttft"]["p50_s"].get<double>(), 1.3);
   EXPECT_LT(prefetch["ttft"]["p50_s"].get<double>(), 0.05);

@@ -52,10 +52,11 @@ TEST_P(MethodAlone, PrefillDecodeAndSwitchAreAnalyzesInTheirPhase) {
       {"workload.rounds=2", "workload.arrival.times=0s", "scheduler.kv_offload.policy=offload-idle"});
   const ModelSpec yi = s.model;
   s.model = method_model(method, yi);
-  const CostModel cost(s.model, s.deployment);
-  const CostModel base_cost(method_baseline(method, yi), s.deployment);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
+  const CostModel base_cost(method_baseline(method, yi), s.deployment, s.scheduler.attention_flops);
   // analyze's figures for the method and its baseline, and the letters they improve.
-  const CompressionDelta delta = compare_method(method, yi, s.deployment, kDocument + kQuestion, kAnswer);
+  const CompressionDelta delta =
+      compare_method(method, yi, s.deployment, kDocument + kQuestion, kAnswer, s.scheduler.attention_flops);
   const PeakReport& peak = delta.compressed;
   const PeakReport& base = delta.baseline;
   const RunResult r = run_scenario(s, RunOptions{true});

@@ -43,7 +43,7 @@ TEST_P(Figure2Column, OneUserAloneIsAnalyze) {
                                           "scheduler.kv_offload.policy=offload-idle"});
   const double doc = s.workload.document_tokens.expected();
   const RunResult r = run_scenario(s, RunOptions{true});
-  const CostModel cost(s.model, s.deployment);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   const PeakReport peak = analyze_peak(cost, doc + kQuestion, kAnswer);
   const RoundRow* first = nullptr;
   for (const auto& row : r.metrics->rounds()) first = row.round == 1 ? &row : first;
@@ -75,7 +75,7 @@ TEST_P(Figure2Column, HbmHoldsWhatEq14Says) {
   const Scenario probe = figure2(GetParam(), {"workload.arrival.times=0s"});
   const double doc = probe.workload.document_tokens.expected();
   const double end = doc + kQuestion + kAnswer;
-  const CostModel cost(probe.model, probe.deployment);
+  const CostModel cost(probe.model, probe.deployment, probe.scheduler.attention_flops);
   const PeakReport peak = analyze_peak(cost, end, kAnswer);
   const int users = int(std::floor(peak.concurrency)) + 2;
   std::string times = "workload.arrival.times=0s";

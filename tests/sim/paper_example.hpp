@@ -1,7 +1,8 @@
 #pragma once
 // The paper's running example as the SimGrid run tests use it: Yi-34B, 50K documents, 100-token questions,
 // 250-token answers, 60 s of think time, on the catalog A100 (80 GiB, 2.039 TB/s, 312 TFLOP/s) with the paper's
-// 20 GB/s PCIe, sessions starting at listed times. Tests add their own `--set` overrides.
+// 20 GB/s PCIe, sessions starting at listed times, prefill attention counted as the paper's Eq. 7 (`full`). Tests
+// add their own `--set` overrides.
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -29,6 +30,7 @@ hardware:
   arrival: {type: list}
 scheduler:
   max_batch_tokens: 65536
+  attention_flops: full  # the paper's Eq. 7
 )";
   return load_scenario_text(text, "paper-example.yaml", sets, Catalog::load(KVSIM_PLATFORMS_DIR));
 }

@@ -72,7 +72,9 @@ double out_bytes(const RunResult& r) {
 }
 
 // A's round 2 prefills its 100-token question on 50350 cached tokens, alone on the replica.
-double prefill_alone(const Scenario& s) { return CostModel(s.model, s.deployment).prefill(100, 50350).seconds; }
+double prefill_alone(const Scenario& s) {
+  return CostModel(s.model, s.deployment, s.scheduler.attention_flops).prefill(100, 50350).seconds;
+}
 
 // swap: at A's return B's KV goes out (queue), then A's comes in (stall): 2 x 0.6187 = 1.2374 s before the prefill.
 // Traffic: A out at 30 s, B out and A in at 80 s, B in at 110 s: 4 x KV.
@@ -158,7 +160,8 @@ TEST(PolicyRun, RecomputePrefillsTheWholeContext) {
   const RunResult r = run_scenario(s, RunOptions{true});
   const RoundRow& a2 = row(r, 0, 2);
   EXPECT_EQ(a2.recompute_tokens, 50350);
-  EXPECT_NEAR(a2.prefill_s, CostModel(s.model, s.deployment).prefill(50450, 0).seconds, 1e-9);
+  EXPECT_NEAR(a2.prefill_s, CostModel(s.model, s.deployment, s.scheduler.attention_flops).prefill(50450, 0).seconds,
+              1e-9);
   EXPECT_NEAR(a2.swap_in_stall_s, 0, 1e-12);
   EXPECT_TRUE(r.metrics->transfers().empty());
   check_conservation(r, 2);
@@ -169,7 +172,7 @@ TEST(PolicyRun, RecomputePrefillsTheWholeContext) {
 // swaps, exactly as `swap` does.
 TEST(PolicyRun, CostAwareSwapsLikeSwapHere) {
   const Scenario s = scenario("cost-aware");
-  const double recompute_s = CostModel(s.model, s.deployment).prefill(50350, 0).seconds;
+  const double recompute_s = CostModel(s.model, s.deployment, s.scheduler.attention_flops).prefill(50350, 0).seconds;
   ASSERT_GT(recompute_s, 10);
   ASSERT_LT(kMove, 2 * recompute_s);
   const RunResult r = run_scenario(s, RunOptions{true});

@@ -52,7 +52,7 @@ const RoundRow& row_of(const RunResult& r, double arrival_s) {
 TEST(PrefixRun, SecondRequestPrefillsOnlyItsSuffix) {
   const Scenario s = prefix_scenario("hbm", "", {});
   const RunResult r = run_scenario(s, RunOptions{true});
-  const CostModel cost(s.model, s.deployment);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   // b alone on the replica: one prefill step of 3000 - 2560 = 440 new tokens on 2560 cached ones.
   const double suffix = cost.prefill(440, 2560).seconds;
   EXPECT_NEAR(row_of(r, 100).prefill_s, suffix, 1e-9 * suffix);
@@ -68,7 +68,7 @@ TEST(PrefixRun, SecondRequestPrefillsOnlyItsSuffix) {
 TEST(PrefixRun, SwitchedOffPrefillsEverything) {
   const Scenario s = prefix_scenario("off", "", {"scheduler.prefix_cache=false"});
   const RunResult r = run_scenario(s, RunOptions{true});
-  const CostModel cost(s.model, s.deployment);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   const double full = cost.prefill(3000, 0).seconds;
   EXPECT_NEAR(row_of(r, 100).prefill_s, full, 1e-9 * full);
   auto m = summary(r);
@@ -83,14 +83,14 @@ TEST(PrefixRun, SwitchedOffPrefillsEverything) {
 // swaps in exactly 2 x 512 tokens x 131072 B/token = 134217728 B before prefilling its 440-token suffix.
 TEST(PrefixRun, PrefixEvictedToDdrIsSwappedIn) {
   const Scenario probe = prefix_scenario("probe", "", {});
-  const CostModel probe_cost(probe.model, probe.deployment);
+  const CostModel probe_cost(probe.model, probe.deployment, probe.scheduler.attention_flops);
   const double kv = probe_cost.kv_bytes_per_token();
   ASSERT_EQ(kv, 131072);
   const double hbm = probe_cost.weight_bytes() + 10000 * kv;
   const Scenario s = prefix_scenario(
       "ddr", R"({"session_id": "c", "arrival_s": 50, "prompt_tokens": 8000, "output_tokens": 10, "stateless": true})",
       {fmt::format("hardware.gpu.hbm_capacity={:.0f}B", hbm)});
-  const CostModel cost(s.model, s.deployment);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   ASSERT_NEAR(cost.kv_capacity_bytes(), 10000 * kv, 1);
   const RunResult r = run_scenario(s, RunOptions{true});
   auto m = summary(r);

@@ -20,7 +20,7 @@ TEST(SingleUser, MatchesAnalyzeWithinHalfAPercent) {
   const RunResult r = run_scenario(s, RunOptions{true});
   ASSERT_EQ(r.metrics->rounds().size(), 1u);
   const RoundRow& row = r.metrics->rounds()[0];
-  const CostModel cost(s.model, s.deployment);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   const PeakReport peak = analyze_peak(cost, 50100, 250);  // prompt = 50K document + 100-token question
   // Prefill is one forward step: exactly analyze's Eq. 7-8 figure.
   EXPECT_NEAR(row.prefill_s, peak.prefill_s, 1e-9 * peak.prefill_s);
@@ -108,7 +108,7 @@ TEST(Runs, RecomputePaysAFullPrefillInsteadOfASwap) {
   const Scenario s = scenario({"workload.rounds=2", "workload.arrival.times=0s,30s",
                                "scheduler.kv_offload.policy=recompute"});
   const RunResult r = run_scenario(s, RunOptions{true});
-  const CostModel cost(s.model, s.deployment);
+  const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   const auto m = summary(r);
   EXPECT_EQ(m.at("swap.bytes_out"), 0);
   for (const auto& row : r.metrics->rounds()) {

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <yaml-cpp/yaml.h>
+
 #include "sim/catalog.hpp"
 
 namespace kvsim {
@@ -53,6 +55,46 @@ TEST(Catalog, PaperFiguresAreThere) {
   EXPECT_DOUBLE_EQ(c.model("llama-3.1-8b").max_context, 131072);
   EXPECT_EQ(c.model("mixtral-8x7b").num_experts, 8);
   EXPECT_LT(c.model("mixtral-8x7b").params_active, c.model("mixtral-8x7b").params);
+}
+
+// Every per-dtype tensor peak a GPU lists has a source note in gpus.yaml naming a datasheet or whitepaper and
+// saying the figure is dense (issue 19: FP8 and the other dtypes come from the catalog, sourced).
+TEST(Catalog, EveryPerDtypePeakIsSourcedAndDense) {
+  const Catalog c = Catalog::load(KVSIM_PLATFORMS_DIR);
+  const YAML::Node file = YAML::LoadFile((fs::path(KVSIM_PLATFORMS_DIR) / "gpus.yaml").string());
+  int listed = 0;
+  for (const std::string& g : c.gpu_names()) {
+    for (const GpuPeakField& f : gpu_peak_fields()) {
+      const double peak = c.gpu(g).*f.field;
+      if (f.dtype == DType::kBf16) {
+        EXPECT_GT(peak, 0) << g;
+      }
+      if (peak == 0) continue;
+      ++listed;
+      const YAML::Node note = file[g]["source"][f.key];
+      ASSERT_TRUE(note.IsScalar()) << g << "." << f.key << " has no source note";
+      const std::string text = note.as<std::string>();
+      EXPECT_TRUE(text.find("datasheet") != std::string::npos || text.find("whitepaper") != std::string::npos)
+          << g << "." << f.key << ": " << text;
+      EXPECT_NE(text.find("dense"), std::string::npos) << g << "." << f.key << ": " << text;
+    }
+  }
+  EXPECT_EQ(listed, 7 + 7 + 6 + 7 + 1);  // bf16 and fp16 everywhere, fp8 but on the A100, int8 everywhere, fp4 on B200
+}
+
+// The FP8 figures the issue names, and the A100's lack of FP8.
+TEST(Catalog, Fp8PeaksAreTheDatasheets) {
+  const Catalog c = Catalog::load(KVSIM_PLATFORMS_DIR);
+  EXPECT_EQ(c.gpu("a100-sxm-80g").flops_fp8, 0);
+  EXPECT_DOUBLE_EQ(c.gpu("a100-sxm-80g").flops_int8, 624e12);
+  for (const char* g : {"h100-sxm", "h200", "gh200"}) {
+    EXPECT_DOUBLE_EQ(c.gpu(g).flops_bf16, 989.4e12) << g;
+    EXPECT_DOUBLE_EQ(c.gpu(g).flops_fp8, 1978.9e12) << g;
+  }
+  EXPECT_DOUBLE_EQ(c.gpu("mi300x").flops_fp8, 2614.9e12);
+  EXPECT_DOUBLE_EQ(c.gpu("rtx-4090").flops_fp8, 330.3e12);
+  EXPECT_DOUBLE_EQ(c.gpu("b200").flops_fp8, 4.5e15);
+  EXPECT_DOUBLE_EQ(c.gpu("b200").flops_fp4, 9e15);
 }
 
 TEST(Catalog, UnknownNamesListTheValidOnes) {

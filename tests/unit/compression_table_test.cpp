@@ -33,7 +33,7 @@ TEST(CompressionTable, SignsAgreeWithTable2) {
     const auto found = kDisagreements.find(method.name);
     const std::string expected = found == kDisagreements.end() ? method.improves : found->second;
     for (double context : {50e3, 200e3, 1e6}) {
-      const CompressionDelta d = compare_method(method, yi, paper_a100(), context, 250);
+      const CompressionDelta d = compare_method(method, yi, paper_a100(), context, 250, AttentionFlops::kFull);
       EXPECT_EQ(d.measured, expected) << method.name << " at " << context << " tokens: C x" << d.concurrency_ratio
                                       << " P x" << d.prefill_ratio << " D x" << d.decode_ratio << " S x"
                                       << d.switch_ratio;
@@ -46,7 +46,7 @@ TEST(CompressionTable, HeadPruningAfterPrefillDoesNotImprovePrefill) {
   const ModelSpec yi = catalog().model("yi-34b-200k");
   for (const auto& method : compression_methods()) {
     if (method.name != "Retrieval Head" && method.name != "Voita et al.") continue;
-    const CompressionDelta d = compare_method(method, yi, paper_a100(), 50e3, 250);
+    const CompressionDelta d = compare_method(method, yi, paper_a100(), 50e3, 250, AttentionFlops::kFull);
     EXPECT_DOUBLE_EQ(d.prefill_ratio, 1.0) << method.name;
     // Retrieval heads keep 5%: KV, hence concurrency and switch time, scale by exactly 20.
     if (method.name == "Retrieval Head") {
@@ -61,7 +61,7 @@ TEST(CompressionTable, GqaAgainstMhaIsThePapersEq18To21) {
   const ModelSpec yi = catalog().model("yi-34b-200k");
   const auto& gqa = compression_methods()[5];
   ASSERT_EQ(gqa.name, "GQA");
-  const CompressionDelta d = compare_method(gqa, yi, paper_a100(), 50e3, 250);
+  const CompressionDelta d = compare_method(gqa, yi, paper_a100(), 50e3, 250, AttentionFlops::kFull);
   EXPECT_NEAR(d.baseline.kv_bytes, 50000.0 * 60 * 32 * 128 * 2 * 2, 1);
   EXPECT_NEAR(d.compressed.kv_bytes, 50000.0 * 60 * 8 * 128 * 2 * 2, 1);
   EXPECT_NEAR(d.concurrency_ratio, 4, 1e-9);
@@ -79,8 +79,8 @@ TEST(CompressionTable, PresetsMatchTheMethodTable) {
     const auto path = std::filesystem::path(KVSIM_SOURCE_DIR) / "scenarios/compression" / (method.slug + ".yaml");
     const Scenario s = load_scenario(path, {}, catalog());
     const ModelSpec want = method_model(method, yi);
-    const CostModel got(s.model, s.deployment);
-    const CostModel expected(want, s.deployment);
+    const CostModel got(s.model, s.deployment, s.scheduler.attention_flops);
+    const CostModel expected(want, s.deployment, s.scheduler.attention_flops);
     SCOPED_TRACE(method.name);
     EXPECT_EQ(s.model.num_kv_heads, want.num_kv_heads);
     EXPECT_EQ(s.model.kv_lora_rank, want.kv_lora_rank);

@@ -62,13 +62,13 @@ TEST(CostModel, MoeReadsOnlyRoutedExperts) {
   EXPECT_NEAR(weight_bytes_read(m, 4096), weight_bytes(m), 1e3);
   // FLOPs follow the active parameters: 2 x 12.9e9 per token plus attention.
   const CostModel cost(m, simple_gpu(1e15, 2e12));
-  EXPECT_NEAR(cost.seq_flops({1, 0}), 2 * 12.9e9 + 2.0 * 32 * 4096 * 1, 1);
+  EXPECT_NEAR(cost.seq_flops({1, 0, true}), 2 * 12.9e9 + 2.0 * 32 * 4096 * 1, 1);
 }
 
 TEST(CostModel, RooflinePicksTheBindingResource) {
   const CostModel cost(catalog().model("yi-34b-200k"), simple_gpu(312e12, 2e12));
   // A decode step of 1 token at 50K context: 92.6 GFLOP vs 80.3 GB -> memory-bound, 40.1 ms.
-  const SeqWork decode{1, 50000};
+  const SeqWork decode{1, 50000, true};
   const auto d = cost.step(std::span<const SeqWork>(&decode, 1));
   EXPECT_EQ(d.bound, Bound::kMemory);
   EXPECT_NEAR(d.seconds, (68e9 + 245760.0 * 50001) / 2e12, 1e-12);
@@ -78,10 +78,10 @@ TEST(CostModel, RooflinePicksTheBindingResource) {
 
 TEST(CostModel, BatchReadsWeightsOnce) {
   const CostModel cost(catalog().model("yi-34b-200k"), simple_gpu(312e12, 2e12));
-  const std::vector<SeqWork> batch{{1, 1000}, {1, 3000}};
+  const std::vector<SeqWork> batch{{1, 1000, true}, {1, 3000, true}};
   const auto s = cost.step(batch);
   EXPECT_DOUBLE_EQ(s.hbm_bytes_per_gpu, 68e9 + 245760.0 * (1001 + 3001));
-  EXPECT_DOUBLE_EQ(s.flops_per_gpu, cost.seq_flops({1, 1000}) + cost.seq_flops({1, 3000}));
+  EXPECT_DOUBLE_EQ(s.flops_per_gpu, cost.seq_flops({1, 1000, true}) + cost.seq_flops({1, 3000, true}));
 }
 
 TEST(CostModel, TensorParallelSplitsWorkAndAddsAllReduce) {
@@ -112,7 +112,7 @@ TEST(CostModel, CausalAttentionCountsHalfTheSquare) {
 TEST(CostModel, EfficienciesScaleTime) {
   Deployment d = simple_gpu(312e12, 2e12);
   d.compute_efficiency = 0.7;
-  const CostModel cost(catalog().model("yi-34b-200k"), d);
+  const CostModel cost(catalog().model("yi-34b-200k"), d, AttentionFlops::kFull);  // 4.6288e15 is Eq. 7
   EXPECT_NEAR(cost.prefill(50000, 0).seconds, 4.6288e15 / (312e12 * 0.7), 1e-9);
 }
 

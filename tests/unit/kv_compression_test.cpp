@@ -2,7 +2,8 @@
 // models it: 60 layers, 8 KV heads of 128, attention width 32 x 128 = 4096, 34B bf16 parameters (68 GB).
 // One layer's KV per token is 8 x 128 x 2 (K and V) x 2 bytes = 4096 B; the model's is 60 x 4096 = 245760 B.
 // Every expected value is the knob's equation evaluated by hand in the comment; "P" is prefill (50K tokens on an
-// empty cache), "D" a decode step at 50K of context, "KV" the session's KV after prefill.
+// empty cache), "D" a decode step at 50K of context, "KV" the session's KV after prefill. Prefill attention is
+// counted as the paper's Eq. 7 (AttentionFlops::kFull) unless a test says causal.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -37,12 +38,12 @@ double base_prefill_flops(double n) {
 }
 
 StepCost decode_step(const CostModel& c, double context) {
-  const SeqWork s{1, context};
+  const SeqWork s{1, context, true};
   return c.step(std::span<const SeqWork>(&s, 1));
 }
 
 TEST(KvCompression, DefaultIsTheUncompressedModel) {
-  const CostModel cost(yi(), a100());
+  const CostModel cost(yi(), a100(), AttentionFlops::kFull);
   EXPECT_TRUE(is_identity(KvCompression{}));
   EXPECT_DOUBLE_EQ(cost.kv_bytes_per_token(), 245760);
   EXPECT_DOUBLE_EQ(cost.session_kv_bytes(kN, true), 245760 * kN);
@@ -53,7 +54,7 @@ TEST(KvCompression, DefaultIsTheUncompressedModel) {
 
 TEST(KvCompression, LayerSkipCutsEverythingInBothPhases) {
   // CALM/LayerSkip, half the layers: 30 layers run, so FLOPs, weight reads and KV all halve; weights stay resident.
-  const CostModel cost(yi({.layer_skip_fraction = 0.5}), a100());
+  const CostModel cost(yi({.layer_skip_fraction = 0.5}), a100(), AttentionFlops::kFull);
   EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN) / 2);             // P
   EXPECT_REL(cost.kv_bytes_per_token(), 30 * kLayerKv);                                  // 122880 B
   EXPECT_REL(cost.session_kv_bytes(kN, false), 30 * kLayerKv * kN);                      // written = kept
@@ -63,7 +64,7 @@ TEST(KvCompression, LayerSkipCutsEverythingInBothPhases) {
 
 TEST(KvCompression, YocoKeepsOneGlobalKvAndSkipsTheCrossDecoderInPrefill) {
   // YOCO, window 1024: 30 self-decoder layers with a 1024-token window, 30 cross-decoder layers sharing one KV.
-  const CostModel cost(yi({.yoco_window = 1024}), a100());
+  const CostModel cost(yi({.yoco_window = 1024}), a100(), AttentionFlops::kFull);
   // KV at 50K: 1 x 4096 x 50000 + 30 x 4096 x 1024 = 204.8e6 + 125.83e6 B.
   EXPECT_REL(cost.session_kv_bytes(kN, true), kLayerKv * kN + 30 * kLayerKv * 1024);
   // The ledger's unit is what one more token adds inside the window: the global layer and 30 windowed ones. At 50K
@@ -82,8 +83,8 @@ TEST(KvCompression, YocoKeepsOneGlobalKvAndSkipsTheCrossDecoderInPrefill) {
 
 TEST(KvCompression, HeadPruningAfterPrefillLeavesPrefillAlone) {
   // Retrieval heads / Voita et al., keep 25% of KV heads after prefill.
-  const CostModel base(yi(), a100());
-  const CostModel cost(yi({.head_keep_after_prefill = 0.25}), a100());
+  const CostModel base(yi(), a100(), AttentionFlops::kFull);
+  const CostModel cost(yi({.head_keep_after_prefill = 0.25}), a100(), AttentionFlops::kFull);
   EXPECT_DOUBLE_EQ(cost.prefill(kN, 0).flops_per_gpu, base.prefill(kN, 0).flops_per_gpu);  // P unchanged
   EXPECT_DOUBLE_EQ(cost.prefill(kN, 0).seconds, base.prefill(kN, 0).seconds);
   EXPECT_DOUBLE_EQ(cost.session_kv_bytes(kN, false), 245760 * kN);  // the prefill step writes it all
@@ -91,7 +92,7 @@ TEST(KvCompression, HeadPruningAfterPrefillLeavesPrefillAlone) {
   EXPECT_REL(cost.kv_bytes_per_token(), 61440);                     // the ledger sees the kept size
   // D: read 50000 kept tokens at 61440 B, write the new one at 245760 B; attention over 0.25 x 50000 + 1 keys.
   EXPECT_REL(decode_step(cost, kN).hbm_bytes_per_gpu, 68e9 + 61440 * kN + 245760);
-  EXPECT_REL(cost.seq_flops({1, kN}), 2 * kP + 2.0 * 60 * kWidth * (0.25 * kN + 1));
+  EXPECT_REL(cost.seq_flops({1, kN, true}), 2 * kP + 2.0 * 60 * kWidth * (0.25 * kN + 1));
   // A prefill step, whether a later chunk of the same prompt or a follow-up question, is charged the unpruned
   // cache: 100 new tokens over 50000 cached cost exactly what they cost uncompressed.
   EXPECT_DOUBLE_EQ(cost.seq_flops({100, kN}), base.seq_flops({100, kN}));
@@ -102,12 +103,12 @@ TEST(KvCompression, HeadPruningAfterPrefillLeavesPrefillAlone) {
 
 TEST(KvCompression, TokenDroppingAfterPrefillVsMergingDuringPrefill) {
   // H2O/FastGen keep 50% after prefill: P unchanged, KV halves once prefill is done.
-  const CostModel h2o(yi({.token_keep_after_prefill = 0.5}), a100());
+  const CostModel h2o(yi({.token_keep_after_prefill = 0.5}), a100(), AttentionFlops::kFull);
   EXPECT_REL(h2o.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN));
   EXPECT_REL(h2o.session_kv_bytes(kN, true), 122880 * kN);
   EXPECT_REL(h2o.session_kv_bytes(kN, false), 245760 * kN);
   // DMC merges 4 tokens into one as it writes: KV and the attention keys shrink 4x in prefill too.
-  const CostModel dmc(yi({.token_merge_ratio = 4}), a100());
+  const CostModel dmc(yi({.token_merge_ratio = 4}), a100(), AttentionFlops::kFull);
   EXPECT_REL(dmc.prefill(kN, 0).flops_per_gpu, 2 * kP * kN + 2.0 * 60 * kWidth * kN * kN / 4);
   EXPECT_REL(dmc.session_kv_bytes(kN, false), 61440 * kN);
   EXPECT_REL(dmc.prefill(kN, 0).hbm_bytes_per_gpu, 68e9 + 61440 * kN);
@@ -115,7 +116,7 @@ TEST(KvCompression, TokenDroppingAfterPrefillVsMergingDuringPrefill) {
 
 TEST(KvCompression, SnapKvReadsLessButStoresAll) {
   // SnapKV selects 25% of the cache per question: only the decode read shrinks; C and S keep the full KV.
-  const CostModel cost(yi({.decode_read_fraction = 0.25}), a100());
+  const CostModel cost(yi({.decode_read_fraction = 0.25}), a100(), AttentionFlops::kFull);
   EXPECT_REL(cost.session_kv_bytes(kN, true), 245760 * kN);
   EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN));
   EXPECT_REL(decode_step(cost, kN).hbm_bytes_per_gpu, 68e9 + 245760 * (0.25 * kN + 1));
@@ -123,31 +124,33 @@ TEST(KvCompression, SnapKvReadsLessButStoresAll) {
 
 TEST(KvCompression, QuantizationLowRankAndDequantCost) {
   // KIVI 2-bit: 60 x 8 x 128 x 2 x 0.25 B = 30720 B per token (1/8 of bf16), in both phases.
-  const CostModel kivi(yi({.kv_bits = 2, .dequant_flops_per_element = 3}), a100());
+  const CostModel kivi(yi({.kv_bits = 2, .dequant_flops_per_element = 3}), a100(), AttentionFlops::kFull);
   EXPECT_REL(kivi.kv_bytes_per_token(), 30720);
   EXPECT_REL(kivi.session_kv_bytes(kN, false), 30720 * kN);
   // D: the step reads 30720 x 50001 B = 4 x 30720 x 50001 elements, each dequantized at 3 FLOPs.
-  EXPECT_REL(kivi.seq_flops({1, kN}), 2 * kP + 2.0 * 60 * kWidth * (kN + 1) + 3.0 * 4 * 30720 * (kN + 1));
-  const CostModel low_rank(yi({.low_rank_ratio = 0.5}), a100());
+  EXPECT_REL(kivi.seq_flops({1, kN, true}), 2 * kP + 2.0 * 60 * kWidth * (kN + 1) + 3.0 * 4 * 30720 * (kN + 1));
+  const CostModel low_rank(yi({.low_rank_ratio = 0.5}), a100(), AttentionFlops::kFull);
   EXPECT_REL(low_rank.kv_bytes_per_token(), 122880);
 }
 
 TEST(KvCompression, QuantizationGroupsAddTheirScaleAndZeroPoint) {
   // KIVI-2 in groups of 32: each group adds an fp16 scale and zero point, 32 bits over 32 elements, so an element
   // takes 2 + 1 = 3 bits: 60 x 8 x 128 x 2 x 3/8 B = 46080 B per token (3/16 of bf16), in both phases.
-  const CostModel kivi(yi({.kv_bits = 2, .kv_group_size = 32, .dequant_flops_per_element = 3}), a100());
+  const CostModel kivi(yi({.kv_bits = 2, .kv_group_size = 32, .dequant_flops_per_element = 3}), a100(),
+                       AttentionFlops::kFull);
   EXPECT_REL(kivi.kv_bytes_per_token(), 46080);
   EXPECT_REL(kivi.session_kv_bytes(kN, false), 46080 * kN);
   // The metadata is read but not dequantized: the step still dequantizes 60 x 8 x 128 x 2 elements per token.
-  EXPECT_REL(kivi.seq_flops({1, kN}), 2 * kP + 2.0 * 60 * kWidth * (kN + 1) + 3.0 * 122880 * (kN + 1));
+  EXPECT_REL(kivi.seq_flops({1, kN, true}), 2 * kP + 2.0 * 60 * kWidth * (kN + 1) + 3.0 * 122880 * (kN + 1));
   // C: (80e9 - 68e9) / (46080 x 50000) against / (245760 x 50000) is 16/3 the sessions.
-  EXPECT_REL(analyze_peak(kivi, kN, 250).concurrency / analyze_peak(CostModel(yi(), a100()), kN, 250).concurrency,
+  EXPECT_REL(analyze_peak(kivi, kN, 250).concurrency /
+                 analyze_peak(CostModel(yi(), a100(), AttentionFlops::kFull), kN, 250).concurrency,
              16.0 / 3);
 }
 
 TEST(KvCompression, SlidingWindowStopsTheQuadraticTermAndTheKv) {
   // W = 4096 on all layers. Full-mode P: each of 50000 tokens sees min(50000, 4096) keys.
-  const CostModel cost(yi({.window = 4096}), a100());
+  const CostModel cost(yi({.window = 4096}), a100(), AttentionFlops::kFull);
   EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, 2 * kP * kN + 2.0 * 60 * kWidth * kN * 4096);
   EXPECT_REL(cost.session_kv_bytes(kN, true), 245760 * 4096);    // stops growing at W
   EXPECT_REL(cost.session_kv_bytes(1000, true), 245760 * 1000);  // grows below W
@@ -161,7 +164,7 @@ TEST(KvCompression, SlidingWindowStopsTheQuadraticTermAndTheKv) {
 
 TEST(KvCompression, WindowOnHalfTheLayersKeepsTheOtherHalfGrowing) {
   // W = 4096 on 30 layers (Gemma-style interleaving), full attention on the other 30.
-  const CostModel cost(yi({.window = 4096, .window_layer_fraction = 0.5}), a100());
+  const CostModel cost(yi({.window = 4096, .window_layer_fraction = 0.5}), a100(), AttentionFlops::kFull);
   // KV: 30 x 4096 B x 50000 + 30 x 4096 B x 4096. The ledger's unit is what a token adds inside the window, all 60
   // layers' 4096 B, so 50K charges (30 x 50000 + 30 x 4096) / 60 = 27048 ledger tokens.
   EXPECT_REL(cost.session_kv_bytes(kN, true), 30 * kLayerKv * kN + 30 * kLayerKv * 4096);
@@ -175,7 +178,7 @@ TEST(KvCompression, WindowOnHalfTheLayersKeepsTheOtherHalfGrowing) {
 
 TEST(KvCompression, LinearLayersHoldConstantState) {
   // Half the layers linear: 30 full layers grow, 30 hold 32 heads x 128 x 128 x 2 B = 1 MiB of state each.
-  const CostModel cost(yi({.linear_layer_fraction = 0.5}), a100());
+  const CostModel cost(yi({.linear_layer_fraction = 0.5}), a100(), AttentionFlops::kFull);
   const double state = 32.0 * 128 * 128 * 2;
   EXPECT_REL(cost.session_kv_bytes(kN, true), 30 * kLayerKv * kN + 30 * state);
   EXPECT_REL(cost.kv_bytes_per_token(), 30 * kLayerKv);
@@ -189,7 +192,7 @@ TEST(KvCompression, SpeculativeDecodingTradesHbmForFewerTargetSteps) {
   // Expected tokens per target step: (1 - 0.8^5) / (1 - 0.8) = 3.3616.
   const KvCompression c{.draft_tokens = 4, .acceptance = 0.8, .draft_params = 68e6, .draft_kv_tokens = 4096};
   EXPECT_REL(tokens_per_target_step(c), (1 - std::pow(0.8, 5)) / 0.2);
-  const CostModel cost(yi(c), a100());
+  const CostModel cost(yi(c), a100(), AttentionFlops::kFull);
   EXPECT_REL(cost.weight_bytes(), 68e9 + 136e6);                             // C: draft weights in HBM
   EXPECT_REL(cost.session_kv_bytes(kN, true), 245760 * kN + 245760 * 4096);  // C, S: draft KV per session
   EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN));     // P untouched
@@ -198,12 +201,12 @@ TEST(KvCompression, SpeculativeDecodingTradesHbmForFewerTargetSteps) {
   const double verify = (68e9 + 245760 * (kN + 5)) / 2e12;
   const double draft = (136e6 + 245760 * 4096) / 2e12;
   EXPECT_REL(decode_step(cost, kN).seconds, (verify + 4 * draft) / tokens_per_target_step(c));
-  EXPECT_LT(decode_step(cost, kN).seconds, decode_step(CostModel(yi(), a100()), kN).seconds);
+  EXPECT_LT(decode_step(cost, kN).seconds, decode_step(CostModel(yi(), a100(), AttentionFlops::kFull), kN).seconds);
 }
 
 TEST(KvCompression, WeightQuantizationFreesHbmAndSpeedsDecode) {
   // WKVQuant W4: 34e9 x 0.5 B = 17 GB resident and read per step; the KV stays bf16 unless kv_bits is set.
-  const CostModel cost(yi({.weight_bits = 4}), a100());
+  const CostModel cost(yi({.weight_bits = 4}), a100(), AttentionFlops::kFull);
   EXPECT_REL(cost.weight_bytes(), 17e9);
   EXPECT_REL(cost.kv_capacity_bytes(), 80e9 - 17e9);
   EXPECT_REL(decode_step(cost, kN).hbm_bytes_per_gpu, 17e9 + 245760 * (kN + 1));
@@ -211,7 +214,7 @@ TEST(KvCompression, WeightQuantizationFreesHbmAndSpeedsDecode) {
 
 TEST(KvCompression, ConditionalComputationRoutesAFractionOfTokens) {
   // CoLT5: 25% of tokens take the heavy branch, the light branch costs 50% of a layer for every token.
-  const CostModel cost(yi({.heavy_token_fraction = 0.25, .light_branch_cost = 0.5}), a100());
+  const CostModel cost(yi({.heavy_token_fraction = 0.25, .light_branch_cost = 0.5}), a100(), AttentionFlops::kFull);
   // P: dense 2P x 50000 x 0.75; heavy attention 12500 queries x 12500 keys.
   EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, 2 * kP * kN * 0.75 + 2.0 * 60 * kWidth * 12500 * 12500);
   EXPECT_REL(cost.session_kv_bytes(kN, true), 245760 * 0.25 * kN);  // heavy KV only
@@ -219,13 +222,13 @@ TEST(KvCompression, ConditionalComputationRoutesAFractionOfTokens) {
   // KV (the expected share of a routed token): 60 x 1024 x 50001 B beside the weights.
   EXPECT_REL(decode_step(cost, kN).hbm_bytes_per_gpu, 68e9 + 60 * 1024 * (kN + 1));
   // D FLOPs: dense 2P x 0.75; a quarter of a query attends to 12500 + 0.25 keys in each of 60 layers.
-  EXPECT_REL(cost.seq_flops({1, kN}), 2 * kP * 0.75 + 2.0 * kWidth * 60 * 0.25 * (0.25 * kN + 0.25));
+  EXPECT_REL(cost.seq_flops({1, kN, true}), 2 * kP * 0.75 + 2.0 * kWidth * 60 * 0.25 * (0.25 * kN + 0.25));
 }
 
 TEST(KvCompression, KvOfOneLayerSharedByAllKeepsComputeAndReads) {
   // Cross-layer sharing, 1 of 60 layers stores KV: the KV is 60x smaller in both phases, but every layer still
   // attends to (and reads) the whole context, so prefill FLOPs are unchanged.
-  const CostModel cost(yi({.kv_layer_fraction = 1.0 / 60}), a100());
+  const CostModel cost(yi({.kv_layer_fraction = 1.0 / 60}), a100(), AttentionFlops::kFull);
   EXPECT_REL(cost.kv_bytes_per_token(), kLayerKv);
   EXPECT_REL(cost.session_kv_bytes(kN, false), kLayerKv * kN);
   EXPECT_REL(cost.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN));
@@ -237,7 +240,8 @@ TEST(KvCompression, StackedOneLayerTenPercentHeadsHalfTheTokens) {
   // The paper's "1 layer x 10 heads-worth x 50% tokens" (Sec. 3.1): KV of 1 layer of 60 (both phases), 10% of heads
   // and 50% of tokens kept after prefill. Kept KV per token: 4096 x 0.1 x 0.5 = 204.8 B, 1200x less than 245760.
   const CostModel cost(
-      yi({.kv_layer_fraction = 1.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}), a100());
+      yi({.kv_layer_fraction = 1.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}), a100(),
+      AttentionFlops::kFull);
   EXPECT_NEAR(cost.kv_bytes_per_token(), 204.8, 1e-9);
   EXPECT_NEAR(245760 / cost.kv_bytes_per_token(), 1200, 1e-9);
   EXPECT_NEAR(cost.session_kv_bytes(kN, false), 4096 * kN, 1e-3);         // prefill writes the one layer's full KV
@@ -246,28 +250,29 @@ TEST(KvCompression, StackedOneLayerTenPercentHeadsHalfTheTokens) {
   EXPECT_NEAR(analyze_peak(cost, kN, 250).concurrency, 12e9 / (204.8 * kN), 1e-6);
   // Adding CALM-style skipping of the other 59 layers also cuts P to 1/60.
   const CostModel skip(
-      yi({.layer_skip_fraction = 59.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}), a100());
+      yi({.layer_skip_fraction = 59.0 / 60, .head_keep_after_prefill = 0.1, .token_keep_after_prefill = 0.5}), a100(),
+      AttentionFlops::kFull);
   EXPECT_NEAR(skip.kv_bytes_per_token(), 204.8, 1e-9);
   EXPECT_NEAR(skip.prefill(kN, 0).flops_per_gpu, base_prefill_flops(kN) / 60, base_prefill_flops(kN) * 1e-12);
 }
 
 TEST(KvCompression, TheLedgerChargesWhatTheKvHolds) {
   // Uncompressed: one ledger token per token, nothing extra during prefill.
-  const CostModel base(yi(), a100());
+  const CostModel base(yi(), a100(), AttentionFlops::kFull);
   EXPECT_EQ(base.ledger_tokens(50000), 50000);
   EXPECT_EQ(base.prefill_extra_tokens(0, 50000), 0);
   // Linear layers, half: 30 growing layers (unit 30 x 4096 B) plus 30 constant states of 32 heads x 128 x 128 x 2 B
   // = 1048576 B each, 31457280 B = 256 ledger tokens: 50000 + 256.
-  const CostModel linear(yi({.linear_layer_fraction = 0.5}), a100());
+  const CostModel linear(yi({.linear_layer_fraction = 0.5}), a100(), AttentionFlops::kFull);
   EXPECT_REL(linear.kv_bytes_per_token(), 30 * kLayerKv);
   EXPECT_EQ(linear.ledger_tokens(50000), 50256);
   // Sliding window of 4096 on every layer: the KV stops at 4096 tokens.
-  const CostModel window(yi({.window = 4096}), a100());
+  const CostModel window(yi({.window = 4096}), a100(), AttentionFlops::kFull);
   EXPECT_EQ(window.ledger_tokens(100), 100);
   EXPECT_EQ(window.ledger_tokens(50000), 4096);
   // Heads kept 25% after prefill: unit 61440 B (kept); a 50000-token prefill also holds the pruned 75%, 3 x 50000
   // ledger tokens, until it ends. A round of prefill end 50001 and end 50250 peaks at 4 x 50001 = 200004.
-  const CostModel heads(yi({.head_keep_after_prefill = 0.25}), a100());
+  const CostModel heads(yi({.head_keep_after_prefill = 0.25}), a100(), AttentionFlops::kFull);
   EXPECT_REL(heads.kv_bytes_per_token(), 0.25 * 245760);
   EXPECT_EQ(heads.ledger_tokens(50000), 50000);
   EXPECT_EQ(heads.prefill_extra_tokens(0, 50000), 150000);
@@ -275,7 +280,7 @@ TEST(KvCompression, TheLedgerChargesWhatTheKvHolds) {
   EXPECT_EQ(heads.peak_ledger_tokens(50001, 50250), 200004);
   // TriForce's draft cache, 4096 tokens of the target's KV shape: 4096 x 245760 B on top, 4096 ledger tokens.
   const CostModel draft(yi({.draft_tokens = 4, .acceptance = 0.8, .draft_params = 68e6, .draft_kv_tokens = 4096}),
-                        a100());
+                        a100(), AttentionFlops::kFull);
   EXPECT_REL(draft.kv_bytes_per_token(), 2 * 245760.0);  // inside the draft window both grow
   EXPECT_EQ(draft.ledger_tokens(50000), 25000 + 2048);   // (50000 + 4096) x 245760 / (2 x 245760)
 }

@@ -2,10 +2,12 @@
 // driven by hand on the tiny replica of scheduler_rig.hpp:
 //   KV per token = 32 B; block = 4 tokens = 128 B; 10 KV blocks = 40 tokens; host link 1000 B/s (efficiency 1, so
 //   kv_transfer_bandwidth() = 1000 B/s and a transfer of b bytes alone takes b / 1000 s).
-//   Step time = max(flops / 1e6, bytes / 1e6), flops = 2000 new + 16 new (cached + new), bytes = 2000 + 32 (cached + new).
+//   Step time = max(flops / 1e6, bytes / 1e6), bytes = 2000 + 32 (cached + new), and with causal attention FLOPs
+//   (the default) flops = 2000 new + 16 new (cached + (new + 1) / 2); a decode step {1 on c} is 2000 + 16 (c + 1).
 // The recurring session: 10 prompt + 2 answer tokens -> 12 tokens of KV = 3 blocks = 384 B; its round takes
-//   prefill {10 on 0}: 21600 flops -> 0.0216 s, then decode {1 on 11}: 2192 flops, 2384 B -> 0.002384 s;
-//   it ends at t0 = 0.023984 s. Its next round (2 prompt on 12 cached): 4448 flops, 2448 B -> 0.004448 s.
+//   prefill {10 on 0}: 10 x (2000 + 16 x 5.5) = 20880 flops -> 0.02088 s, then decode {1 on 11}: 2192 flops,
+//   2384 B -> 0.002384 s; it ends at t0 = 0.023264 s. Its next round (2 prompt on 12 cached):
+//   2 x (2000 + 16 x 13.5) = 4432 flops, 2448 B -> 0.004432 s.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -20,7 +22,7 @@ namespace kvsim {
 namespace {
 using namespace scheduler_test;
 
-constexpr double kT0 = 0.023984;      // end of the recurring session's first round
+constexpr double kT0 = 0.023264;      // end of the recurring session's first round
 constexpr double kBytes = 12 * 32.0;  // its KV: 384 B
 
 /// A transfer order as "s<session> out|in <bytes>", to compare in one line.
@@ -121,13 +123,13 @@ TransferOrder first_round(Rig& r, double guess_s) {
   return p.transfers.at(0);
 }
 
-// Guess G = 10 s: prefetch at t0 + 10 - 384 / 1000 = 0.023984 + 9.616 = 9.639984 s, landing at t0 + 10 = 10.023984.
+// Guess G = 10 s: prefetch at t0 + 10 - 384 / 1000 = 0.023264 + 9.616 = 9.639264 s, landing at t0 + 10 = 10.023264.
 TEST(OffloadPrefetch, SwapInStartsSoThatItLandsAtTheGuessedReturn) {
   Rig r("prefetch");
   r.landed(first_round(r, 10));  // t0 + 0.384
   Plan p = r.plan();
   EXPECT_TRUE(p.transfers.empty());
-  EXPECT_NEAR(p.wake_at_s, kT0 + 10 - kBytes / 1000, 1e-12);  // 9.639984 s
+  EXPECT_NEAR(p.wake_at_s, kT0 + 10 - kBytes / 1000, 1e-12);  // 9.639264 s
   const double wake = p.wake_at_s;
   r.now = wake - 0.001;  // not yet due
   EXPECT_TRUE(r.plan().transfers.empty());
@@ -242,8 +244,8 @@ void evict_and_return(Rig& r) {
 }
 
 // Session 1's return is admitted with no swap-in order: its first step prefills 2 tokens on 12 cached and loads the
-// 384 B meanwhile. Planned compute 0.004448 s; the load alone takes 384 / 1000 = 0.384 s, so the step really lasts
-// 0.384 s and the stall passed is 0.384 - 0.004448 = 0.379552 s.
+// 384 B meanwhile. Planned compute 0.004432 s; the load alone takes 384 / 1000 = 0.384 s, so the step really lasts
+// 0.384 s and the stall passed is 0.384 - 0.004432 = 0.379568 s.
 TEST(OffloadLayerwise, ReturningRoundLoadsItsKvDuringItsFirstStep) {
   Rig r = linked("layerwise", 1000);
   evict_and_return(r);
@@ -252,18 +254,18 @@ TEST(OffloadLayerwise, ReturningRoundLoadsItsKvDuringItsFirstStep) {
   ASSERT_TRUE(p.has_step);
   EXPECT_EQ(p.batch, (std::vector<BatchEntry>{{1, 2, 12, true}}));
   EXPECT_DOUBLE_EQ(p.load_bytes, kBytes);
-  EXPECT_NEAR(p.cost.seconds, 0.004448, 1e-15);
+  EXPECT_NEAR(p.cost.seconds, 0.004432, 1e-15);
   EXPECT_EQ(r.sched.hbm().used_blocks(), 4);  // 12 + 2 + 1 tokens
   EXPECT_DOUBLE_EQ(r.sched.ddr().used_bytes(), kBytes);
   EXPECT_EQ(r.sink.state.stalled_rounds, 0);
   const double start = r.now;
-  EXPECT_TRUE(r.done(0.384 - 0.004448).empty());
+  EXPECT_TRUE(r.done(0.384 - 0.004432).empty());
   ASSERT_EQ(r.sink.loads.size(), 1u);
   EXPECT_EQ(r.sink.loads[0].session, 1u);
   EXPECT_DOUBLE_EQ(r.sink.loads[0].bytes, kBytes);
   EXPECT_DOUBLE_EQ(r.sink.loads[0].start, start);
   EXPECT_NEAR(r.sink.loads[0].end, start + 0.384, 1e-12);
-  EXPECT_NEAR(r.sink.loads[0].stall, 0.379552, 1e-12);
+  EXPECT_NEAR(r.sink.loads[0].stall, 0.379568, 1e-12);
   EXPECT_DOUBLE_EQ(r.sched.ddr().used_bytes(), 0);
   p = r.plan();  // the next step neither loads nor moves anything
   EXPECT_EQ(p.batch, (std::vector<BatchEntry>{{1, 1, 15, false}}));
@@ -275,7 +277,7 @@ TEST(OffloadLayerwise, ReturningRoundLoadsItsKvDuringItsFirstStep) {
   EXPECT_TRUE(r.sched.idle());
 }
 
-// A link of 1e6 B/s loads 384 B in 0.000384 s < 0.004448 s of compute: the step keeps its planned time, no stall.
+// A link of 1e6 B/s loads 384 B in 0.000384 s < 0.004432 s of compute: the step keeps its planned time, no stall.
 TEST(OffloadLayerwise, LoadHiddenByComputeStallsNothing) {
   Rig r = linked("layerwise", 1e6);
   evict_and_return(r);

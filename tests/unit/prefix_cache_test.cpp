@@ -130,8 +130,9 @@ TEST(SchedulerPrefix, SecondRequestPrefillsOnlyTheSuffix) {
   const Plan p = r.plan();
   ASSERT_EQ(p.batch.size(), 1u);
   EXPECT_EQ(p.batch[0], (BatchEntry{2, 4, 16, true}));
-  // FLOPs = 4 x (2 x 1000 + 2 x 1 x 8 x (16 + 4)) = 9280 at 1e6 FLOP/s = 9.28 ms (HBM: 2000 + 20 x 32 B = 2.64 ms).
-  EXPECT_DOUBLE_EQ(p.cost.seconds, 0.00928);
+  // Causal FLOPs = 4 x (2 x 1000 + 2 x 1 x 8 x (16 + (4 + 1) / 2)) = 9184 at 1e6 FLOP/s = 9.184 ms (HBM: 2000 +
+  // 20 x 32 B = 2.64 ms).
+  EXPECT_DOUBLE_EQ(p.cost.seconds, 0.009184);
   EXPECT_DOUBLE_EQ(p.cost.seconds, r.cost.prefill(4, 16).seconds);
   ASSERT_EQ(r.sink.lookups.size(), 2u);
   EXPECT_EQ(r.sink.lookups[1].hbm_hits, 2);

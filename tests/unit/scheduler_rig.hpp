@@ -139,9 +139,10 @@ struct Rig {
     EXPECT_EQ(sched.hbm().total_blocks(), blocks);
   }
   /// @brief A swap/LRU scheduler for any model and GPU (compression tests), 4-token blocks of that model's KV.
-  Rig(const ModelSpec& model, const Deployment& gpu, std::int64_t budget)
+  Rig(const ModelSpec& model, const Deployment& gpu, std::int64_t budget,
+      AttentionFlops attention = AttentionFlops::kCausal)
       : link(gpu.host_link.bandwidth),
-        cost(model, gpu),
+        cost(model, gpu, attention),
         sched(cost, SchedulerConfig{budget, 256, 4, true, 512}, 1e6, make_offload_policy("swap"),
               make_victim_policy("lru"), sink) {}
 

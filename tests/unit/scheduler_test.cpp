@@ -32,11 +32,11 @@ TEST(SchedulerBatching, OneRoundAlone) {
   ASSERT_EQ(p.batch.size(), 1u);
   EXPECT_EQ(p.batch[0], (BatchEntry{1, 5, 0, true}));
   EXPECT_TRUE(p.transfers.empty());
-  // FLOPs = 5 x (2 x 1000 + 2 x 1 layer x 8 width x (0 + 5)) = 10400 at 1e6 FLOP/s = 10.4 ms; HBM bytes =
-  // 2000 + 5 x 32 = 2160 B at 1e6 B/s = 2.16 ms, so compute-bound.
-  EXPECT_DOUBLE_EQ(p.cost.flops_per_gpu, 10400);
+  // Causal FLOPs (the default) = 5 x (2 x 1000 + 2 x 1 layer x 8 width x (0 + (5 + 1) / 2)) = 10240 at 1e6 FLOP/s
+  // = 10.24 ms; HBM bytes = 2000 + 5 x 32 = 2160 B at 1e6 B/s = 2.16 ms, so compute-bound.
+  EXPECT_DOUBLE_EQ(p.cost.flops_per_gpu, 10240);
   EXPECT_DOUBLE_EQ(p.cost.hbm_bytes_per_gpu, 2160);
-  EXPECT_DOUBLE_EQ(p.cost.seconds, 0.0104);
+  EXPECT_DOUBLE_EQ(p.cost.seconds, 0.01024);
   // The prefill writes the prompt's 5 tokens and the first answer token's KV: 6 tokens = 2 blocks.
   EXPECT_EQ(r.sched.hbm().used_blocks(), 2);
   EXPECT_EQ(r.sink.count("prefill_start", 1), 1);
