@@ -84,9 +84,10 @@ TEST(CliAnalyze, ScenarioGivesTheDocumentAndAnswerLengths) {
   // Eq. 1: 2 (K and V) x 60 layers x 8 KV heads x 128 head dim x 2 bytes x 8000 tokens.
   const double kv = 2.0 * 60 * 8 * 128 * 2 * 8000;
   EXPECT_DOUBLE_EQ(row["kv_bytes"].get<double>(), kv);
-  // Eq. 7 as analyze counts it (full attention): context x (2 x 34B params + 2 x 60 layers x 4096 width x context),
-  // then Eq. 8 at the A100's 312 TFLOP/s (compute bound). The relative tolerance is double rounding only.
-  const double flops = 8000 * (2 * 34e9 + 2.0 * 60 * 4096 * 8000);
+  // Eq. 7 with the scenario's attention count, the default causal (each token attends to itself and the tokens
+  // before it): context x 2 x 34B params + 2 x 60 layers x 4096 width x context x (context + 1) / 2, then Eq. 8 at
+  // the A100's 312 TFLOP/s (compute bound). The relative tolerance is double rounding only.
+  const double flops = 8000 * 2 * 34e9 + 2.0 * 60 * 4096 * 8000 * 8001 / 2;
   EXPECT_NEAR(row["prefill_flops"].get<double>(), flops, 1e-12 * flops);
   EXPECT_NEAR(row["prefill_s"].get<double>(), flops / 312e12, 1e-12 * flops / 312e12);
   // Eq. 13 over the scenario's 120 answer tokens: each step reads 68 GB of weights and 8001..8120 tokens of KV.
