@@ -162,8 +162,8 @@ void StagedDir::keep_others(const std::vector<std::string>& replaced) {
     const std::string name = entry.path().filename().string();
     if (std::find(replaced.begin(), replaced.end(), name) != replaced.end()) continue;
     if (entry.symlink_status().type() == fs::file_type::directory) {
-      throw std::runtime_error(fmt::format("{} holds the directory '{}', which kvsim did not write", target_.string(),
-                                           escape_token(name)));
+      throw std::runtime_error(
+          fmt::format("{} holds the directory '{}', which kvsim did not write", target_.string(), escape_token(name)));
     }
     // A hard link of the entry itself (a symlink stays a symlink): the same file, kept in the new directory.
     if (::linkat(AT_FDCWD, entry.path().c_str(), fd_, name.c_str(), 0) != 0) io_failure("keep", entry.path(), errno);

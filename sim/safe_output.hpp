@@ -13,8 +13,7 @@ namespace kvsim {
 /// @brief Refuses (InputError naming `flag`, exit 2) an output directory that is a symlink, an existing
 /// non-directory or a root, or an existing directory holding a subdirectory not in `owned` (the names kvsim writes
 /// there), which StagedDir::keep_others() could not keep. Called before any work, so a bad `--out` costs nothing.
-void check_output_dir(const std::filesystem::path& dir, const std::string& flag,
-                      const std::vector<std::string>& owned);
+void check_output_dir(const std::filesystem::path& dir, const std::string& flag, const std::vector<std::string>& owned);
 
 /// @brief Refuses (InputError naming `flag`) an output file that is an existing directory or symlink, or is the
 /// same file (device and inode) as one of `inputs`.

@@ -7,10 +7,10 @@
 /// (the run failed) is removed, so no half-written FILE is ever seen.
 
 #include <filesystem>
+#include <memory>
 #include <ostream>
 #include <streambuf>
 #include <vector>
-#include <memory>
 
 #include "engine/trace_events.hpp"
 #include "sim/scenario.hpp"

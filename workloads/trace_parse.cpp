@@ -14,7 +14,9 @@ using nlohmann::json;
 namespace {
 
 // At most 60 bytes of a field, so an error quotes the offending token and not the line (escaped when printed).
-std::string token(const std::string& text) { return text.size() > 60 ? text.substr(0, 60) + "..." : text; }
+std::string token(const std::string& text) {
+  return text.size() > 60 ? text.substr(0, 60) + "..." : text;
+}
 
 // The token a JSON parse error stopped at: the literal (letters, digits, . + - _) starting at byte `at` (1-based),
 // or that one character; never the rest of the line.
@@ -164,7 +166,8 @@ std::optional<Record> azure(const std::string& text, ParseState& state) {
     if (e == std::string::npos) e = text.size();
     cols.push_back(text.substr(s, e - s));
   }
-  if (cols.size() != 3) throw LineProblem{"", fmt::format("{} columns", cols.size()), "expected 3 comma-separated columns"};
+  if (cols.size() != 3)
+    throw LineProblem{"", fmt::format("{} columns", cols.size()), "expected 3 comma-separated columns"};
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, n = 0;
   double sec = -1;
   if (std::sscanf(cols[0].c_str(), "%4d-%2d-%2d %2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||

@@ -25,7 +25,9 @@ const std::vector<std::string> kRunFiles = {"summary.json", "sessions.csv", "rou
                                             "transfers.csv"};
 const std::string kBench = std::string(KVSIM_SOURCE_DIR) + "/scenarios/bench/llama2-7b-10k-requests.yaml";
 
-void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary) << text;
+}
 
 // Every entry of `dir` with its content ("<dir>" for a directory, "<link>" for a symlink).
 std::map<std::string, std::string> snapshot(const fs::path& dir) {
@@ -137,8 +139,8 @@ TEST(OutputSafety, ARunKilledAtAnyMomentLeavesTheOldSetOrTheNewOne) {
     ::kill(pid, SIGKILL);  // harmless if it has finished: it is a zombie until reaped below
     ::waitpid(pid, &status, 0);
     const auto now = snapshot(out);
-    EXPECT_TRUE(now == old_set || now == new_set) << "after " << delay_ms << " ms: a mix of " << now.size()
-                                                   << " entries";
+    EXPECT_TRUE(now == old_set || now == new_set)
+        << "after " << delay_ms << " ms: a mix of " << now.size() << " entries";
     saw_old += now == old_set;
     saw_new += now == new_set;
     if (now == new_set) break;
@@ -164,8 +166,7 @@ TEST(OutputSafety, TraceConvertOntoItsOwnInputExits2AndLeavesItUnchanged) {
     EXPECT_EQ(slurp(trace), text);
   }
   EXPECT_EQ(snapshot(dir).size(), 2u);
-  EXPECT_EQ(run("trace convert " + trace.string() + " --format mooncake --out " + (dir / "c.jsonl").string()).code,
-            0);
+  EXPECT_EQ(run("trace convert " + trace.string() + " --format mooncake --out " + (dir / "c.jsonl").string()).code, 0);
 }
 
 TEST(OutputSafety, AMegabyteBadLineIsQuotedAsABoundedEscapedToken) {
@@ -175,6 +176,7 @@ TEST(OutputSafety, AMegabyteBadLineIsQuotedAsABoundedEscapedToken) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"mooncake", big + "\n"},
       {"mooncake", "{\"timestamp\": \"" + big + "\x1b[31m\"}\n"},
+      {"mooncake", "{\"timestamp\": \"" + big + "\"}\n"},
       {"azure", "TIMESTAMP,ContextTokens,GeneratedTokens\n2024-01-01 00:00:00.0," + big + ",5\n"},
       {"azure", big + "\n"}};
   for (const auto& [format, text] : cases) {
@@ -194,8 +196,9 @@ TEST(OutputSafety, EtcPasswdAsATraceDoesNotPrintItsContent) {
   ASSERT_GT(first.size(), 8u);
   const fs::path dir = fresh_dir("safety_passwd");
   fs::create_directories(dir);
-  write(dir / "s.yaml", "model: llama-3-8b\nhardware:\n  gpu: h100-sxm\nworkload:\n  trace:\n    path: /etc/passwd\n"
-                        "    format: mooncake\n");
+  write(dir / "s.yaml",
+        "model: llama-3-8b\nhardware:\n  gpu: h100-sxm\nworkload:\n  trace:\n    path: /etc/passwd\n"
+        "    format: mooncake\n");
   for (const std::string& args : {"trace stats /etc/passwd --format mooncake", "trace stats /etc/passwd --format azure",
                                   "validate " + (dir / "s.yaml").string()}) {
     const auto r = run(args);
