@@ -1,6 +1,7 @@
 // Outputs are written safely: a bad --out is refused before any work; symlinks planted at the names kvsim writes
 // are replaced, never followed; a run killed at any moment leaves its directory with the old set of files or the
 // new one; `trace convert` never writes onto its input. Errors quote at most a bounded, escaped token of a file.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
@@ -199,8 +200,9 @@ TEST(OutputSafety, EtcPasswdAsATraceDoesNotPrintItsContent) {
   write(dir / "s.yaml",
         "model: llama-3-8b\nhardware:\n  gpu: h100-sxm\nworkload:\n  trace:\n    path: /etc/passwd\n"
         "    format: mooncake\n");
-  for (const std::string& args : {"trace stats /etc/passwd --format mooncake", "trace stats /etc/passwd --format azure",
-                                  "validate " + (dir / "s.yaml").string()}) {
+  for (const std::string& args :
+       std::vector<std::string>{"trace stats /etc/passwd --format mooncake", "trace stats /etc/passwd --format azure",
+                                "validate " + (dir / "s.yaml").string()}) {
     const auto r = run(args);
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_NE(r.out.find("/etc/passwd:1:"), std::string::npos) << r.out;
