@@ -65,6 +65,24 @@ TEST(OutputSafety, SymlinksPlantedAtEveryOutputNameAreReplacedNotFollowed) {
   EXPECT_NE(slurp(root / "trace.json").find("traceEvents"), std::string::npos);
 }
 
+TEST(OutputSafety, SymlinksPlantedAtTraceConvertsNamesAreReplacedNotFollowed) {
+  const fs::path root = fresh_dir("safety_convert_links"), outside = root / "outside";
+  fs::create_directories(outside);
+  write(root / "in.jsonl", R"({"timestamp": 0, "input_length": 100, "output_length": 10, "hash_ids": [1]})"
+                           "\n");
+  for (const std::string name : {"out.jsonl", "out.jsonl.tmp"}) {  // the output and its old, predictable temp name
+    write(outside / name, "precious\n");
+    fs::create_symlink(outside / name, root / name);
+  }
+  const auto before = snapshot(outside);
+  const auto r = run("trace convert " + (root / "in.jsonl").string() + " --format mooncake --out " +
+                     (root / "out.jsonl").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(snapshot(outside), before);
+  EXPECT_FALSE(fs::is_symlink(root / "out.jsonl"));
+  EXPECT_NE(slurp(root / "out.jsonl").find("session_id"), std::string::npos);
+}
+
 TEST(OutputSafety, OutAsASymlinkToADirectoryExits2AndLeavesItsTargetAlone) {
   const fs::path root = fresh_dir("safety_outlink"), target = root / "elsewhere";
   fs::create_directories(target);
