@@ -14,7 +14,18 @@ std::string Diagnostic::str() const {
   std::string out = where.empty() ? "" : where + ": ";
   if (!key.empty()) out += key + ": ";
   out += message;
-  if (!value.empty()) out += fmt::format(" (got '{}')", value);
+  if (!value.empty()) out += fmt::format(" (got '{}')", escape_token(value, 200));
+  return out;
+}
+
+std::string escape_token(const std::string& text, std::size_t max_bytes) {
+  std::string out;
+  const std::size_t n = std::min(text.size(), max_bytes);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    out += (c < 0x20 || c >= 0x7f) ? fmt::format("\\x{:02x}", c) : std::string(1, static_cast<char>(c));
+  }
+  if (n < text.size()) out += fmt::format("... ({} bytes)", text.size());
   return out;
 }
 

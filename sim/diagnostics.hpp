@@ -55,6 +55,9 @@ std::size_t edit_distance(const std::string& a, const std::string& b);
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 /// @brief "a, b, c".
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ");
+/// @brief `text` as a message may quote it: at most `max_bytes` bytes (then "..." and the full size), with control
+/// and non-ASCII bytes written as \xNN, so an error never dumps file content or sends escape codes to a terminal.
+std::string escape_token(const std::string& text, std::size_t max_bytes = 60);
 /// @brief `s` without leading and trailing spaces and tabs.
 std::string trim(const std::string& s);
 

@@ -83,8 +83,12 @@ ModelSpec load_hf_config(const std::filesystem::path& path) {
   json j;
   try {
     j = json::parse(in);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number too large for a double
-    throw InputError(std::vector<Diagnostic>{{path.string(), "", 0, 0, "", std::string("invalid JSON: ") + e.what()}});
+  } catch (const json::parse_error& e) {  // e.what() quotes the text read so far: give the position only
+    throw InputError(
+        std::vector<Diagnostic>{{path.string(), "", 0, 0, "",
+                                 fmt::format("invalid JSON (at byte {}); expected a config.json object", e.byte)}});
+  } catch (const json::exception&) {  // out_of_range: a number too large for a double
+    throw InputError(std::vector<Diagnostic>{{path.string(), "", 0, 0, "", "invalid JSON: a number out of range"}});
   }
   if (!j.is_object()) throw InputError(std::vector<Diagnostic>{{path.string(), "", 0, 0, "", "expected a JSON object"}});
   const Reader r{j, path.string()};

@@ -1,12 +1,9 @@
 #include "sim/output.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
-
-#include <fstream>
-#include <sstream>
 
 #include "engine/units.hpp"
+#include "sim/safe_output.hpp"
 
 namespace kvsim {
 namespace fs = std::filesystem;
@@ -61,17 +58,6 @@ std::string transfers_csv(const RunMetrics& m) {
 
 }  // namespace
 
-void write_file_atomic(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + fmt::format(".tmp{}", ::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, path);
-}
-
 nlohmann::ordered_json summary_json(const Scenario& s, const RunResult& r) {
   nlohmann::ordered_json j;
   j["kvsim_version"] = KVSIM_VERSION;
@@ -103,13 +89,19 @@ nlohmann::ordered_json summary_json(const Scenario& s, const RunResult& r) {
   return j;
 }
 
+std::vector<std::string> run_output_names() {
+  return {"summary.json", "sessions.csv", "rounds.csv", "timeline.csv", "transfers.csv", "plots"};
+}
+
 void write_run_outputs(const fs::path& dir, const Scenario& s, const RunResult& r) {
-  fs::create_directories(dir);
-  write_file_atomic(dir / "summary.json", summary_json(s, r).dump(2) + "\n");
-  write_file_atomic(dir / "sessions.csv", sessions_csv(*r.metrics));
-  write_file_atomic(dir / "rounds.csv", rounds_csv(*r.metrics));
-  write_file_atomic(dir / "timeline.csv", timeline_csv(*r.metrics));
-  write_file_atomic(dir / "transfers.csv", transfers_csv(*r.metrics));
+  StagedDir staged(dir);
+  staged.write("summary.json", summary_json(s, r).dump(2) + "\n");
+  staged.write("sessions.csv", sessions_csv(*r.metrics));
+  staged.write("rounds.csv", rounds_csv(*r.metrics));
+  staged.write("timeline.csv", timeline_csv(*r.metrics));
+  staged.write("transfers.csv", transfers_csv(*r.metrics));
+  staged.keep_others(run_output_names());
+  staged.commit();
 }
 
 }  // namespace kvsim

@@ -1,7 +1,8 @@
 #pragma once
 /// @file output.hpp
 /// @brief The outputs of `kvsim run`: summary.json, sessions.csv, rounds.csv, timeline.csv and transfers.csv
-/// (documented in docs/outputs.md), each written to a temporary name and renamed, and the console report.
+/// (documented in docs/outputs.md), built in a fresh sibling directory and swapped into place as a whole, and the
+/// console report.
 
 #include <filesystem>
 #include <ostream>
@@ -9,16 +10,19 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/run.hpp"
+#include "sim/safe_output.hpp"
 
 namespace kvsim {
 
 /// @brief summary.json's content: the scenario's identity and the run's summary, nested by dotted key.
 nlohmann::ordered_json summary_json(const Scenario& s, const RunResult& r);
-/// @brief Writes the five files into `dir` (created if needed).
+/// @brief The entries of a run directory kvsim writes: the five files, and `plots` (from `kvsim plot`). An existing
+/// `--out` holding anything else is refused, since write_run_outputs() replaces the directory as a whole.
+std::vector<std::string> run_output_names();
+/// @brief Writes the five files into a fresh directory and swaps it in place of `dir` (old contents removed), so
+/// `dir` always holds the old run's set or the new one's, never a mix.
 void write_run_outputs(const std::filesystem::path& dir, const Scenario& s, const RunResult& r);
 /// @brief A readable report of the run.
 void print_report(std::ostream& out, const Scenario& s, const RunResult& r);
-/// @brief Writes `text` to `path` through a temporary file and a rename, so readers never see a partial file.
-void write_file_atomic(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace kvsim

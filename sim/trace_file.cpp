@@ -1,9 +1,14 @@
 #include "sim/trace_file.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <ext/stdio_filebuf.h>
+
 #include "sim/diagnostics.hpp"
+#include "sim/safe_output.hpp"
 
 namespace kvsim {
 namespace fs = std::filesystem;
@@ -28,29 +33,38 @@ TraceInfo trace_info(const Scenario& s) {
 
 }  // namespace
 
-TraceFile::TraceFile(const fs::path& path, const Scenario& s) : path_(path) {
+TraceFile::TraceFile(const fs::path& path, const Scenario& s, const std::vector<fs::path>& inputs) : path_(path) {
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) bad_path(path, fmt::format("directory '{}' does not exist", dir.string()));
-  if (fs::is_directory(path, ec)) bad_path(path, "is a directory; give a file name");
-  tmp_ = path.string() + fmt::format(".tmp{}", ::getpid());
-  out_.open(tmp_, std::ios::binary | std::ios::trunc);
-  if (!out_) bad_path(path, fmt::format("cannot create a file in '{}'", dir.string()));
-  writer_ = std::make_unique<TraceEventWriter>(out_, trace_info(s));
+  check_output_file(path, "--trace-events", inputs);
+  std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
+  const int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);  // unpredictable, O_EXCL: never a planted file or link
+  if (fd < 0) bad_path(path, fmt::format("cannot create a file in '{}'", dir.string()));
+  tmp_ = tmpl;
+  ::fchmod(fd, 0644);
+  auto buf = std::make_unique<__gnu_cxx::stdio_filebuf<char>>(fd, std::ios::out | std::ios::binary);
+  fd_ = fd;
+  out_ = std::make_unique<std::ostream>(buf.get());
+  buf_ = std::move(buf);
+  writer_ = std::make_unique<TraceEventWriter>(*out_, trace_info(s));
 }
 
 TraceFile::~TraceFile() {
   if (committed_) return;
-  out_.close();
-  std::error_code ec;
-  fs::remove(tmp_, ec);
+  writer_.reset();
+  out_.reset();
+  buf_.reset();  // closes the descriptor
+  ::unlink(tmp_.c_str());
 }
 
 void TraceFile::commit() {
   writer_->finish();
-  out_.close();
-  if (!out_) throw std::runtime_error("cannot write " + tmp_.string());
-  fs::rename(tmp_, path_);
+  const bool written = static_cast<bool>(out_->flush()) && ::fsync(fd_) == 0;
+  out_.reset();
+  buf_.reset();
+  if (!written) throw std::runtime_error("cannot write " + tmp_.string());
+  fs::rename(tmp_, path_);  // replaces a file or a link at the path; never writes through the link
   committed_ = true;
 }
 

@@ -1,13 +1,16 @@
 #pragma once
 /// @file trace_file.hpp
-/// @brief The file of `kvsim run --trace-events FILE`. It is opened under a temporary name in FILE's directory
+/// @brief The file of `kvsim run --trace-events FILE`. It is opened under an unpredictable temporary name
+/// (mkstemp) in FILE's directory
 /// before the run, so a bad path is an input error (exit 2) before anything runs; a TraceEventWriter streams the
 /// run's events into it; commit() renames it into place once the run has succeeded. A trace that is not committed
 /// (the run failed) is removed, so no half-written FILE is ever seen.
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
+#include <ostream>
+#include <streambuf>
+#include <vector>
 
 #include "engine/trace_events.hpp"
 #include "sim/scenario.hpp"
@@ -17,8 +20,9 @@ namespace kvsim {
 /// @brief A trace-event file being written.
 class TraceFile {
  public:
-  /// @brief Opens the temporary file; throws InputError naming `--trace-events` if `path` cannot be written.
-  TraceFile(const std::filesystem::path& path, const Scenario& s);
+  /// @brief Opens the temporary file; throws InputError naming `--trace-events` if `path` cannot be written or is
+  /// one of `inputs`.
+  TraceFile(const std::filesystem::path& path, const Scenario& s, const std::vector<std::filesystem::path>& inputs);
   /// @brief Removes the temporary file unless commit() succeeded.
   ~TraceFile();
   TraceFile(const TraceFile&) = delete;
@@ -31,7 +35,9 @@ class TraceFile {
 
  private:
   std::filesystem::path path_, tmp_;
-  std::ofstream out_;
+  int fd_ = -1;
+  std::unique_ptr<std::streambuf> buf_;
+  std::unique_ptr<std::ostream> out_;
   std::unique_ptr<TraceEventWriter> writer_;
   bool committed_ = false;
 };

@@ -2,6 +2,8 @@
 // field, the bad value and what was expected; trace.cpp adds the file and the line number.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -11,15 +13,31 @@ namespace kvsim::trace_detail {
 using nlohmann::json;
 namespace {
 
+// At most 60 bytes of a field, so an error quotes the offending token and not the line (escaped when printed).
+std::string token(const std::string& text) {
+  return text.size() > 60 ? text.substr(0, 60) + "..." : text;
+}
+
+// The token a JSON parse error stopped at: the literal (letters, digits, . + - _) starting at byte `at` (1-based),
+// or that one character; never the rest of the line.
+std::string json_token(const std::string& text, std::size_t at) {
+  const std::size_t start = std::min(at > 0 ? at - 1 : 0, text.size());
+  std::size_t end = start;
+  const auto literal = [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '+' || c == '-' || c == '_'; };
+  while (end < text.size() && end - start < 20 && literal(static_cast<unsigned char>(text[end]))) ++end;
+  if (end == start && start < text.size()) ++end;
+  return text.substr(start, end - start);
+}
+
 json parse_json(const std::string& text) {
   try {
     json j = json::parse(text);
-    if (!j.is_object()) throw LineProblem{"", text.substr(0, 40), "expected a JSON object per line"};
+    if (!j.is_object()) throw LineProblem{"", j.type_name(), "expected a JSON object per line"};
     return j;
   } catch (const json::parse_error& e) {
-    throw LineProblem{"", text.substr(0, 40), fmt::format("not valid JSON (at byte {})", e.byte)};
-  } catch (const json::out_of_range& e) {  // a number too large for a double, such as 1e999 (found by fuzz_trace)
-    throw LineProblem{"", text.substr(0, 40), std::string("a number out of range: ") + e.what()};
+    throw LineProblem{"", json_token(text, e.byte), fmt::format("not valid JSON (at byte {})", e.byte)};
+  } catch (const json::out_of_range&) {  // a number too large for a double, such as 1e999 (found by fuzz_trace)
+    throw LineProblem{"", "", "a number out of range (too large for a double)"};
   }
 }
 
@@ -129,7 +147,7 @@ std::int64_t csv_count(const std::string& text, const char* field, std::int64_t 
     used = 0;
   }
   if (used == 0 || used != text.size() || v < min) {
-    throw LineProblem{field, text, fmt::format("expected an integer >= {}", min)};
+    throw LineProblem{field, token(text), fmt::format("expected an integer >= {}", min)};
   }
   return v;
 }
@@ -138,7 +156,7 @@ std::optional<Record> azure(const std::string& text, ParseState& state) {
   if (!state.header_done) {
     state.header_done = true;
     if (text != "TIMESTAMP,ContextTokens,GeneratedTokens") {
-      throw LineProblem{"header", text.substr(0, 60), "expected TIMESTAMP,ContextTokens,GeneratedTokens"};
+      throw LineProblem{"header", "", "the first line is not the header TIMESTAMP,ContextTokens,GeneratedTokens"};
     }
     return std::nullopt;
   }
@@ -148,13 +166,14 @@ std::optional<Record> azure(const std::string& text, ParseState& state) {
     if (e == std::string::npos) e = text.size();
     cols.push_back(text.substr(s, e - s));
   }
-  if (cols.size() != 3) throw LineProblem{"", text.substr(0, 60), "expected 3 comma-separated columns"};
+  if (cols.size() != 3)
+    throw LineProblem{"", fmt::format("{} columns", cols.size()), "expected 3 comma-separated columns"};
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, n = 0;
   double sec = -1;
   if (std::sscanf(cols[0].c_str(), "%4d-%2d-%2d %2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
       static_cast<std::size_t>(n) != cols[0].size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
       sec < 0 || sec >= 61) {
-    throw LineProblem{"TIMESTAMP", cols[0], "expected YYYY-MM-DD HH:MM:SS.fraction"};
+    throw LineProblem{"TIMESTAMP", token(cols[0]), "expected YYYY-MM-DD HH:MM:SS.fraction"};
   }
   const std::int64_t day = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   const double second = h * 3600.0 + mi * 60.0 + sec;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "sim/diagnostics.hpp"
 #include "sim/output.hpp"
 #include "sim/run.hpp"
 #include "sim/scenario.hpp"
@@ -27,7 +28,27 @@ int run_validate(const Commands& c) {
   return 0;
 }
 
+std::filesystem::path out_dir(const Commands& c) {
+  return c.out_dir.empty() ? std::filesystem::path("out") / std::filesystem::path(c.scenario).stem()
+                           : std::filesystem::path(c.out_dir);
+}
+
+// Refuses a bad --out or --trace-events before anything is loaded or simulated (exit 2, nothing written).
+void check_outputs(const Commands& c, const std::filesystem::path& out) {
+  check_output_dir(out, c.out_dir.empty() ? "output directory" : "--out", run_output_names());
+  if (c.trace_events.empty()) return;
+  check_output_file(c.trace_events, "--trace-events", {c.scenario});
+  const auto events = std::filesystem::absolute(c.trace_events).lexically_normal();
+  if (events.parent_path() == std::filesystem::absolute(out).lexically_normal()) {
+    throw InputError(std::vector<Diagnostic>{
+        {"", "--trace-events", 0, 0, c.trace_events,
+         "is inside the --out directory, which kvsim replaces as a whole; write it elsewhere"}});
+  }
+}
+
 int run_run(const Commands& c) {
+  const std::filesystem::path out = out_dir(c);
+  check_outputs(c, out);
   const Catalog cat = load_catalog(c);
   std::vector<std::string> sets = c.sets;
   if (c.seed) sets.push_back(fmt::format("seed={}", *c.seed));
@@ -36,11 +57,9 @@ int run_run(const Commands& c) {
   RunOptions options;
   if (c.audit) options.audit = *c.audit;
   std::optional<TraceFile> trace;  // opened before the run: a bad path fails fast, with nothing written
-  if (!c.trace_events.empty()) options.trace = &trace.emplace(c.trace_events, s).writer();
+  if (!c.trace_events.empty()) options.trace = &trace.emplace(c.trace_events, s, std::vector{s.file}).writer();
   const RunResult r = run_scenario(s, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  const std::filesystem::path out =
-      c.out_dir.empty() ? std::filesystem::path("out") / s.file.stem() : std::filesystem::path(c.out_dir);
   write_run_outputs(out, s, r);
   if (trace) trace->commit();
   if (!c.quiet) {

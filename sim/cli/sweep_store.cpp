@@ -160,7 +160,7 @@ std::vector<RunRecord> in_run_order(std::map<std::string, RunRecord> by_id) {
 }
 
 void append_line(const fs::path& file, const std::string& line) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
   const ssize_t n = ::write(fd, line.data(), line.size());
   const int err = errno;

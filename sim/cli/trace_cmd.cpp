@@ -3,11 +3,12 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "sim/diagnostics.hpp"
+#include "sim/safe_output.hpp"
 #include "sim/trace_input.hpp"
 #include "workloads/trace_stats.hpp"
 
@@ -83,16 +84,19 @@ void print_stats(const Trace& t, const TraceStats& s) {
 }
 
 int convert(const TraceCmdOptions& o) {
-  const Trace t = load(o);
-  const std::filesystem::path out(o.out);
-  const std::filesystem::path tmp = out.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw InputError(std::vector<Diagnostic>{{o.out, "--out", 0, 0, "", "cannot write this file"}});
-    write_kvsim_trace(t, f);
-    if (!f.flush()) throw std::runtime_error("writing " + tmp.string() + " failed");
+  check_output_file(o.out, "--out", {o.file});  // before reading: never onto the input, never after the work
+  const std::filesystem::path dir = std::filesystem::path(o.out).has_parent_path()
+                                        ? std::filesystem::path(o.out).parent_path()
+                                        : std::filesystem::path(".");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw InputError(std::vector<Diagnostic>{
+        {"", "--out", 0, 0, o.out, fmt::format("directory '{}' does not exist", dir.string())}});
   }
-  std::filesystem::rename(tmp, out);
+  const Trace t = load(o);
+  std::ostringstream text;
+  write_kvsim_trace(t, text);
+  write_file_atomic(o.out, text.str());
   std::cout << fmt::format("{}: {} requests in {} sessions written to {}\n", o.file, t.requests(), t.sessions.size(),
                            o.out);
   return 0;

@@ -281,7 +281,7 @@ TEST(CliCompare, BadScenarioExitsWith2AndWritesNothing) {
 // A run that fails is reported with its error text; the others are still written, and the exit code is 1.
 TEST(CliCompare, OneFailedRunIsReportedAndExits1) {
   const fs::path d = fresh_dir("compare_fail");
-  fs::create_directories(d / "swap" / "summary.json" / "x");  // the swap run cannot write its summary.json
+  fs::create_directories(d / "swap" / "x");  // a directory kvsim did not write: the swap run refuses its --out
   const Result r = compare("recompute,swap", d);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("error: policy swap failed"), std::string::npos) << r.out;
@@ -292,9 +292,9 @@ TEST(CliCompare, OneFailedRunIsReportedAndExits1) {
   const auto j = nlohmann::json::parse(slurp(d / "compare.json"));
   const auto& sw = run_of(j, "swap");
   EXPECT_EQ(sw["status"], "failed");
-  EXPECT_EQ(sw["exit_code"], 1);
+  EXPECT_EQ(sw["exit_code"], 2);
   EXPECT_TRUE(sw["session_throughput_per_hour"].is_null());
-  EXPECT_NE(sw["error"].get<std::string>().find("internal error:"), std::string::npos) << sw["error"];
+  EXPECT_NE(sw["error"].get<std::string>().find("holds the directory 'x'"), std::string::npos) << sw["error"];
   EXPECT_EQ(run_of(j, "recompute")["status"], "ok");
   EXPECT_EQ(j["best"]["session_throughput_per_hour"], nlohmann::json::array({"recompute"}));
 }
