@@ -28,6 +28,9 @@ inline constexpr Range kBandwidth{1e6, 1e14};
 inline constexpr Range kFlopRate{1e9, 1e18};
 /// @brief 1 GiB .. 100 TiB of memory per GPU or per replica (a B200 has 192 GB, a large host 24 TiB).
 inline constexpr Range kMemory{kGiB, 100 * kTiB};
+/// @brief 1 MiB .. 100 TiB of CPU memory per replica: a deployment may leave DDR almost no room for KV, to send
+/// swapped KV on to the NVMe tier.
+inline constexpr Range kHostMemory{1048576, 100 * kTiB};
 /// @brief 0 .. 100 TiB kept aside or added as a tier (activation reserve, a replica's share of NVMe).
 inline constexpr Range kMemoryOrNone{0, 100 * kTiB};
 /// @brief 0.01 .. 1 of a peak: below 1% is a unit slip, not a slow kernel.

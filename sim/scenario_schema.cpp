@@ -146,7 +146,7 @@ std::vector<KeySpec> hardware_keys() {
           "GPU)"),
       quantity("hardware.host_memory", Dim::kBytes, "",
                "CPU DDR per replica for swapped KV (default: the node's memory / the replicas that share the node)",
-               kMemory),
+               kHostMemory),
       ratio("hardware.compute_efficiency", "1", "fraction of peak FLOP/s achieved (the paper's Fig. 1 uses ~0.7)",
             kEfficiency),
       ratio("hardware.memory_efficiency", "1", "fraction of peak HBM bandwidth achieved", kEfficiency),
