@@ -64,6 +64,12 @@ std::string validate_model(const ModelSpec& m) {
     return fmt::format("num_kv_heads must be in 1..num_attention_heads={} (got {})", m.num_attention_heads,
                        m.num_kv_heads);
   }
+  if (m.kv_lora_rank == 0 && m.num_attention_heads % m.num_kv_heads != 0) {  // GQA: each KV head serves a group
+    return fmt::format(
+        "num_kv_heads must divide num_attention_heads: {} heads / {} KV heads = {:.4g} query heads per "
+        "KV head",
+        m.num_attention_heads, m.num_kv_heads, double(m.num_attention_heads) / m.num_kv_heads);
+  }
   if (m.head_dim <= 0) return fmt::format("head_dim must be > 0 (got {})", m.head_dim);
   if (!(m.params > 0)) return fmt::format("params must be > 0 (got {})", m.params);
   if (!(m.params_active > 0) || m.params_active > m.params) {
@@ -85,7 +91,9 @@ double kv_bytes_per_token(const ModelSpec& m) {
   return double(m.layers) * m.num_kv_heads * m.head_dim * 2.0 * elem;
 }
 
-double weight_bytes(const ModelSpec& m) { return m.params * dtype_bytes(m.weights_dtype); }
+double weight_bytes(const ModelSpec& m) {
+  return m.params * dtype_bytes(m.weights_dtype);
+}
 
 double weight_bytes_read(const ModelSpec& m, double tokens) {
   if (m.num_experts == 0 || m.params_active >= m.params) return weight_bytes(m);
@@ -97,6 +105,8 @@ double weight_bytes_read(const ModelSpec& m, double tokens) {
   return (dense + touched * per_expert) * dtype_bytes(m.weights_dtype);
 }
 
-double attention_width(const ModelSpec& m) { return double(m.num_attention_heads) * m.head_dim; }
+double attention_width(const ModelSpec& m) {
+  return double(m.num_attention_heads) * m.head_dim;
+}
 
 }  // namespace kvsim

@@ -33,8 +33,15 @@ constexpr std::array<Suffix, 13> kPrefixes{{{"", 1.0},
                                             {"Pi", 1125899906842624.0}}};
 
 // Count suffixes: "34B" parameters = 34e9 (B for billion, as model cards write it).
-constexpr std::array<Suffix, 9> kCountSuffixes{
-    {{"", 1.0}, {"k", 1e3}, {"K", 1e3}, {"M", 1e6}, {"B", 1e9}, {"G", 1e9}, {"T", 1e12}, {"tok", 1.0}, {"tokens", 1.0}}};
+constexpr std::array<Suffix, 9> kCountSuffixes{{{"", 1.0},
+                                                {"k", 1e3},
+                                                {"K", 1e3},
+                                                {"M", 1e6},
+                                                {"B", 1e9},
+                                                {"G", 1e9},
+                                                {"T", 1e12},
+                                                {"tok", 1.0},
+                                                {"tokens", 1.0}}};
 
 constexpr std::array<Suffix, 10> kTimeUnits{{{"ns", 1e-9},
                                              {"us", 1e-6},
@@ -89,6 +96,26 @@ std::optional<std::pair<double, std::string_view>> split_number(std::string_view
   return std::make_pair(value, trim(std::string_view(ptr, static_cast<std::size_t>(end - ptr))));
 }
 
+// True if `text` starts with a number too large for a double ("1e400GBps"), or too small to be told from zero
+// ("1e-400"), so that the message says so instead of "does not start with a number".
+bool beyond_double(std::string_view text) {
+  double value = 0;
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  if (begin != end && *begin == '+') ++begin;
+  return std::from_chars(begin, end, value).ec == std::errc::result_out_of_range;
+}
+
+// True if `text` starts with "inf", "infinity" or "nan", which from_chars reads but no quantity can be.
+bool not_finite(std::string_view text) {
+  double value = 0;
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  if (begin != end && (*begin == '+' || *begin == '-')) ++begin;
+  const auto r = std::from_chars(begin, end, value);
+  return r.ec == std::errc() && !std::isfinite(value);
+}
+
 // Matches "<prefix><base>" for the dimensions that take metric or binary prefixes.
 std::optional<double> prefixed_factor(std::string_view unit, Dim dim) {
   for (const auto& base : base_units(dim)) {
@@ -121,7 +148,9 @@ std::optional<double> unit_factor(std::string_view unit, Dim dim) {
   }
 }
 
-bool unit_required(Dim dim) { return dim != Dim::kTokens && dim != Dim::kCount && dim != Dim::kRatio; }
+bool unit_required(Dim dim) {
+  return dim != Dim::kTokens && dim != Dim::kCount && dim != Dim::kRatio;
+}
 
 std::string scaled(double value, const char* unit, const std::array<std::pair<double, const char*>, 6>& steps) {
   for (const auto& [factor, prefix] : steps) {
@@ -164,14 +193,26 @@ std::string dim_description(Dim dim) {
 ParsedQuantity parse_quantity(std::string_view text, Dim dim) {
   const std::string_view body = trim(text);
   const auto expected = dim_description(dim);
+  if (beyond_double(body)) {
+    return {std::nullopt,
+            fmt::format("'{}' is outside the range of a double (2.2e-308 to 1.8e308); expected {}", text, expected)};
+  }
   auto split = split_number(body);
+  if (!split && not_finite(body)) {
+    return {std::nullopt, fmt::format("'{}' is not a finite number; expected {}", text, expected)};
+  }
   if (!split) return {std::nullopt, fmt::format("'{}' does not start with a number; expected {}", text, expected)};
   auto [number, unit] = *split;
   if (unit.empty() && unit_required(dim)) {
     return {std::nullopt, fmt::format("'{}' has no unit; expected {}", text, expected)};
   }
   auto factor = unit_factor(unit, dim);
-  if (!factor) return {std::nullopt, fmt::format("'{}' has unit '{}' that does not fit; expected {}", text, unit, expected)};
+  if (!factor)
+    return {std::nullopt, fmt::format("'{}' has unit '{}' that does not fit; expected {}", text, unit, expected)};
+  if (!std::isfinite(number * *factor)) {  // 1e308TBps: the number fits, its value in base units does not
+    return {std::nullopt,
+            fmt::format("'{}' is outside the range of a double (2.2e-308 to 1.8e308); expected {}", text, expected)};
+  }
   return {number * *factor, {}};
 }
 
@@ -181,21 +222,27 @@ double parse_or_throw(std::string_view text, Dim dim) {
   return *parsed.value;
 }
 
-std::string format_bytes(double bytes) { return scaled(bytes, "B", kDecimalSteps); }
+std::string format_bytes(double bytes) {
+  return scaled(bytes, "B", kDecimalSteps);
+}
 
 std::string format_bytes_binary(double bytes) {
   constexpr std::array<std::pair<double, const char*>, 6> steps{{{1152921504606846976.0, "Ei"},
-                                                                  {1125899906842624.0, "Pi"},
-                                                                  {1099511627776.0, "Ti"},
-                                                                  {1073741824.0, "Gi"},
-                                                                  {1048576.0, "Mi"},
-                                                                  {1024.0, "Ki"}}};
+                                                                 {1125899906842624.0, "Pi"},
+                                                                 {1099511627776.0, "Ti"},
+                                                                 {1073741824.0, "Gi"},
+                                                                 {1048576.0, "Mi"},
+                                                                 {1024.0, "Ki"}}};
   return scaled(bytes, "B", steps);
 }
 
-std::string format_bandwidth(double bytes_per_s) { return scaled(bytes_per_s, "B/s", kDecimalSteps); }
+std::string format_bandwidth(double bytes_per_s) {
+  return scaled(bytes_per_s, "B/s", kDecimalSteps);
+}
 
-std::string format_flops(double flops) { return scaled(flops, "FLOP", kDecimalSteps); }
+std::string format_flops(double flops) {
+  return scaled(flops, "FLOP", kDecimalSteps);
+}
 
 std::string format_seconds(double seconds) {
   const double a = std::fabs(seconds);

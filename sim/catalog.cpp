@@ -3,26 +3,34 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "sim/plausible.hpp"
 #include "sim/yaml_load.hpp"
 
 namespace kvsim {
 namespace fs = std::filesystem;
 namespace {
 
-KeySpec q(std::string path, Dim dim, std::string desc, bool required = true) {
-  KeySpec k{.path = std::move(path), .type = KeyType::kQuantity, .dim = dim, .required = required,
-            .description = std::move(desc)};
-  k.min = 0;
-  k.min_exclusive = true;
-  return k;
+using plausible::Range;
+
+// A catalog quantity within the same plausible range as the scenario key that overrides it.
+KeySpec q(std::string path, Dim dim, std::string desc, Range r, bool required = true) {
+  return plausible::within(KeySpec{.path = std::move(path),
+                                   .type = KeyType::kQuantity,
+                                   .dim = dim,
+                                   .required = required,
+                                   .description = std::move(desc)},
+                           r);
 }
 
 KeySpec text(std::string path, std::string desc, bool required = false) {
-  return KeySpec{.path = std::move(path), .type = KeyType::kString, .required = required, .description = std::move(desc)};
+  return KeySpec{
+      .path = std::move(path), .type = KeyType::kString, .required = required, .description = std::move(desc)};
 }
 
 KeySpec sources() {
-  return KeySpec{.path = "source", .type = KeyType::kStringMap, .required = true,
+  return KeySpec{.path = "source",
+                 .type = KeyType::kStringMap,
+                 .required = true,
                  .description = "map from each numeric field to the document its value comes from"};
 }
 
@@ -31,37 +39,47 @@ Schema gpu_schema() {
   std::vector<KeySpec> keys{text("description", "what the entry is")};
   for (const auto& f : gpu_peak_fields()) {
     keys.push_back(q(f.key, Dim::kFlopRate, "dense " + dtype_name(f.dtype) + " tensor peak, no sparsity",
-                     f.dtype == DType::kBf16));
+                     plausible::kFlopRate, f.dtype == DType::kBf16));
   }
-  for (auto k : {q("hbm_capacity", Dim::kBytes, "HBM capacity"), q("hbm_bandwidth", Dim::kBandwidth, "HBM bandwidth"),
+  for (auto k : {q("hbm_capacity", Dim::kBytes, "HBM capacity", plausible::kMemory),
+                 q("hbm_bandwidth", Dim::kBandwidth, "HBM bandwidth", plausible::kBandwidth),
                  text("host_link", "links.yaml entry from GPU to CPU memory", true),
-                 text("nvlink", "links.yaml entry from GPU to GPU (omit if none)"),
-                 sources()}) {
+                 text("nvlink", "links.yaml entry from GPU to GPU (omit if none)"), sources()}) {
     keys.push_back(std::move(k));
   }
   return Schema(std::move(keys));
 }
 
 Schema link_schema() {
-  KeySpec eff = q("typical_efficiency", Dim::kRatio, "achievable fraction of bandwidth for large copies", false);
-  eff.max = 1.0;
+  KeySpec eff = q("typical_efficiency", Dim::kRatio, "achievable fraction of bandwidth for large copies",
+                  plausible::kEfficiency, false);
   eff.default_value = "1";
-  KeySpec latency = q("latency", Dim::kTime, "one-way latency", false);
-  latency.min_exclusive = false;
+  // 0 .. 1 s one way: a link across the planet takes ~0.1 s.
+  KeySpec latency = q("latency", Dim::kTime, "one-way latency", Range{0, 1}, false);
   latency.default_value = "0s";
-  return Schema({text("description", "what the entry is"), q("bandwidth", Dim::kBandwidth, "per direction"),
-                 KeySpec{.path = "duplex", .type = KeyType::kChoice, .default_value = "full",
-                         .choices = {"full", "half"}, .description = "full: each direction has the bandwidth"},
+  return Schema({text("description", "what the entry is"),
+                 q("bandwidth", Dim::kBandwidth, "per direction", plausible::kBandwidth),
+                 KeySpec{.path = "duplex",
+                         .type = KeyType::kChoice,
+                         .default_value = "full",
+                         .choices = {"full", "half"},
+                         .description = "full: each direction has the bandwidth"},
                  latency, eff, sources()});
 }
 
 Schema node_schema() {
-  KeySpec gpus{.path = "gpus", .type = KeyType::kInteger, .required = true, .min = 1, .description = "GPUs"};
-  KeySpec share{.path = "gpus_per_host_link", .type = KeyType::kInteger, .default_value = "1", .min = 1,
-                .description = "GPUs sharing one host link"};
+  // 1 .. 1024 GPUs in one node (a rack-scale NVL72 has 72), as plausible::kTensorParallel.
+  KeySpec gpus =
+      plausible::within(KeySpec{.path = "gpus", .type = KeyType::kInteger, .required = true, .description = "GPUs"},
+                        plausible::kTensorParallel);
+  KeySpec share = plausible::within(KeySpec{.path = "gpus_per_host_link",
+                                            .type = KeyType::kInteger,
+                                            .default_value = "1",
+                                            .description = "GPUs sharing one host link"},
+                                    plausible::kTensorParallel);
   return Schema({text("description", "what the entry is"), text("gpu", "gpus.yaml entry", true), gpus,
                  text("host_link", "links.yaml entry", true), share,
-                 q("host_memory", Dim::kBytes, "CPU memory of the node"), sources()});
+                 q("host_memory", Dim::kBytes, "CPU memory of the node", plausible::kMemory), sources()});
 }
 
 // Every numeric field that is present must name its source.
@@ -119,7 +137,9 @@ std::vector<std::string> names_of(const Map& map) {
   return out;
 }
 
-std::string opt_string(const ValueMap& v, const std::string& path) { return v.has(path) ? v.string(path) : ""; }
+std::string opt_string(const ValueMap& v, const std::string& path) {
+  return v.has(path) ? v.string(path) : "";
+}
 
 // A gpus.yaml entry's numbers; its links are looked up by the caller.
 GpuSpec gpu_from_values(const std::string& name, const ValueMap& v) {
@@ -181,8 +201,13 @@ Catalog Catalog::load(const fs::path& dir) {
     c.gpus_[name] = g;
   });
   load_entries(dir / "nodes.yaml", node_schema(), diag, [&](const std::string& name, const ValueMap& v) {
-    NodeSpec n{name, opt_string(v, "description"), v.string("gpu"), int(v.integer("gpus")), v.string("host_link"),
-               int(v.integer("gpus_per_host_link")), v.quantity("host_memory")};
+    NodeSpec n{name,
+               opt_string(v, "description"),
+               v.string("gpu"),
+               int(v.integer("gpus")),
+               v.string("host_link"),
+               int(v.integer("gpus_per_host_link")),
+               v.quantity("host_memory")};
     if (!c.gpus_.count(n.gpu)) diag.add(v.at("gpu", "unknown GPU; valid: " + join(names_of(c.gpus_))));
     if (!c.links_.count(n.host_link)) diag.add(v.at("host_link", "unknown link; valid: " + join(names_of(c.links_))));
     c.nodes_[name] = n;
@@ -191,19 +216,35 @@ Catalog Catalog::load(const fs::path& dir) {
   return c;
 }
 
-const GpuSpec& Catalog::gpu(const std::string& name) const { return lookup(gpus_, "GPU", name); }
-const LinkSpec& Catalog::link(const std::string& name) const { return lookup(links_, "link", name); }
-const ModelSpec& Catalog::model(const std::string& name) const { return lookup(models_, "model", name); }
-const NodeSpec& Catalog::node(const std::string& name) const { return lookup(nodes_, "node", name); }
+const GpuSpec& Catalog::gpu(const std::string& name) const {
+  return lookup(gpus_, "GPU", name);
+}
+const LinkSpec& Catalog::link(const std::string& name) const {
+  return lookup(links_, "link", name);
+}
+const ModelSpec& Catalog::model(const std::string& name) const {
+  return lookup(models_, "model", name);
+}
+const NodeSpec& Catalog::node(const std::string& name) const {
+  return lookup(nodes_, "node", name);
+}
 const NodeSpec* Catalog::node_of_gpu(const std::string& gpu) const {
   for (const auto& [name, n] : nodes_) {
     if (n.gpu == gpu) return &n;
   }
   return nullptr;
 }
-std::vector<std::string> Catalog::gpu_names() const { return names_of(gpus_); }
-std::vector<std::string> Catalog::link_names() const { return names_of(links_); }
-std::vector<std::string> Catalog::model_names() const { return names_of(models_); }
-std::vector<std::string> Catalog::node_names() const { return names_of(nodes_); }
+std::vector<std::string> Catalog::gpu_names() const {
+  return names_of(gpus_);
+}
+std::vector<std::string> Catalog::link_names() const {
+  return names_of(links_);
+}
+std::vector<std::string> Catalog::model_names() const {
+  return names_of(models_);
+}
+std::vector<std::string> Catalog::node_names() const {
+  return names_of(nodes_);
+}
 
 }  // namespace kvsim

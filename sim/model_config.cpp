@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/catalog.hpp"
+#include "sim/plausible.hpp"
 
 namespace kvsim {
 namespace {
@@ -16,9 +17,13 @@ std::string join_path(const std::string& prefix, const std::string& key) {
   return prefix.empty() ? key : prefix + "." + key;
 }
 
+// A structural count of the model, within plausible::kModelDim (or kModelDimOrNone when 0 is allowed).
 KeySpec int_key(const std::string& prefix, const std::string& key, std::string desc, bool required, double min) {
-  return KeySpec{.path = join_path(prefix, key), .type = KeyType::kInteger, .required = required, .min = min,
-                 .description = std::move(desc)};
+  return plausible::within(KeySpec{.path = join_path(prefix, key),
+                                   .type = KeyType::kInteger,
+                                   .required = required,
+                                   .description = std::move(desc)},
+                           min > 0 ? plausible::kModelDim : plausible::kModelDimOrNone);
 }
 
 KeySpec dtype_key(const std::string& prefix, const std::string& key, std::string desc) {
@@ -33,22 +38,25 @@ KeySpec dtype_key(const std::string& prefix, const std::string& key, std::string
 
 std::vector<KeySpec> model_keys(const std::string& prefix, bool catalog_entry) {
   const bool req = catalog_entry;
-  KeySpec params{.path = join_path(prefix, "params"), .type = KeyType::kQuantity, .dim = Dim::kCount,
-                 .required = req, .min = 0, .min_exclusive = true,
-                 .description = "total parameters, all experts included (e.g. 34B)"};
+  KeySpec params = plausible::within(KeySpec{.path = join_path(prefix, "params"),
+                                             .type = KeyType::kQuantity,
+                                             .dim = Dim::kCount,
+                                             .required = req,
+                                             .description = "total parameters, all experts included (e.g. 34B)"},
+                                     plausible::kParams);
   KeySpec active = params;
   active.path = join_path(prefix, "params_active");
   active.required = false;
   active.description = "parameters used per token (MoE); default: params";
-  KeySpec context{.path = join_path(prefix, "max_context"),
-                  .type = KeyType::kQuantity,
-                  .dim = Dim::kTokens,
-                  .required = req,
-                  .min = 0,
-                  .min_exclusive = true,
-                  .description =
-                      "longest context the model supports, in tokens: a session's document, questions "
-                      "and answers together"};
+  KeySpec context = plausible::within(
+      KeySpec{.path = join_path(prefix, "max_context"),
+              .type = KeyType::kQuantity,
+              .dim = Dim::kTokens,
+              .required = req,
+              .description = "longest context the model supports, in tokens: a session's document, questions "
+                             "and answers together"},
+      plausible::kTokens);
+  context.whole = true;
   if (!catalog_entry) {
     context.description +=
         "; default: the catalog entry's, or config.json's max_position_embeddings (a larger "
@@ -58,8 +66,8 @@ std::vector<KeySpec> model_keys(const std::string& prefix, bool catalog_entry) {
       KeySpec{.path = join_path(prefix, "description"), .type = KeyType::kString, .description = "what the model is"},
       int_key(prefix, "layers", "transformer layers", req, 1),
       int_key(prefix, "hidden_size", "model width", req, 1),
-      int_key(prefix, "num_attention_heads", "query heads", req, 1),
-      int_key(prefix, "num_kv_heads", "KV heads (GQA); = num_attention_heads for MHA, 1 for MQA", req, 1),
+      int_key(prefix, "num_attention_heads", "query heads; a multiple of num_kv_heads", req, 1),
+      int_key(prefix, "num_kv_heads", "KV heads (GQA), dividing num_attention_heads; = it for MHA, 1 for MQA", req, 1),
       int_key(prefix, "head_dim", "width of one head", req, 1),
       int_key(prefix, "intermediate_size", "MLP width", false, 1),
       int_key(prefix, "vocab_size", "vocabulary", false, 1),
@@ -94,8 +102,8 @@ ModelSpec model_from_values(const ValueMap& v, const std::string& prefix, ModelS
     if (!v.has(path)) return;
     const long value = v.integer(path);
     if (value > std::numeric_limits<int>::max()) {  // the schema has checked the lower bound
-      throw InputError(std::vector<Diagnostic>{
-          v.at(path, fmt::format("value {} is too large; expected at most {}", value, std::numeric_limits<int>::max()))});
+      throw InputError(std::vector<Diagnostic>{v.at(
+          path, fmt::format("value {} is too large; expected at most {}", value, std::numeric_limits<int>::max()))});
     }
     slot = int(value);
   };

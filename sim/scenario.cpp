@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 
 #include "engine/units.hpp"
+#include "sim/plausible.hpp"
+#include "sim/scenario_checks.hpp"
 #include "sim/trace_input.hpp"
 #include "sim/yaml_load.hpp"
 
@@ -13,7 +16,9 @@ namespace kvsim {
 namespace fs = std::filesystem;
 namespace {
 
-YAML::Node load_document(const fs::path& file) { return load_yaml_file(file); }
+YAML::Node load_document(const fs::path& file) {
+  return load_yaml_file(file);
+}
 
 // Applies "a.b.c=value" to the document, creating maps on the way. Unknown keys are caught by validation.
 void apply_override(YAML::Node& root, const std::string& text, Diagnostics& diag) {
@@ -62,7 +67,8 @@ void apply_override(YAML::Node& root, const std::string& text, Diagnostics& diag
 int int_value(const ValueMap& v, const std::string& path, Diagnostics& diag) {
   const long value = v.integer(path);
   if (value <= std::numeric_limits<int>::max()) return int(value);
-  diag.add(v.at(path, fmt::format("value {} is too large; expected at most {}", value, std::numeric_limits<int>::max())));
+  diag.add(
+      v.at(path, fmt::format("value {} is too large; expected at most {}", value, std::numeric_limits<int>::max())));
   return 1;
 }
 
@@ -74,7 +80,8 @@ void upcycle_from_values(const ValueMap& v, ModelSpec& m, Diagnostics& diag) {
   try {
     upcycle_moe(m, key, v.string(key));
   } catch (const InputError&) {
-    diag.add(v.at(key, "expected EXPERTSxTOPK with 1 <= TOPK <= EXPERTS, such as 8x2, or dense"));
+    diag.add(v.at(key, fmt::format("expected EXPERTSxTOPK with 1 <= TOPK <= EXPERTS <= {}, such as 8x2, or dense",
+                                   long(plausible::kModelDimOrNone.max))));
   }
 }
 
@@ -181,8 +188,8 @@ void set_host_memory(const ValueMap& v, const Catalog& cat, Scenario& s, Diagnos
   if (tp <= node->gpus) {
     const int per_node = node->gpus / tp;
     s.deployment.host_memory = node->host_memory / per_node;
-    s.host_memory_origin = fmt::format("{}'s {} / {} replica{} per node", node->name, format_bytes_binary(node->host_memory),
-                                       per_node, per_node > 1 ? "s" : "");
+    s.host_memory_origin = fmt::format("{}'s {} / {} replica{} per node", node->name,
+                                       format_bytes_binary(node->host_memory), per_node, per_node > 1 ? "s" : "");
   } else {
     const int nodes = (tp + node->gpus - 1) / node->gpus;
     s.deployment.host_memory = node->host_memory * nodes;
@@ -215,7 +222,8 @@ WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
   w.arrival.users = v.integer("workload.arrival.users");
   w.arrival.ramp_up = v.quantity("workload.arrival.ramp_up");
   if (v.has("workload.arrival.rate")) w.arrival.rate = v.quantity("workload.arrival.rate");
-  if (v.has("workload.arrival.times")) w.arrival.times = std::get<std::vector<double>>(v.values.at("workload.arrival.times"));
+  if (v.has("workload.arrival.times"))
+    w.arrival.times = std::get<std::vector<double>>(v.values.at("workload.arrival.times"));
   w.duration = v.quantity("workload.duration");
   w.max_sessions = v.integer("workload.sessions");
   w.warmup = v.quantity("workload.warmup");
@@ -224,7 +232,8 @@ WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
   const auto& t = w.arrival.type;
   auto at_given = [&](const char* key) { return v.origins.count(key) ? key : "workload.arrival.type"; };
   if (t == "poisson" && !(w.arrival.rate > 0)) {
-    diag.add(v.at(at_given("workload.arrival.rate"), "arrival type poisson needs workload.arrival.rate > 0, e.g. 60/h"));
+    diag.add(
+        v.at(at_given("workload.arrival.rate"), "arrival type poisson needs workload.arrival.rate > 0, e.g. 60/h"));
   }
   if (t == "closed" && w.arrival.users < 1) {
     diag.add(v.at(at_given("workload.arrival.users"), "arrival type closed needs workload.arrival.users >= 1"));
@@ -252,8 +261,8 @@ void read_trace_section(const ValueMap& v, const fs::path& file, WorkloadSpec& w
   o.max_requests = v.integer("workload.trace.max_requests");
   o.session_sample = v.quantity("workload.trace.session_sample");
   if (o.format.empty() && guess_trace_format(w.trace.path).empty()) {
-    diag.add(v.at("workload.trace.format",
-                  "cannot tell the trace format from the file name; set workload.trace.format"));
+    diag.add(
+        v.at("workload.trace.format", "cannot tell the trace format from the file name; set workload.trace.format"));
     return;
   }
   try {
@@ -284,20 +293,24 @@ double parse_flag_quantity(const std::string& flag, const std::string& text, Dim
 }
 
 void upcycle_moe(ModelSpec& model, const std::string& flag, const std::string& spec) {
-  const auto x = spec.find('x');
-  int e = 0, k = 0;
-  if (x != std::string::npos) {
-    e = std::atoi(spec.substr(0, x).c_str());
-    k = std::atoi(spec.substr(x + 1).c_str());
-  }
   if (spec == "dense") return;
+  const auto x = spec.find('x');
+  // Whole numbers up to the plausible expert count: atoi would wrap 99999999999 into a small or negative count.
+  auto count = [](std::string_view t) {
+    long v = 0;
+    const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    const bool ok = ec == std::errc() && ptr == t.data() + t.size() && v <= plausible::kModelDimOrNone.max;
+    return ok ? v : 0L;
+  };
+  const long e = x == std::string::npos ? 0 : count(std::string_view(spec).substr(0, x));
+  const long k = x == std::string::npos ? 0 : count(std::string_view(spec).substr(x + 1));
   if (e < 1 || k < 1 || k > e) {
     throw InputError(std::vector<Diagnostic>{{"", flag, 0, 0, spec, "expected EXPERTSxTOPK such as 8x2, or dense"}});
   }
-  model.params_active = model.params * k;
-  model.params = model.params * e;
-  model.num_experts = e;
-  model.experts_per_token = k;
+  model.params_active = model.params * double(k);
+  model.params = model.params * double(e);
+  model.num_experts = int(e);
+  model.experts_per_token = int(k);
   model.name += fmt::format("-moe{}x{}", e, k);
 }
 
@@ -333,7 +346,8 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
                               v.string("scheduler.kv_offload.victim"),
                               *parse_attention_flops(v.string("scheduler.attention_flops")),
                               v.quantity("scheduler.kv_offload.prefetch_quantile"),
-                              v.boolean("scheduler.prefix_cache"), v.boolean("scheduler.fast_forward")};
+                              v.boolean("scheduler.prefix_cache"),
+                              v.boolean("scheduler.fast_forward")};
   s.slo = SloSpec{v.quantity("slo.ttft"), v.quantity("slo.decode_rate")};
   s.seed = static_cast<std::uint64_t>(v.integer("seed"));
   s.timeline_period = v.quantity("output.timeline_period");
@@ -344,6 +358,7 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
                                                 s.gpu_count, s.deployment.tensor_parallel)));
   }
   s.replicas = std::max(1, s.gpu_count / s.deployment.tensor_parallel);
+  check_scenario_rules(s, diag);
   set_host_memory(v, catalog, s, diag);
   s.deployment.nvme_capacity = v.quantity("hardware.nvme.capacity") / s.replicas;
   s.deployment.nvme_bandwidth = v.quantity("hardware.nvme.bandwidth");

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <set>
 
 namespace kvsim {
@@ -12,25 +14,31 @@ Diagnostic diag_at(const ValueOrigin& o, const std::string& key, const std::stri
   return Diagnostic{o.file, key, o.line, o.column, value, std::move(message)};
 }
 
-std::string range_text(const KeySpec& s) {
-  if (s.min && s.max) return fmt::format("in {}{:g}, {:g}]", s.min_exclusive ? "(" : "[", *s.min, *s.max);
-  if (s.min) return fmt::format("{} {:g}", s.min_exclusive ? ">" : ">=", *s.min);
-  if (s.max) return fmt::format("<= {:g}", *s.max);
-  return "";
-}
-
-std::string check_range(const KeySpec& s, double v) {
-  const bool low = s.min && (s.min_exclusive ? !(v > *s.min) : !(v >= *s.min));
-  const bool high = s.max && !(v <= *s.max);
-  if (low || high) return fmt::format("value {:g} is out of range; expected {}", v, range_text(s));
-  return "";
-}
-
-std::optional<long> parse_long(const std::string& text) {
+// An integer, or nullopt with `error` set: "expected an integer", or the range for digits beyond a long (a seed
+// above INT64_MAX is refused, not clamped).
+std::optional<long> parse_long(const KeySpec& spec, const std::string& text, std::string& error) {
   long v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-  return v;
+  if (ec == std::errc::result_out_of_range && ptr == text.data() + text.size()) {
+    error = fmt::format("{} is outside the plausible range {}", text, range_text(spec));
+  } else if (ec != std::errc() || ptr != text.data() + text.size()) {
+    error = "expected an integer";
+  } else {
+    return v;
+  }
+  return std::nullopt;
+}
+
+std::string format_time(double s) {
+  if (std::fabs(s) >= 86400) return fmt::format("{:.4g} d", s / 86400);
+  return format_seconds(s);
+}
+
+// An integer bound; 2^63 stands for INT64_MAX, which a double cannot hold exactly.
+std::string format_integer(double v) {
+  if (v >= 0x1p63) return fmt::format("{}", std::numeric_limits<long>::max());
+  if (std::fabs(v) < 1e15) return fmt::format("{}", static_cast<long>(v));
+  return fmt::format("{:g}", v);
 }
 
 std::optional<bool> parse_bool(const std::string& text) {
@@ -40,6 +48,54 @@ std::optional<bool> parse_bool(const std::string& text) {
 }
 
 }  // namespace
+
+std::string format_for_key(const KeySpec& spec, double v) {
+  if (spec.type == KeyType::kInteger) return format_integer(v);
+  switch (spec.dim) {
+    case Dim::kBytes:
+      return format_bytes_binary(v);
+    case Dim::kBandwidth:
+      return format_bandwidth(v);
+    case Dim::kFlops:
+      return format_flops(v);
+    case Dim::kFlopRate:
+      return format_flops(v) + "/s";
+    case Dim::kTime:
+      return format_time(v);
+    case Dim::kRate:
+      return fmt::format("{:.4g}/s", v);
+    case Dim::kTokenRate:
+      return fmt::format("{:.4g} tok/s", v);
+    case Dim::kTokens:
+    case Dim::kCount:
+      if (v == std::floor(v) && std::fabs(v) < 1e15) return format_integer(v);
+      return fmt::format("{:.6g}", v);
+    case Dim::kRatio:
+      return fmt::format("{:.6g}", v);
+  }
+  return fmt::format("{:g}", v);
+}
+
+std::string range_text(const KeySpec& s) {
+  const char* open = s.min_exclusive ? "(" : "[";
+  if (s.min && s.max) return fmt::format("{}{}, {}]", open, format_for_key(s, *s.min), format_for_key(s, *s.max));
+  if (s.min) return fmt::format("{} {}", s.min_exclusive ? ">" : ">=", format_for_key(s, *s.min));
+  if (s.max) return fmt::format("<= {}", format_for_key(s, *s.max));
+  return "";
+}
+
+std::string check_range(const KeySpec& s, double v) {
+  const bool low = s.min && (s.min_exclusive ? !(v > *s.min) : !(v >= *s.min));
+  const bool high = s.max && !(v <= *s.max);
+  if (low || high) {
+    if (s.min && s.max) return fmt::format("{} is outside the plausible range {}", format_for_key(s, v), range_text(s));
+    return fmt::format("value {:g} is out of range; expected {}", v, range_text(s));
+  }
+  if (s.whole && v != std::floor(v)) {
+    return fmt::format("{:g} is not a whole number{}", v, s.dim == Dim::kTokens ? " of tokens" : "");
+  }
+  return "";
+}
 
 std::string describe_type(const KeySpec& spec) {
   switch (spec.type) {
@@ -116,11 +172,8 @@ std::optional<Value> Schema::parse_scalar(const KeySpec& spec, const std::string
       return Value(d);
     }
     case KeyType::kInteger: {
-      auto v = parse_long(text);
-      if (!v) {
-        error = "expected an integer";
-        return std::nullopt;
-      }
+      auto v = parse_long(spec, text, error);
+      if (!v) return std::nullopt;
       if (auto r = check_range(spec, double(*v)); !r.empty()) {
         error = r;
         return std::nullopt;
@@ -155,6 +208,10 @@ std::optional<Value> Schema::parse_scalar(const KeySpec& spec, const std::string
         auto q = parse_quantity(item, spec.dim);
         if (!q.value) {
           error = q.error;
+          return std::nullopt;
+        }
+        if (auto r = check_range(spec, *q.value); !r.empty()) {
+          error = r;
           return std::nullopt;
         }
         out.push_back(*q.value);

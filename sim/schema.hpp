@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "engine/units.hpp"
-#include "workloads/distribution.hpp"
 #include "sim/diagnostics.hpp"
+#include "workloads/distribution.hpp"
 
 namespace kvsim {
 
@@ -36,16 +36,18 @@ struct KeySpec {
   Dim dim = Dim::kCount;
   std::string default_value;  ///< as a user would write it; empty = no default
   bool required = false;
-  std::optional<double> min;  ///< inclusive unless min_exclusive
+  std::optional<double> min;  ///< inclusive unless min_exclusive; with `max`, the plausible range of the key
   bool min_exclusive = false;
-  std::optional<double> max;
+  std::optional<double> max;  ///< inclusive; a value outside [min, max] is refused with both bounds in the message
+  bool whole = false;         ///< a quantity of whole things (tokens, rounds): a fraction is refused
+  double max_items = 0;       ///< kQuantityList: the longest list accepted, checked before its items (0 = no cap)
   std::vector<std::string> choices;
   std::string description;
 };
 
 /// @brief One validated value.
-using Value = std::variant<double, long, std::string, bool, std::vector<double>, DistSpec,
-                           std::map<std::string, std::string>>;
+using Value =
+    std::variant<double, long, std::string, bool, std::vector<double>, DistSpec, std::map<std::string, std::string>>;
 
 /// @brief Where a value came from, for later error messages (cross-key checks).
 struct ValueOrigin {
@@ -96,5 +98,15 @@ class Schema {
 
 /// @brief The description of a key's type for messages and docs: "bytes with a unit, e.g. 80GiB".
 std::string describe_type(const KeySpec& spec);
+
+/// @brief `value` written in the unit of `spec`'s dimension: "20 GB/s", "1 ms", "80 GiB", "250" for integers.
+std::string format_for_key(const KeySpec& spec, double value);
+
+/// @brief The declared range of `spec` in its units, "[1 MB/s, 100 TB/s]", "(0, 1]" or ">= 0"; empty if none.
+std::string range_text(const KeySpec& spec);
+
+/// @brief Checks `value` against the declared range and wholeness of `spec`; the refusal names the value, in the
+/// key's unit, and the range, e.g. "1e+15 GB/s is outside the plausible range [1 MB/s, 100 TB/s]". Empty if fine.
+std::string check_range(const KeySpec& spec, double value);
 
 }  // namespace kvsim

@@ -24,9 +24,9 @@ std::string type_name(const KeySpec& k) {
 }
 
 std::string range(const KeySpec& k) {
-  if (k.min && k.max) return fmt::format("{}{:g}, {:g}]", k.min_exclusive ? "(" : "[", *k.min, *k.max);
-  if (k.min) return fmt::format("{} {:g}", k.min_exclusive ? ">" : ">=", *k.min);
-  return "";
+  const std::string r = range_text(k);
+  if (!k.whole) return r;
+  return r.empty() ? "whole numbers" : r + ", whole numbers";
 }
 
 }  // namespace
@@ -42,7 +42,8 @@ std::string scenario_markdown() {
       "A distribution is either a quantity (a constant) or a map: `{dist: uniform, low: 10K, high: 90K}`,\n"
       "`{dist: exponential, mean: 60s}`, `{dist: lognormal, mean: 50K, sigma: 0.5}`, `{dist: empirical, values: "
       "[4K, 50K]}`,\n"
-      "each with optional `min` and `max` clamps.\n\n"
+      "each with optional `min` and `max` clamps (`min <= max`). Its parameters are checked against the key's range,\n"
+      "and for whole quantities (tokens, rounds) all but the mean must be whole numbers.\n\n"
       "A session may not be longer than the model's context (`model.max_context`, by default the catalog entry's or\n"
       "config.json's `max_position_embeddings`): `kvsim run` and `kvsim validate` refuse a scenario whose document +\n"
       "rounds x (question + answer), each at its distribution's largest value, exceeds it. A distribution without\n"
@@ -50,7 +51,16 @@ std::string scenario_markdown() {
       fmt::format("{:g}", 100 * kContextCheckQuantile) +
       "th percentile. A trace session is taken at its longest\n"
       "round, or at all its rounds together when it keeps its context. Setting `model.max_context` above the model's\n"
-      "makes the run a what-if.\n";
+      "makes the run a what-if.\n" +
+      "\n" +
+      "Every number has a plausible range (sim/plausible.hpp), wide enough for any real or near-future hardware and\n"
+      "workload; a value outside it is refused before the run with the key, the value and the range. Rules between\n"
+      "keys are checked too: `num_kv_heads` divides `num_attention_heads`; `hardware.tensor_parallel` divides the\n"
+      "model's KV heads (vLLM would replicate KV heads beyond that, which kvsim does not model; MLA models are "
+      "exempt);\n"
+      "replicas (`count / tensor_parallel`) are at most 4096; `workload.arrival.times` are in order and at most\n"
+      "100,000; a Poisson arrival's `rate x duration` is at most 1e8 sessions unless `workload.sessions` caps it;\n"
+      "`duration / output.timeline_period` is at most 1e7 rows.\n";
   std::string section;
   for (const auto& k : scenario_schema().keys()) {
     const std::string top = k.path.substr(0, k.path.find('.'));

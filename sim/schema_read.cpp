@@ -42,9 +42,9 @@ struct Walker {
     if (key.IsScalar()) return key.Scalar();
     if (key.IsNull()) return std::string("null");  // "~: x" and "null: x", as yaml-cpp names them
     const auto o = origin(key);
-    diag.add(Diagnostic{file, shown(section.empty() ? "(document)" : section), o.line, o.column, "",
-                        fmt::format("expected a plain key name, got a {} used as a key",
-                                    key.IsSequence() ? "list" : "map")});
+    diag.add(Diagnostic{
+        file, shown(section.empty() ? "(document)" : section), o.line, o.column, "",
+        fmt::format("expected a plain key name, got a {} used as a key", key.IsSequence() ? "list" : "map")});
     return std::nullopt;
   }
 
@@ -136,24 +136,42 @@ struct Walker {
   }
 
   void quantity_list(const KeySpec& spec, const YAML::Node& value) {
+    if (spec.max_items > 0 && double(value.size()) > spec.max_items) {  // before parsing a million items
+      error(value, spec.path,
+            fmt::format("{} items, more than the {:g} this list may hold", value.size(), spec.max_items));
+      return;
+    }
     if (auto items = parse_list(spec, value)) out.values[spec.path] = std::move(*items);
   }
 
+  // One parameter of a distribution map, checked against the key's range: [0, max] for values and clamps, the
+  // key's wholeness except for the mean (an exponential over whole tokens may have a fractional mean), and the
+  // sigma of a lognormal within its own range.
   std::optional<double> dist_field(const KeySpec& spec, const YAML::Node& map, const std::string& field,
-                                   bool required, Dim dim) {
+                                   bool required) {
     const YAML::Node v = map[field];
-    const std::string path = spec.path + "." + field;
+    KeySpec one = spec;
+    one.path = spec.path + "." + field;
+    one.type = KeyType::kQuantity;
+    one.min = 0;
+    one.min_exclusive = false;
+    one.whole = spec.whole && field != "mean";
+    if (field == "sigma") {  // e^(10 sigma) spans more than any real length distribution
+      one.dim = Dim::kRatio;
+      one.max = 10;
+      one.whole = false;
+    }
     if (!v) {
-      if (required) error(map, path, "missing; required for this distribution");
+      if (required) error(map, one.path, "missing; required for this distribution");
       return std::nullopt;
     }
-    auto q = v.IsScalar() ? parse_quantity(v.Scalar(), dim) : ParsedQuantity{std::nullopt, "expected a scalar"};
-    if (!q.value) error(v, path, q.error);
-    if (q.value && *q.value < 0) {
-      error(v, path, fmt::format("value {:g} is out of range; expected >= 0", *q.value));
+    std::string err;
+    auto q = v.IsScalar() ? Schema::parse_scalar(one, v.Scalar(), err) : std::nullopt;
+    if (!q) {
+      error(v, one.path, err.empty() ? "expected a scalar" : err);
       return std::nullopt;
     }
-    return q.value;
+    return std::get<double>(*q);
   }
 
   void distribution(const KeySpec& spec, const YAML::Node& map);
@@ -173,15 +191,17 @@ void Walker::distribution(const KeySpec& spec, const YAML::Node& map) {
     return;
   }
   const bool c = d.kind == "constant", u = d.kind == "uniform", l = d.kind == "lognormal";
-  d.value = dist_field(spec, map, "value", c, spec.dim).value_or(0);
-  const auto low = dist_field(spec, map, "low", u, spec.dim);
-  const auto high = dist_field(spec, map, "high", u, spec.dim);
+  d.value = dist_field(spec, map, "value", c).value_or(0);
+  const auto low = dist_field(spec, map, "low", u);
+  const auto high = dist_field(spec, map, "high", u);
   d.low = low.value_or(0);
   d.high = high.value_or(0);
-  d.mean = dist_field(spec, map, "mean", d.kind == "exponential" || l, spec.dim).value_or(0);
-  d.sigma = dist_field(spec, map, "sigma", l, Dim::kRatio).value_or(0);
-  d.min = dist_field(spec, map, "min", false, spec.dim).value_or(0);
-  d.max = dist_field(spec, map, "max", false, spec.dim).value_or(0);
+  d.mean = dist_field(spec, map, "mean", d.kind == "exponential" || l).value_or(0);
+  d.sigma = dist_field(spec, map, "sigma", l).value_or(0);
+  const auto min = dist_field(spec, map, "min", false);
+  const auto max = dist_field(spec, map, "max", false);
+  d.min = min.value_or(0);
+  d.max = max.value_or(0);
   if (d.kind == "empirical") {
     KeySpec list = spec;
     list.type = KeyType::kQuantityList;
@@ -193,8 +213,12 @@ void Walker::distribution(const KeySpec& spec, const YAML::Node& map) {
     }
   }
   if (u && low && high && *high < *low) {  // both given as scalars; a missing one is reported above
-    error(map, spec.path, fmt::format("uniform needs low <= high (got low {}, high {})", map["low"].Scalar(),
-                                      map["high"].Scalar()));
+    error(map, spec.path,
+          fmt::format("uniform needs low <= high (got low {}, high {})", map["low"].Scalar(), map["high"].Scalar()));
+  }
+  if (min && max && *max > 0 && *min > *max) {  // max 0 means no upper clamp
+    error(map, spec.path,
+          fmt::format("the clamps need min <= max (got min {}, max {})", map["min"].Scalar(), map["max"].Scalar()));
   }
   if (diag.size() == before) out.values[spec.path] = d;
 }

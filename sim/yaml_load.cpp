@@ -88,7 +88,7 @@ YAML::Node load_yaml_file(const fs::path& file) {
   if (!ec && size > kMaxYamlBytes) {
     throw InputError(std::vector<Diagnostic>{
         {file.string(), "", 0, 0, "",
-         fmt::format("is {} bytes; a YAML file kvsim reads is at most {} bytes (16 MiB)", size, kMaxYamlBytes)}});
+         fmt::format("is {} bytes; a YAML file kvsim reads is at most {} bytes (2 MiB)", size, kMaxYamlBytes)}});
   }
   std::ifstream in(file, std::ios::binary);
   std::ostringstream text;

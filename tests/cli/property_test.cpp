@@ -51,8 +51,10 @@ std::string arrival(std::mt19937& g) {
       return fmt::format("{{type: poisson, rate: {}/h}}", between(g, 10, 300));
     case 1:
       return fmt::format("{{type: closed, users: {}, ramp_up: {}s}}", between(g, 1, 8), between(g, 0, 30));
-    default:
-      return fmt::format("{{type: list, times: [0s, {}s, {}s]}}", between(g, 0, 60), between(g, 0, 120));
+    default: {  // arrival lists must be in order
+      const int a = between(g, 0, 60), b = between(g, 0, 120);
+      return fmt::format("{{type: list, times: [0s, {}s, {}s]}}", std::min(a, b), std::max(a, b));
+    }
   }
 }
 

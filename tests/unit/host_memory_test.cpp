@@ -11,8 +11,8 @@ namespace {
 constexpr double kTiB = 1024.0 * 1024 * 1024 * 1024;
 constexpr double kGiB = 1024.0 * 1024 * 1024;
 
-Scenario load(const std::string& hardware) {
-  const std::string text = "model: yi-34b-200k\nhardware: " + hardware +
+Scenario load(const std::string& hardware, const std::string& model = "yi-34b-200k") {
+  const std::string text = "model: " + model + "\nhardware: " + hardware +
                            "\nworkload: {document_tokens: 4K, arrival: {type: closed, users: 1}}\n";
   return load_scenario_text(text, "host_memory_test.yaml", {}, paper_test::catalog());
 }
@@ -31,8 +31,8 @@ TEST(HostMemory, TensorParallelReplicasShareLessOften) {
   EXPECT_DOUBLE_EQ(load("{gpu: h100-sxm, tensor_parallel: 2}").deployment.host_memory, 512 * kGiB);
   // TP 8 fills the node: the whole 2 TiB.
   EXPECT_DOUBLE_EQ(load("{gpu: h100-sxm, tensor_parallel: 8}").deployment.host_memory, 2 * kTiB);
-  // TP 16 spans two nodes: both nodes' DDR.
-  const Scenario wide = load("{gpu: h100-sxm, tensor_parallel: 16}");
+  // TP 16 spans two nodes: both nodes' DDR. Llama-2-7B, since its 32 KV heads split over 16 GPUs (Yi's 8 do not).
+  const Scenario wide = load("{gpu: h100-sxm, tensor_parallel: 16}", "llama-2-7b");
   EXPECT_DOUBLE_EQ(wide.deployment.host_memory, 4 * kTiB);
   EXPECT_EQ(wide.host_memory_origin, "2 x dgx-h100's 2 TiB");
 }

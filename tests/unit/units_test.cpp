@@ -75,6 +75,15 @@ TEST(Units, RejectsMissingOrWrongUnits) {
   bad("3/fortnight", Dim::kRate);
 }
 
+TEST(Units, SaysWhenANumberIsBeyondADoubleOrNotFinite) {
+  EXPECT_NE(bad("1e400GBps", Dim::kBandwidth).find("'1e400GBps' is outside the range of a double"), std::string::npos);
+  EXPECT_NE(bad("1e-400s", Dim::kTime).find("outside the range of a double"), std::string::npos);
+  // The number fits a double, its value in bytes per second does not.
+  EXPECT_NE(bad("1e308TBps", Dim::kBandwidth).find("outside the range of a double"), std::string::npos);
+  EXPECT_NE(bad("inf", Dim::kTime).find("'inf' is not a finite number"), std::string::npos);
+  EXPECT_NE(bad("-infs", Dim::kTime).find("is not a finite number"), std::string::npos);
+}
+
 TEST(Units, ParseOrThrowCarriesTheMessage) {
   EXPECT_THROW(parse_or_throw("12", Dim::kTime), std::invalid_argument);
   EXPECT_DOUBLE_EQ(parse_or_throw("12s", Dim::kTime), 12);
