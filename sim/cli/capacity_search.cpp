@@ -22,19 +22,6 @@ std::string verdict_name(Verdict v) {
   return "?";
 }
 
-MeanCi mean_ci(const std::vector<double>& values) {
-  MeanCi out;
-  if (values.empty()) return out;
-  for (double v : values) out.mean += v;
-  out.mean /= double(values.size());
-  if (values.size() < 2) return out;
-  double ss = 0;
-  for (double v : values) ss += (v - out.mean) * (v - out.mean);
-  const double sd = std::sqrt(ss / double(values.size() - 1));
-  out.half = t975(int(values.size()) - 1) * sd / std::sqrt(double(values.size()));
-  return out;
-}
-
 namespace {
 
 // How one objective's interval sits against its bound: -1 surely bad, 0 straddling, +1 surely good.
@@ -44,7 +31,9 @@ int side(const Slo& s, const MeanCi& m) {
   return lo >= s.bound ? 1 : hi < s.bound ? -1 : 0;
 }
 
-bool mean_good(const Slo& s, const MeanCi& m) { return s.at_most ? m.mean <= s.bound : m.mean >= s.bound; }
+bool mean_good(const Slo& s, const MeanCi& m) {
+  return s.at_most ? m.mean <= s.bound : m.mean >= s.bound;
+}
 
 std::string describe(const Slo& s, const MeanCi& m, const char* what) {
   return fmt::format("{} = {:.4g} ± {:.2g} {} {} {}", s.name, m.mean, m.half, what, s.at_most ? "<=" : ">=", s.text);

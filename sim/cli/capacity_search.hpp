@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/cli/slo.hpp"
+#include "sim/cli/sweep_store.hpp"
 
 namespace kvsim::cli {
 
@@ -25,15 +26,6 @@ enum class Verdict {
 
 /// @brief "meets", "uncertain" or "misses".
 std::string verdict_name(Verdict v);
-
-/// @brief Mean and 95% half-width (Student's t over the replicates; 0 for one replicate) of some values.
-struct MeanCi {
-  double mean = 0;
-  double half = 0;
-};
-
-/// @brief The mean and 95% half-width of `values`.
-MeanCi mean_ci(const std::vector<double>& values);
 
 /// @brief One probe judged: its verdict on the interval, and whether the replicate means meet every objective.
 struct Judgement {

@@ -77,17 +77,15 @@ std::string point_fields(const SweepPoint& p) {
 }
 
 // Mean and 95% half-width of column `c` over the successful runs of one point.
-std::pair<std::string, std::string> mean_ci(const std::vector<const RunRecord*>& runs, std::size_t c) {
+// One metric's mean and half-width over a point's runs, as sweep.csv fields: empty when a run lacks it, and no
+// half-width for a single run.
+std::pair<std::string, std::string> mean_ci_fields(const std::vector<const RunRecord*>& runs, std::size_t c) {
   const auto missing = [c](const RunRecord* r) { return std::isnan(r->metrics[c]); };
   if (runs.empty() || std::any_of(runs.begin(), runs.end(), missing)) return {"", ""};
-  double sum = 0;
-  for (const auto* r : runs) sum += r->metrics[c];
-  const double n = double(runs.size()), mean = sum / n;
-  if (runs.size() < 2) return {fmt::format("{:.10g}", mean), ""};
-  double ss = 0;
-  for (const auto* r : runs) ss += (r->metrics[c] - mean) * (r->metrics[c] - mean);
-  const double half = t975(int(runs.size()) - 1) * std::sqrt(ss / (n - 1) / n);
-  return {fmt::format("{:.10g}", mean), fmt::format("{:.10g}", half)};
+  std::vector<double> values;
+  for (const auto* r : runs) values.push_back(r->metrics[c]);
+  const MeanCi m = mean_ci(values);
+  return {fmt::format("{:.10g}", m.mean), runs.size() < 2 ? "" : fmt::format("{:.10g}", m.half)};
 }
 
 }  // namespace
@@ -170,6 +168,20 @@ void append_line(const fs::path& file, const std::string& line) {
   }
 }
 
+MeanCi mean_ci(const std::vector<double>& values) {
+  MeanCi out;
+  if (values.empty()) return out;
+  double sum = 0;
+  for (double v : values) sum += v;
+  const double n = double(values.size());
+  out.mean = sum / n;
+  if (values.size() < 2) return out;
+  double ss = 0;
+  for (double v : values) ss += (v - out.mean) * (v - out.mean);
+  out.half = t975(int(values.size()) - 1) * std::sqrt(ss / (n - 1) / n);
+  return out;
+}
+
 double t975(int dof) {
   static const double table[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
                                  2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
@@ -209,7 +221,7 @@ std::string sweep_csv(const std::vector<SweepParam>& params, const std::vector<S
     out += point_fields(p) + fmt::format(",{},{}", ok[p.index].size(), failed[p.index]);
     out += analysis_fields(analysis, p.index);
     for (std::size_t c = 0; c < compare_columns().size(); ++c) {
-      const auto [mean, half] = mean_ci(ok[p.index], c);
+      const auto [mean, half] = mean_ci_fields(ok[p.index], c);
       out += "," + mean + "," + half;
     }
     out += "\n";

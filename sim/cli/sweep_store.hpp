@@ -54,6 +54,15 @@ void append_line(const std::filesystem::path& file, const std::string& line);
 /// @brief Student's t quantile at 0.975 for `dof` degrees of freedom (for 95% two-sided intervals).
 double t975(int dof);
 
+/// @brief Mean and 95% half-width (Student's t over the values; 0 for fewer than two) of some values.
+struct MeanCi {
+  double mean = 0;
+  double half = 0;
+};
+
+/// @brief The mean and 95% half-width of `values`, as sweep.csv's `_ci95` and capacity's intervals report them.
+MeanCi mean_ci(const std::vector<double>& values);
+
 /// @brief `kvsim analyze`'s figures for one point's scenario: one user at theoretical peak, with the document plus
 /// one question as context (NaN where the point's scenario does not load, or replays a trace).
 struct PointAnalysis {
