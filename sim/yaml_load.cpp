@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <iterator>
 #include <map>
-#include <sstream>
 #include <vector>
 
 #include "sim/diagnostics.hpp"
@@ -91,11 +91,12 @@ YAML::Node load_yaml_file(const fs::path& file) {
          fmt::format("is {} bytes; a YAML file kvsim reads is at most {} bytes (2 MiB)", size, kMaxYamlBytes)}});
   }
   std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  if (!in || !(text << in.rdbuf())) {
+  // An empty file is an empty document, not an unreadable one (`text << rdbuf()` fails on zero characters).
+  const std::string text(std::istreambuf_iterator<char>(in), {});
+  if (!in.is_open() || in.bad()) {
     throw InputError(std::vector<Diagnostic>{{file.string(), "", 0, 0, "", "cannot read file"}});
   }
-  return load_yaml_text(text.str(), file.string());
+  return load_yaml_text(text, file.string());
 }
 
 }  // namespace kvsim

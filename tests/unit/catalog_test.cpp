@@ -111,7 +111,10 @@ TEST(Catalog, UnknownNamesListTheValidOnes) {
 
 // A copy of the catalog with one file replaced, to check the loader's diagnostics.
 fs::path broken_catalog(const std::string& file, const std::string& text) {
-  const fs::path dir = fs::temp_directory_path() / ("kvsim_catalog_" + file);
+  // One directory per test: ctest runs tests in parallel, and two tests breaking the same file must not share it.
+  const fs::path dir = fs::temp_directory_path() /
+                       ("kvsim_catalog_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+                        "_" + file);
   fs::create_directories(dir);
   for (const auto& e : fs::directory_iterator(KVSIM_PLATFORMS_DIR)) {
     fs::copy_file(e.path(), dir / e.path().filename(), fs::copy_options::overwrite_existing);
