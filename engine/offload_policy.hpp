@@ -4,10 +4,13 @@
 /// Adding a policy: one file in engine/policies/, one line in engine/policies/registry.cpp, one test.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "engine/registry.hpp"
 
 namespace kvsim {
 
@@ -26,7 +29,6 @@ struct VictimInfo {
   double tokens = 0;
   double last_used_s = 0;        ///< when its last round finished
   double expected_return_s = 0;  ///< when its next round is expected (last use + mean think time)
-  double guessed_return_s = 0;   ///< last use + the think-time quantile the prefetch guess uses
 };
 
 /// @brief The replica's state as a policy sees it when it decides.
@@ -66,13 +68,27 @@ class VictimPolicy {
   virtual void order(std::vector<VictimInfo>& candidates) const = 0;
 };
 
+/// @brief What a policy may know of the workload when it is made.
+struct PolicyEnv {
+  /// Seconds of think time at probability q (the workload's think-time distribution, or a trace's gaps between
+  /// rounds); null when the workload has no think time.
+  std::function<double(double)> think_quantile;
+};
+
+/// @brief Offload policies by name (engine/policies/registry.cpp); parameters under `scheduler.kv_offload`.
+using OffloadRegistry = Registry<OffloadPolicy, const PolicyEnv&>;
+const OffloadRegistry& offload_policies();
+/// @brief Victim orders by name; the key is `scheduler.kv_offload.victim`.
+using VictimRegistry = Registry<VictimPolicy>;
+const VictimRegistry& victim_policies();
+
 /// @brief The names of the registered offload policies.
 std::vector<std::string> offload_policy_names();
-/// @brief Makes a registered policy; throws std::invalid_argument listing the valid names if unknown.
-std::unique_ptr<OffloadPolicy> make_offload_policy(const std::string& name);
+/// @brief Makes a registered policy with its default parameters; throws UnknownChoice listing the valid names.
+std::unique_ptr<OffloadPolicy> make_offload_policy(const std::string& name, const PolicyEnv& env = {});
 /// @brief The names of the registered victim policies.
 std::vector<std::string> victim_policy_names();
-/// @brief Makes a victim policy; throws std::invalid_argument listing the valid names if unknown.
+/// @brief Makes a victim policy; throws UnknownChoice listing the valid names if unknown.
 std::unique_ptr<VictimPolicy> make_victim_policy(const std::string& name);
 
 }  // namespace kvsim

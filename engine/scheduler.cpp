@@ -238,7 +238,6 @@ void ReplicaScheduler::finish_round(Session& s, double now) {
   s.admitted = false;
   s.last_used = now;
   s.expected_return = now + s.round.expected_think_s;
-  s.guessed_return = now + (s.round.guessed_think_s >= 0 ? s.round.guessed_think_s : s.round.expected_think_s);
   sink_.on_round_done(s.id, s.round.answer_tokens, now);
   finished_.push_back(FinishedRound{s.id, s.round.round, s.round.last});
   if (!s.round.last) {

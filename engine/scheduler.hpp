@@ -43,7 +43,6 @@ struct RoundRequest {
   std::int64_t answer_tokens = 0;
   bool last = false;              ///< the session ends after this round
   double expected_think_s = 0;    ///< mean think time, for victim selection
-  double guessed_think_s = -1;    ///< the think-time quantile prefetch aims at (negative: the mean)
   /// Hash ids of the prompt's blocks, in order (may be empty; must outlive the round). Used by the prefix cache
   /// for the only round of a one-round session (each round of a stateless trace session is one).
   std::span<const std::uint64_t> prefix_blocks;
@@ -170,7 +169,6 @@ class ReplicaScheduler {
     std::int64_t decoded = 0;
     double last_used = 0;
     double expected_return = 0;
-    double guessed_return = 0;
   };
   struct InFlight {
     SessionId session;

@@ -8,8 +8,7 @@
 namespace kvsim {
 
 VictimInfo ReplicaScheduler::victim_info(const Session& s) const {
-  return VictimInfo{s.id, cost_.ledger_bytes(s.kv), double(s.kv), s.last_used, s.expected_return,
-                    s.guessed_return};
+  return VictimInfo{s.id, cost_.ledger_bytes(s.kv), double(s.kv), s.last_used, s.expected_return};
 }
 
 PolicyContext ReplicaScheduler::policy_context(const Session& s, double now) const {

@@ -88,7 +88,7 @@ void ReplicaScheduler::prefix_release(Session& s) {
 // Whether the offload policy would keep an evicted cache block in DDR rather than drop it.
 bool ReplicaScheduler::cache_should_offload(double now) {
   const double bytes = prefix_.bytes_per_block();
-  const VictimInfo info{0, bytes, double(prefix_.block_tokens()), now, now, now};
+  const VictimInfo info{0, bytes, double(prefix_.block_tokens()), now, now};
   const PolicyContext ctx{now,
                           ddr_.free_bytes() + prefix_.ddr_evictable_bytes(),
                           cost_.deployment().kv_transfer_bandwidth(),

@@ -9,7 +9,7 @@ namespace kvsim {
 namespace sg4 = simgrid::s4u;
 
 ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector<ReplicaScheduler*> replicas,
-                       std::vector<sg4::Host*> hosts, RunMetrics& metrics, double think_guess_s)
+                       std::vector<sg4::Host*> hosts, RunMetrics& metrics)
     : spec_(spec),
       seed_(seed),
       factory_(spec, seed),
@@ -17,7 +17,6 @@ ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector
       hosts_(std::move(hosts)),
       metrics_(metrics),
       assigned_(replicas_.size(), 0),
-      think_guess_s_(think_guess_s),
       trace_gap_s_(spec.trace.trace ? trace_stats(*spec.trace.trace).gap_s.mean / spec.trace.speedup : 0) {}
 
 // Least-loaded routing: the replica with the fewest live sessions (ties to the lowest index). A session stays on
@@ -44,7 +43,7 @@ void ClientSide::run_session(std::uint64_t key) {
   for (std::size_t i = 0; i < plan.rounds.size(); ++i) {
     const RoundPlan& r = plan.rounds[i];
     const bool last = i + 1 == plan.rounds.size();
-    const RoundRequest req{id, static_cast<int>(i), r.prompt_tokens, r.answer_tokens, last, mean_think, think_guess_s_};
+    const RoundRequest req{id, static_cast<int>(i), r.prompt_tokens, r.answer_tokens, last, mean_think};
     ReplicaMessage msg{false, req, done.get()};
     mailbox->put(&msg, 0);
     done->acquire();
@@ -101,7 +100,7 @@ std::shared_ptr<ClientSide::TraceSend> ClientSide::post_first_round(const TraceS
   const TraceRound& r = ts.rounds[first];
   send->msg = ReplicaMessage{false,
                              RoundRequest{send->id, 0, r.prompt_tokens, r.output_tokens, count == 1, trace_gap_s_,
-                                          trace_gap_s_, r.blocks},
+                                          r.blocks},
                              send->done.get(), true, false};
   sg4::Host* home_host = sg4::this_actor::get_host();
   sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(send->replica)]);  // messages stay on the replica's host
@@ -134,7 +133,7 @@ void ClientSide::trace_session(const TraceSession& ts, std::size_t first, std::s
     if (r.arrival_s >= 0) sg4::this_actor::sleep_until(r.arrival_s / speedup);
     if (r.arrival_s < 0) sg4::this_actor::sleep_for(r.think_s / speedup);
     const RoundRequest req{send->id, static_cast<int>(i), r.prompt_tokens, r.output_tokens, i + 1 == count,
-                           trace_gap_s_, trace_gap_s_, r.blocks};
+                           trace_gap_s_, r.blocks};
     ReplicaMessage msg{false, req, send->done.get()};
     mailbox->put(&msg, 0);
     send->done->acquire();

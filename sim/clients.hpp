@@ -21,9 +21,8 @@ namespace kvsim {
 class ClientSide {
  public:
   /// `hosts[r]` is the CPU host of replica r: a session's actor moves there to talk to its replica.
-  /// `think_guess_s` is the think time prefetch aims at (a quantile of the think-time distribution).
   ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector<ReplicaScheduler*> replicas,
-             std::vector<simgrid::s4u::Host*> hosts, RunMetrics& metrics, double think_guess_s);
+             std::vector<simgrid::s4u::Host*> hosts, RunMetrics& metrics);
   /// @brief Creates the actors that generate sessions, and the coordinator that shuts the replicas down once
   /// every session has ended.
   void start();
@@ -57,7 +56,6 @@ class ClientSide {
   RunMetrics& metrics_;
   std::vector<long> assigned_;  ///< live sessions per replica
   std::vector<int> home_;       ///< trace replay: the replica of each trace session once it has one (-1: none)
-  double think_guess_s_;
   double trace_gap_s_;  ///< trace replay: the mean gap between a session's rounds, the think time schedulers expect
   SessionId next_id_ = 0;
   long live_ = 0;           ///< session actors and users still running

@@ -13,6 +13,7 @@
 #include "sim/context_check.hpp"
 #include "sim/platform.hpp"
 #include "sim/replica_actor.hpp"
+#include "workloads/trace_stats.hpp"
 
 namespace kvsim {
 namespace sg4 = simgrid::s4u;
@@ -58,8 +59,26 @@ void check_trace_fits(const Scenario& s, const CostModel& cost) {
 
 }  // namespace
 
+PolicyEnv policy_env(const Scenario& s) {
+  const auto& w = s.workload;
+  if (!w.trace.trace) return PolicyEnv{[&w](double q) { return w.think_time.quantile(q); }};
+  auto gaps = std::make_shared<std::vector<double>>(round_gaps_s(*w.trace.trace));
+  if (gaps->empty()) return PolicyEnv{};
+  const double speedup = w.trace.speedup;
+  return PolicyEnv{[gaps, speedup](double q) { return percentile(*gaps, 100 * q) / speedup; }};
+}
+
+std::unique_ptr<OffloadPolicy> make_policy(const Scenario& s) {
+  try {
+    return offload_policies().make(s.scheduler.offload_policy, s.scheduler.offload_params, policy_env(s));
+  } catch (const std::invalid_argument& e) {
+    throw InputError(std::vector<Diagnostic>{s.values.at("scheduler.kv_offload.policy", e.what())});
+  }
+}
+
 void check_deployment(const Scenario& s) {
   check_context(s);  // first: no hardware makes a model attend past its context
+  make_policy(s);
   const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   const auto& d = s.deployment;
   if (cost.kv_capacity_bytes() <= 0) {
@@ -126,7 +145,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
       sink = auditors.back().get();
     }
     schedulers.push_back(std::make_unique<ReplicaScheduler>(
-        cost, config, s.deployment.host_memory, make_offload_policy(s.scheduler.offload_policy),
+        cost, config, s.deployment.host_memory, make_policy(s),
         make_victim_policy(s.scheduler.victim), *sink, s.deployment.nvme_capacity));
     if (options.audit) auditors.back()->attach(*schedulers.back());
     raw.push_back(schedulers.back().get());
@@ -149,8 +168,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
       }
     });
   }
-  ClientSide clients(s.workload, s.seed, raw, cpus, *result.metrics,
-                     s.workload.think_time.quantile(s.scheduler.prefetch_quantile));
+  ClientSide clients(s.workload, s.seed, raw, cpus, *result.metrics);
   clients.start();
   engine.run();
   result.end_s = sg4::Engine::get_clock();

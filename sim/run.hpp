@@ -23,6 +23,13 @@ struct RunResult {
 /// can never fit even alone. Throws InputError.
 void check_deployment(const Scenario& s);
 
+/// @brief What the offload policy may know of the scenario's workload: its think-time quantiles, or on trace
+/// replay the quantiles of the trace's gaps between a session's rounds (divided by the speedup).
+PolicyEnv policy_env(const Scenario& s);
+/// @brief The scenario's offload policy with its parameters; InputError at scheduler.kv_offload.policy if it
+/// cannot work with this workload.
+std::unique_ptr<OffloadPolicy> make_policy(const Scenario& s);
+
 /// @brief How to run.
 struct RunOptions {
   /// Check invariants after every event (engine/auditor.hpp); on by default in debug builds.

@@ -6,8 +6,10 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/offload_policy.hpp"
 #include "engine/units.hpp"
 #include "sim/plausible.hpp"
+#include "sim/plugin_keys.hpp"
 #include "sim/scenario_checks.hpp"
 #include "sim/trace_input.hpp"
 #include "sim/yaml_load.hpp"
@@ -345,7 +347,8 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
                               v.string("scheduler.kv_offload.policy"),
                               v.string("scheduler.kv_offload.victim"),
                               *parse_attention_flops(v.string("scheduler.attention_flops")),
-                              v.quantity("scheduler.kv_offload.prefetch_quantile"),
+                              plugin_params(v, "scheduler.kv_offload.policy", "scheduler.kv_offload",
+                                            offload_policies(), diag),
                               v.boolean("scheduler.prefix_cache"),
                               v.boolean("scheduler.fast_forward")};
   s.slo = SloSpec{v.quantity("slo.ttft"), v.quantity("slo.decode_rate")};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/cost_model.hpp"
+#include "engine/registry.hpp"
 #include "sim/catalog.hpp"
 #include "sim/schema.hpp"
 #include "workloads/session.hpp"
@@ -23,7 +24,7 @@ struct SchedulerSpec {
   std::string offload_policy = "swap";
   std::string victim = "lru";
   AttentionFlops attention_flops = AttentionFlops::kCausal;  ///< how prefill attention FLOPs are counted
-  double prefetch_quantile = 0.5;
+  Params offload_params;  ///< the chosen offload policy's parameters (scheduler.kv_offload.*)
   bool prefix_cache = true;  ///< reuse cached prompt blocks of trace requests
   bool fast_forward = true;
 };

@@ -2,6 +2,7 @@
 // docs/scenario-format.md is generated from this table (`kvsim schema --markdown`).
 #include "engine/offload_policy.hpp"
 #include "sim/plausible.hpp"
+#include "sim/plugin_keys.hpp"
 #include "sim/scenario.hpp"
 
 namespace kvsim {
@@ -212,15 +213,17 @@ std::vector<KeySpec> workload_keys() {
 }
 
 std::vector<KeySpec> scheduler_keys() {
-  return {
+  std::vector<KeySpec> keys = plugin_keys("scheduler.kv_offload.policy", "swap", "scheduler.kv_offload",
+                                          offload_policies(), "what happens to KV when HBM is short");
+  for (auto& k : plugin_keys("scheduler.kv_offload.victim", "lru", "scheduler.kv_offload.victim", victim_policies(),
+                             "which idle session's KV leaves HBM first")) {
+    keys.push_back(std::move(k));
+  }
+  for (auto& k : std::vector<KeySpec>{
       integer("scheduler.max_batch_tokens", "8192", "token budget of one forward step (chunked prefill)", kTokens),
       // A step of a million rounds is beyond any GPU's memory for their activations.
       integer("scheduler.max_batch_size", "256", "rounds in one forward step", {1, 1e6}),
       integer("scheduler.block_tokens", "16", "tokens per KV block (paged KV)", kTokens),
-      choice("scheduler.kv_offload.policy", "swap", offload_policy_names(), "what happens to KV when HBM is short"),
-      choice("scheduler.kv_offload.victim", "lru", victim_policy_names(), "which idle session's KV leaves HBM first"),
-      ratio("scheduler.kv_offload.prefetch_quantile", "0.5",
-            "prefetch: bring KV back when this quantile of the think-time distribution has passed"),
       KeySpec{.path = "scheduler.prefix_cache",
               .type = KeyType::kBool,
               .default_value = "true",
@@ -235,7 +238,10 @@ std::vector<KeySpec> scheduler_keys() {
               .default_value = "true",
               .description = "run identical decode steps between two batch changes as one SimGrid activity; the "
                              "results are the same to 1e-9 (docs/design.md), only faster"},
-  };
+       }) {
+    keys.push_back(std::move(k));
+  }
+  return keys;
 }
 
 std::vector<KeySpec> all_keys() {

@@ -17,6 +17,17 @@ std::uint64_t mix(std::uint64_t h) {
 
 }  // namespace
 
+std::vector<double> round_gaps_s(const Trace& trace) {
+  std::vector<double> gaps;
+  for (const TraceSession& s : trace.sessions) {
+    for (std::size_t i = 1; i < s.rounds.size(); ++i) {
+      const TraceRound &r = s.rounds[i], &p = s.rounds[i - 1];
+      gaps.push_back(r.arrival_s >= 0 && p.arrival_s >= 0 ? r.arrival_s - p.arrival_s : r.think_s);
+    }
+  }
+  return gaps;
+}
+
 Summary Summary::of(const std::vector<double>& values) {
   Summary s;
   if (values.empty()) return s;
@@ -49,7 +60,7 @@ std::vector<std::uint64_t> chain_keys(const std::vector<std::uint64_t>& blocks) 
 
 TraceStats trace_stats(const Trace& trace) {
   TraceStats st;
-  std::vector<double> in, out, rounds, gaps;
+  std::vector<double> in, out, rounds;
   double first = -1, last = 0;
   std::unordered_set<std::uint64_t> seen;
   for (const TraceSession& s : trace.sessions) {
@@ -61,10 +72,6 @@ TraceStats trace_stats(const Trace& trace) {
       if (r.arrival_s >= 0) {
         first = first < 0 ? r.arrival_s : std::min(first, r.arrival_s);
         last = std::max(last, r.arrival_s);
-      }
-      if (i > 0) {
-        const TraceRound& p = s.rounds[i - 1];
-        gaps.push_back(r.arrival_s >= 0 && p.arrival_s >= 0 ? r.arrival_s - p.arrival_s : r.think_s);
       }
     }
   }
@@ -96,7 +103,7 @@ TraceStats trace_stats(const Trace& trace) {
   st.input_tokens = Summary::of(in);
   st.output_tokens = Summary::of(out);
   st.rounds_per_session = Summary::of(rounds);
-  st.gap_s = Summary::of(gaps);
+  st.gap_s = Summary::of(round_gaps_s(trace));
   st.ideal_prefix_hit_ratio = st.prompt_tokens > 0 ? st.ideal_cached_tokens / st.prompt_tokens : 0;
   return st;
 }

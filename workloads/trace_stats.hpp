@@ -31,6 +31,10 @@ struct TraceStats {
   double ideal_prefix_hit_ratio = 0;  ///< ideal_cached_tokens / prompt_tokens
 };
 
+/// @brief The gaps between consecutive rounds of each session, in trace order: the arrival difference, or the
+/// recorded think time when either round has no arrival time.
+std::vector<double> round_gaps_s(const Trace& trace);
+
 /// @brief Computes the statistics of `trace`.
 TraceStats trace_stats(const Trace& trace);
 

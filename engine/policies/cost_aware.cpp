@@ -20,6 +20,9 @@ class CostAwarePolicy final : public OffloadPolicy {
 };
 }  // namespace
 
-std::unique_ptr<OffloadPolicy> make_cost_aware_policy() { return std::make_unique<CostAwarePolicy>(); }
+OffloadRegistry::Entry cost_aware_policy() {
+  return {"cost-aware", "per victim, swap or recompute, whichever costs the replica less now", {},
+          [](const Params&, const PolicyEnv&) { return std::make_unique<CostAwarePolicy>(); }};
+}
 
 }  // namespace kvsim

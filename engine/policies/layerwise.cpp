@@ -15,6 +15,9 @@ class LayerwisePolicy final : public OffloadPolicy {
 };
 }  // namespace
 
-std::unique_ptr<OffloadPolicy> make_layerwise_policy() { return std::make_unique<LayerwisePolicy>(); }
+OffloadRegistry::Entry layerwise_policy() {
+  return {"layerwise", "as swap, loading a returning session's KV layer by layer during its first prefill step", {},
+          [](const Params&, const PolicyEnv&) { return std::make_unique<LayerwisePolicy>(); }};
+}
 
 }  // namespace kvsim

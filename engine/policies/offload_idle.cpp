@@ -14,6 +14,9 @@ class OffloadIdlePolicy final : public OffloadPolicy {
 };
 }  // namespace
 
-std::unique_ptr<OffloadPolicy> make_offload_idle_policy() { return std::make_unique<OffloadIdlePolicy>(); }
+OffloadRegistry::Entry offload_idle_policy() {
+  return {"offload-idle", "swap a session's KV out as soon as its round ends, freeing HBM during think time", {},
+          [](const Params&, const PolicyEnv&) { return std::make_unique<OffloadIdlePolicy>(); }};
+}
 
 }  // namespace kvsim

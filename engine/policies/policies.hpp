@@ -1,19 +1,19 @@
 #pragma once
 /// @file policies.hpp
-/// @brief Factories of the built-in policies, one per file in engine/policies/, listed in registry.cpp.
+/// @brief The registry entries of the built-in policies, one per file in engine/policies/, listed in registry.cpp.
 
 #include "engine/offload_policy.hpp"
 
 namespace kvsim {
-std::unique_ptr<OffloadPolicy> make_swap_policy();
-std::unique_ptr<OffloadPolicy> make_recompute_policy();
-std::unique_ptr<OffloadPolicy> make_offload_idle_policy();
-std::unique_ptr<OffloadPolicy> make_prefetch_policy();
-std::unique_ptr<OffloadPolicy> make_layerwise_policy();
-std::unique_ptr<OffloadPolicy> make_cost_aware_policy();
-std::unique_ptr<OffloadPolicy> make_tiered_policy();
-std::unique_ptr<VictimPolicy> make_lru_victims();
-std::unique_ptr<VictimPolicy> make_longest_idle_victims();
-std::unique_ptr<VictimPolicy> make_largest_victims();
-std::unique_ptr<VictimPolicy> make_smallest_victims();
+OffloadRegistry::Entry swap_policy();
+OffloadRegistry::Entry recompute_policy();
+OffloadRegistry::Entry offload_idle_policy();
+OffloadRegistry::Entry prefetch_policy();
+OffloadRegistry::Entry layerwise_policy();
+OffloadRegistry::Entry cost_aware_policy();
+OffloadRegistry::Entry tiered_policy();
+VictimRegistry::Entry lru_victims();
+VictimRegistry::Entry longest_idle_victims();
+VictimRegistry::Entry largest_victims();
+VictimRegistry::Entry smallest_victims();
 }  // namespace kvsim

@@ -10,6 +10,9 @@ class RecomputePolicy final : public OffloadPolicy {
 };
 }  // namespace
 
-std::unique_ptr<OffloadPolicy> make_recompute_policy() { return std::make_unique<RecomputePolicy>(); }
+OffloadRegistry::Entry recompute_policy() {
+  return {"recompute", "drop an evicted session's KV; its next round re-prefills the whole context (vLLM's default)", {},
+          [](const Params&, const PolicyEnv&) { return std::make_unique<RecomputePolicy>(); }};
+}
 
 }  // namespace kvsim

@@ -13,6 +13,9 @@ class SwapPolicy final : public OffloadPolicy {
 };
 }  // namespace
 
-std::unique_ptr<OffloadPolicy> make_swap_policy() { return std::make_unique<SwapPolicy>(); }
+OffloadRegistry::Entry swap_policy() {
+  return {"swap", "move an idle session's KV to CPU DDR when HBM is short; swap it back in on its next round", {},
+          [](const Params&, const PolicyEnv&) { return std::make_unique<SwapPolicy>(); }};
+}
 
 }  // namespace kvsim

@@ -14,6 +14,9 @@ class TieredPolicy final : public OffloadPolicy {
 };
 }  // namespace
 
-std::unique_ptr<OffloadPolicy> make_tiered_policy() { return std::make_unique<TieredPolicy>(); }
+OffloadRegistry::Entry tiered_policy() {
+  return {"tiered", "as swap, with CPU DDR backed by an NVMe tier (hardware.nvme.*)", {},
+          [](const Params&, const PolicyEnv&) { return std::make_unique<TieredPolicy>(); }};
+}
 
 }  // namespace kvsim

@@ -26,20 +26,25 @@ class SortedVictims final : public VictimPolicy {
   Less less_;
 };
 
+VictimRegistry::Entry victims(std::string_view name, std::string description, Less less) {
+  return {std::string(name), std::move(description), {},
+          [name, less](const Params&) { return std::make_unique<SortedVictims>(name, less); }};
+}
+
 }  // namespace
 
-std::unique_ptr<VictimPolicy> make_lru_victims() {
-  return std::make_unique<SortedVictims>("lru", [](auto& a, auto& b) { return a.last_used_s < b.last_used_s; });
+VictimRegistry::Entry lru_victims() {
+  return victims("lru", "least recently used first", [](auto& a, auto& b) { return a.last_used_s < b.last_used_s; });
 }
-std::unique_ptr<VictimPolicy> make_longest_idle_victims() {
-  return std::make_unique<SortedVictims>("longest-idle",
-                                         [](auto& a, auto& b) { return a.expected_return_s > b.expected_return_s; });
+VictimRegistry::Entry longest_idle_victims() {
+  return victims("longest-idle", "the session expected back last first",
+                 [](auto& a, auto& b) { return a.expected_return_s > b.expected_return_s; });
 }
-std::unique_ptr<VictimPolicy> make_largest_victims() {
-  return std::make_unique<SortedVictims>("largest", [](auto& a, auto& b) { return a.kv_bytes > b.kv_bytes; });
+VictimRegistry::Entry largest_victims() {
+  return victims("largest", "the largest KV first", [](auto& a, auto& b) { return a.kv_bytes > b.kv_bytes; });
 }
-std::unique_ptr<VictimPolicy> make_smallest_victims() {
-  return std::make_unique<SortedVictims>("smallest", [](auto& a, auto& b) { return a.kv_bytes < b.kv_bytes; });
+VictimRegistry::Entry smallest_victims() {
+  return victims("smallest", "the smallest KV first", [](auto& a, auto& b) { return a.kv_bytes < b.kv_bytes; });
 }
 
 }  // namespace kvsim

@@ -104,5 +104,31 @@ TEST(TraceRun, KvsimThinkTimeCountsFromTheAnswer) {
   EXPECT_NEAR(rounds[2].arrival_s, 50.0, 1e-9);                    // 100 s / 2, recorded
 }
 
+// On trace replay the prefetch quantile is taken of the trace's gaps between a session's rounds: arrivals 0, 10
+// and 40 s give gaps 10 and 30 s, at speedup 2 think times of 5 and 15 s; the median interpolates to 10 s.
+TEST(TraceRun, PrefetchQuantileIsTakenOfTheTracesGaps) {
+  const fs::path dir = fs::temp_directory_path() / "kvsim_trace_run_prefetch";
+  fs::create_directories(dir / "traces");
+  std::ofstream out(dir / "traces" / "s.jsonl");
+  for (int t : {0, 10, 40}) {
+    out << R"({"session_id": "a", "arrival_s": )" << t << R"(, "prompt_tokens": 1000, "output_tokens": 20})"
+        << "\n";
+  }
+  out.close();
+  std::ofstream(dir / "p.yaml") << "model: llama-3-8b\nhardware: {gpu: h100-sxm}\n"
+                                   "workload: {trace: {path: traces/s.jsonl, format: kvsim, speedup: 2}}\n"
+                                   "scheduler: {kv_offload: {policy: prefetch, prefetch_quantile: 0.9}}\n";
+  const Scenario s = load_scenario(dir / "p.yaml", {}, Catalog::load(KVSIM_PLATFORMS_DIR));
+  EXPECT_DOUBLE_EQ(s.scheduler.offload_params.number("prefetch_quantile"), 0.9);
+  const PolicyEnv env = policy_env(s);
+  ASSERT_TRUE(env.think_quantile);
+  EXPECT_NEAR(env.think_quantile(0.5), 10, 1e-12);
+  EXPECT_NEAR(env.think_quantile(1.0), 15, 1e-12);
+  const RunResult r = run_scenario(s, RunOptions{true});
+  ASSERT_EQ(r.metrics->rounds().size(), 3u);
+  // Offloaded after rounds 1 and 2 and brought back (by the prefetch) before rounds 2 and 3.
+  EXPECT_EQ(r.metrics->transfers().size(), 4u);
+}
+
 }  // namespace
 }  // namespace kvsim

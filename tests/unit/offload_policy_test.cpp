@@ -113,9 +113,15 @@ TEST(OffloadIdle, NewcomerWaitsForTheIdleSwapOutWithoutASecondOne) {
 
 // -------------------------------------------------------------------------------------------------------- prefetch
 
-// Session 1's first round with a think-time guess; returns its swap-out, handed out when the round ended at t0.
-TransferOrder first_round(Rig& r, double guess_s) {
-  r.sched.on_round_arrival(RoundRequest{1, 0, 10, 2, false, 100, guess_s}, r.now);
+/// The prefetch policy whose think-time quantile (at the default 0.5) is `guess_s`.
+struct PrefetchRig : Rig {
+  explicit PrefetchRig(double guess_s)
+      : Rig("prefetch", "lru", 10, 64, 1e6, 1000, 512, PolicyEnv{[guess_s](double) { return guess_s; }}) {}
+};
+
+// Session 1's first round; returns its swap-out, handed out when the round ended at t0.
+TransferOrder first_round(Rig& r) {
+  r.sched.on_round_arrival(RoundRequest{1, 0, 10, 2, false, 100}, r.now);
   r.finish(1);
   const Plan p = r.plan();
   EXPECT_EQ(p.transfers.size(), 1u);
@@ -125,8 +131,8 @@ TransferOrder first_round(Rig& r, double guess_s) {
 
 // Guess G = 10 s: prefetch at t0 + 10 - 384 / 1000 = 0.023264 + 9.616 = 9.639264 s, landing at t0 + 10 = 10.023264.
 TEST(OffloadPrefetch, SwapInStartsSoThatItLandsAtTheGuessedReturn) {
-  Rig r("prefetch");
-  r.landed(first_round(r, 10));  // t0 + 0.384
+  PrefetchRig r(10);
+  r.landed(first_round(r));  // t0 + 0.384
   Plan p = r.plan();
   EXPECT_TRUE(p.transfers.empty());
   EXPECT_NEAR(p.wake_at_s, kT0 + 10 - kBytes / 1000, 1e-12);  // 9.639264 s
@@ -156,8 +162,8 @@ TEST(OffloadPrefetch, SwapInStartsSoThatItLandsAtTheGuessedReturn) {
 
 // The user comes back 0.1 s into the prefetch: the round stalls for the remaining 0.284 s only.
 TEST(OffloadPrefetch, ReturnDuringThePrefetchStallsForTheRest) {
-  Rig r("prefetch");
-  r.landed(first_round(r, 10));
+  PrefetchRig r(10);
+  r.landed(first_round(r));
   r.now = r.plan().wake_at_s;
   const TransferOrder in = r.plan().transfers.at(0);
   const double lands = r.now + 0.384;
@@ -177,8 +183,8 @@ TEST(OffloadPrefetch, ReturnDuringThePrefetchStallsForTheRest) {
 // the prefetched KV again. Session 1's PCIe traffic: out, in (prefetch), out again, in on demand = 4 x 384 = 1536 B,
 // twice the 768 B of a right guess.
 TEST(OffloadPrefetch, TooEarlyGuessIsEvictedAgain) {
-  Rig r("prefetch");
-  r.landed(first_round(r, 10));
+  PrefetchRig r(10);
+  r.landed(first_round(r));
   r.now = r.plan().wake_at_s;
   r.landed(r.plan().transfers.at(0));
   EXPECT_EQ(r.sched.hbm().used_blocks(), 3);
@@ -207,8 +213,8 @@ TEST(OffloadPrefetch, TooEarlyGuessIsEvictedAgain) {
 // arrived meanwhile and is admitted first when the blocks come back: 10 - 8 reserved = 2 free < 3 needed, so the
 // prefetch is given up (no transfer, no later wake-up) and the return swaps in on demand.
 TEST(OffloadPrefetch, GivenUpWithoutFreeHbm) {
-  Rig r("prefetch");
-  const TransferOrder out = first_round(r, 0.5);
+  PrefetchRig r(0.5);
+  const TransferOrder out = first_round(r);
   r.now += 0.1;
   r.arrive(2, 0, 28, 4, true);
   EXPECT_FALSE(r.plan().has_step);
@@ -377,7 +383,7 @@ TEST(OffloadCostAware, ChargesRecomputeOncePerActiveRound) {
 // The decision itself, on the same numbers, plus DDR room.
 TEST(OffloadCostAware, DecisionArithmetic) {
   const auto policy = make_offload_policy("cost-aware");
-  const VictimInfo v{1, 384, 12, 0, 0, 0};
+  const VictimInfo v{1, 384, 12, 0, 0};
   auto ctx = [](double ddr, int in_flight, int active) {
     return PolicyContext{0, ddr, 2e4, in_flight, 0.026304, active};
   };
@@ -396,18 +402,19 @@ TEST(OffloadRegistry, NamesInOrderAndEachOneMakes) {
   const std::vector<std::string> names{"swap",      "recompute",  "offload-idle", "prefetch",
                                        "layerwise", "cost-aware", "tiered"};
   EXPECT_EQ(offload_policy_names(), names);
-  const VictimInfo v{1, 384, 12, 0, 0, 20};
+  const VictimInfo v{1, 384, 12, 0, 0};
   const PolicyContext ctx{0, 1e6, 1000, 0, 1};
+  const PolicyEnv env{[](double q) { return 40 * q; }};  // the default quantile 0.5 -> 20 s
   for (const auto& n : names) {
     SCOPED_TRACE(n);
-    const auto p = make_offload_policy(n);
+    const auto p = make_offload_policy(n, env);
     ASSERT_NE(p, nullptr);
     EXPECT_EQ(p->name(), n);
     EXPECT_EQ(p->offload_when_idle(), n == "offload-idle" || n == "prefetch");
     EXPECT_EQ(p->layerwise(), n == "layerwise");
     EXPECT_EQ(p->tiered(), n == "tiered");
     if (n == "prefetch") {
-      EXPECT_DOUBLE_EQ(p->prefetch_at_s(v, ctx), 20 - 0.384);  // guessed return - 384 / 1000
+      EXPECT_DOUBLE_EQ(p->prefetch_at_s(v, ctx), 20 - 0.384);  // last use 0 + 20 s guessed - 384 / 1000
     } else {
       EXPECT_LT(p->prefetch_at_s(v, ctx), 0);
     }
@@ -419,6 +426,28 @@ TEST(OffloadRegistry, NamesInOrderAndEachOneMakes) {
     const std::string what = e.what();
     for (const auto& n : names) EXPECT_NE(what.find(n), std::string::npos) << n;
   }
+}
+
+// The prefetch quantile is the policy's own parameter: 0.9 of a think time whose quantile q is 40 q s -> 36 s.
+TEST(OffloadRegistry, PrefetchTakesItsQuantileAsAParameter) {
+  const PolicyEnv env{[](double q) { return 40 * q; }};
+  const auto p = offload_policies().make("prefetch", Params{{"prefetch_quantile", 0.9}}, env);
+  EXPECT_DOUBLE_EQ(p->prefetch_at_s(VictimInfo{1, 384, 12, 1, 0}, PolicyContext{0, 1e6, 1000, 0, 1}),
+                   1 + 36 - 0.384);
+  EXPECT_THROW(offload_policies().make("prefetch", PolicyEnv{}), std::invalid_argument);  // no think time known
+}
+
+// A parameter the entry does not declare is refused with the ones it does.
+TEST(OffloadRegistry, UnknownParametersListTheDeclaredOnes) {
+  try {
+    offload_policies().make("prefetch", Params{{"quantile", 0.9}}, PolicyEnv{[](double) { return 1.0; }});
+    ADD_FAILURE() << "no exception";
+  } catch (const UnknownChoice& e) {
+    EXPECT_NE(std::string(e.what()).find("has no parameter 'quantile'; its parameters: prefetch_quantile"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(offload_policies().make("swap", Params{{"prefetch_quantile", 0.5}}, PolicyEnv{}), UnknownChoice);
 }
 
 }  // namespace

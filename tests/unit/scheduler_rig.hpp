@@ -131,10 +131,10 @@ inline Deployment tiny_gpu(std::int64_t blocks, double link = 1000) {
 struct Rig {
   explicit Rig(const std::string& policy = "swap", const std::string& victims = "lru", std::int64_t blocks = 10,
                std::int64_t budget = 64, double ddr = 1e6, double link_bps = 1000,
-               std::int64_t prefix_block_tokens = 512)
+               std::int64_t prefix_block_tokens = 512, const PolicyEnv& env = {})
       : link(link_bps),
         cost(tiny_model(), tiny_gpu(blocks, link_bps)),
-        sched(cost, SchedulerConfig{budget, 256, 4, true, prefix_block_tokens}, ddr, make_offload_policy(policy),
+        sched(cost, SchedulerConfig{budget, 256, 4, true, prefix_block_tokens}, ddr, make_offload_policy(policy, env),
               make_victim_policy(victims), sink) {
     EXPECT_EQ(sched.hbm().total_blocks(), blocks);
   }
