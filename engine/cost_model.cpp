@@ -110,11 +110,12 @@ StepCost CostModel::speculative_step(std::span<const SeqWork> batch) const {
   const double per_token = 1.0 / tokens_per_target_step(c);
   const double k = c.draft_tokens;
   StepCost r = verify;
-  r.flops_per_gpu = (verify.flops_per_gpu + k * draft.flops_per_gpu) * per_token;
-  r.hbm_bytes_per_gpu = (verify.hbm_bytes_per_gpu + k * draft.hbm_bytes_per_gpu) * per_token;
-  r.nvlink_bytes_per_gpu = verify.nvlink_bytes_per_gpu * per_token;
-  r.seconds = (verify.seconds + k * draft.seconds) * per_token;
-  return r;
+  r += draft.scaled(k);
+  r = r.scaled(per_token);
+  // The draft's steps and the verify step run one after the other on the GPU, each bound by its own resource: the
+  // GPU is busy for the sum of their durations, which is the step's length.
+  r.compute_s = (verify.seconds + k * draft.seconds) * per_token;
+  return r.settle();
 }
 
 double CostModel::session_kv_bytes(double tokens, bool after_prefill) const {
@@ -145,20 +146,52 @@ std::int64_t CostModel::to_ledger_tokens(double bytes) const {
 
 StepCost CostModel::time(double flops_per_gpu, double hbm_bytes_per_gpu, double nvlink_bytes_per_gpu) const {
   const auto& d = deployment_;
-  StepCost c{flops_per_gpu, hbm_bytes_per_gpu, nvlink_bytes_per_gpu, 0, Bound::kCompute};
-  const double compute_s = flops_per_gpu / (d.peak_flops() * d.compute_efficiency);
-  const double memory_s = hbm_bytes_per_gpu / (d.gpu.hbm_bandwidth * d.memory_efficiency);
-  const double link_s = nvlink_bytes_per_gpu > 0 ? nvlink_bytes_per_gpu / d.gpu.nvlink.bandwidth : 0.0;
-  c.seconds = compute_s;
-  if (memory_s > c.seconds) {
-    c.seconds = memory_s;
-    c.bound = Bound::kMemory;
+  StepCost c{flops_per_gpu, hbm_bytes_per_gpu, nvlink_bytes_per_gpu};
+  c.compute_s = flops_per_gpu / d.effective_flops();
+  c.hbm_s = hbm_bytes_per_gpu / d.effective_hbm_bandwidth();
+  c.nvlink_s = nvlink_bytes_per_gpu > 0 ? nvlink_bytes_per_gpu / d.gpu.nvlink.bandwidth : 0.0;
+  return c.settle();
+}
+
+StepCost& StepCost::settle() {
+  seconds = compute_s;
+  bound = Bound::kCompute;
+  if (hbm_s > seconds) {
+    seconds = hbm_s;
+    bound = Bound::kMemory;
   }
-  if (link_s > c.seconds) {
-    c.seconds = link_s;
-    c.bound = Bound::kInterconnect;
+  if (nvlink_s > seconds) {
+    seconds = nvlink_s;
+    bound = Bound::kInterconnect;
   }
-  return c;
+  return *this;
+}
+
+StepCost& StepCost::operator+=(const StepCost& o) {
+  flops_per_gpu += o.flops_per_gpu;
+  hbm_bytes_per_gpu += o.hbm_bytes_per_gpu;
+  nvlink_bytes_per_gpu += o.nvlink_bytes_per_gpu;
+  compute_s += o.compute_s;
+  hbm_s += o.hbm_s;
+  nvlink_s += o.nvlink_s;
+  return settle();
+}
+
+StepCost StepCost::scaled(double f) const {
+  StepCost c{flops_per_gpu * f, hbm_bytes_per_gpu * f, nvlink_bytes_per_gpu * f, compute_s * f, hbm_s * f,
+             nvlink_s * f};
+  return c.settle();
+}
+
+double StepCost::bound_seconds() const {
+  switch (bound) {
+    case Bound::kMemory:
+      return hbm_s;
+    case Bound::kInterconnect:
+      return nvlink_s;
+    default:
+      return compute_s;
+  }
 }
 
 StepCost CostModel::prefill(double new_tokens, double cached_tokens) const {
@@ -178,8 +211,7 @@ double CostModel::decode_seconds(double answer_tokens, double context_tokens) co
 double CostModel::transfer_seconds(double bytes) const { return bytes / deployment_.kv_transfer_bandwidth(); }
 
 double CostModel::critical_intensity() const {
-  return (deployment_.peak_flops() * deployment_.compute_efficiency) /
-         (deployment_.gpu.hbm_bandwidth * deployment_.memory_efficiency);
+  return deployment_.effective_flops() / deployment_.effective_hbm_bandwidth();
 }
 
 double CostModel::kv_capacity_bytes() const {

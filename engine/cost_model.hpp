@@ -36,13 +36,27 @@ std::string attention_flops_name(AttentionFlops a);
 /// @brief Parses "full" or "causal"; nullopt otherwise.
 std::optional<AttentionFlops> parse_attention_flops(const std::string& name);
 
-/// @brief The work of one forward step per GPU of the replica and its roofline duration.
+/// @brief One forward step (or a fast-forwarded stretch of them) per GPU of the replica: its work, which metrics
+/// count (FLOPs, bytes), and its demand on each resource in seconds at that resource's effective speed, which the
+/// executor runs (engine/cost/step_model.hpp). Alone on the replica it lasts the largest demand.
 struct StepCost {
   double flops_per_gpu = 0;
   double hbm_bytes_per_gpu = 0;
   double nvlink_bytes_per_gpu = 0;
-  double seconds = 0;
+  double compute_s = 0;  ///< GPU compute
+  double hbm_s = 0;      ///< HBM reads and writes
+  double nvlink_s = 0;   ///< the tensor-parallel all-reduce between the replica's GPUs, per direction
+  double seconds = 0;    ///< max of the three: the duration alone
   Bound bound = Bound::kCompute;
+
+  /// @brief Sets `seconds` and `bound` from the three demands.
+  StepCost& settle();
+  /// @brief Adds work and demand (two steps run back to back).
+  StepCost& operator+=(const StepCost& o);
+  /// @brief Work and demand times `f`.
+  StepCost scaled(double f) const;
+  /// @brief The demand of the resource that bounds it.
+  double bound_seconds() const;
 };
 
 /// @brief Roofline costs for one model on one deployment.

@@ -39,7 +39,7 @@ std::optional<DType> choose_compute_dtype(const std::string& setting, DType weig
 }
 
 double Deployment::kv_transfer_bandwidth() const {
-  const double one = host_link.bandwidth * host_link_efficiency;
+  const double one = host_link_bandwidth();
   return host_link_shared ? one : one * tensor_parallel;
 }
 

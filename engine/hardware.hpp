@@ -74,6 +74,13 @@ struct Deployment {
   /// @brief The GPU's dense peak in compute_dtype, before compute_efficiency: what sets compute time.
   double peak_flops() const { return gpu.peak_flops(compute_dtype); }
 
+  /// @brief Effective FLOP/s of one GPU: peak in compute_dtype x compute_efficiency. With the three below, the one
+  /// place effective capacities are computed (cost model, platform, metrics and reports use them).
+  double effective_flops() const { return peak_flops() * compute_efficiency; }
+  /// @brief Effective HBM bandwidth of one GPU in bytes/s: peak x memory_efficiency.
+  double effective_hbm_bandwidth() const { return gpu.hbm_bandwidth * memory_efficiency; }
+  /// @brief Effective bandwidth of one host link in bytes/s per direction: its bandwidth x host_link_efficiency.
+  double host_link_bandwidth() const { return host_link.bandwidth * host_link_efficiency; }
   /// @brief Effective host-link bandwidth for moving one session's KV, in bytes/s per direction: one link's
   /// share when the link is shared by the TP group, N links in parallel when each GPU has its own.
   double kv_transfer_bandwidth() const;

@@ -23,8 +23,10 @@ HbmLedger make_hbm(const CostModel& cost, const SchedulerConfig& c) {
 
 ReplicaScheduler::ReplicaScheduler(const CostModel& cost, SchedulerConfig config, double ddr_bytes,
                                    std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims,
-                                   MetricsSink& sink, double nvme_bytes)
+                                   MetricsSink& sink, double nvme_bytes, const StepModel* steps)
     : cost_(cost),
+      own_steps_(steps ? nullptr : step_models().make("roofline", cost)),
+      steps_(steps ? *steps : *own_steps_),
       config_(config),
       policy_(std::move(policy)),
       victims_(std::move(victims)),
@@ -155,7 +157,7 @@ void ReplicaScheduler::build_step(double now) {
   }
   if (plan_.batch.empty()) return;
   plan_.has_step = true;
-  plan_.cost = cost_.step(work_);
+  plan_.cost = steps_.step(work_);
   plan_.prefill_flops = plan_.decode_flops = 0;
   for (std::size_t i = 0; i < work_.size(); ++i) {
     (plan_.batch[i].prefill ? plan_.prefill_flops : plan_.decode_flops) += cost_.seq_flops(work_[i]);

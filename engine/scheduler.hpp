@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/cost/step_model.hpp"
 #include "engine/cost_model.hpp"
 #include "engine/kv_ledger.hpp"
 #include "engine/metrics_sink.hpp"
@@ -100,10 +101,11 @@ class ImpossibleRound : public std::runtime_error {
 /// @brief Continuous batching with paged KV and an offload policy, for one replica.
 class ReplicaScheduler {
  public:
-  /// `nvme_bytes` is the NVMe tier's capacity (0: none); only the `tiered` policy uses it.
+  /// `nvme_bytes` is the NVMe tier's capacity (0: none); only the `tiered` policy uses it. Steps take the time
+  /// `steps` says (the roofline of `cost` if null).
   ReplicaScheduler(const CostModel& cost, SchedulerConfig config, double ddr_bytes,
                    std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims, MetricsSink& sink,
-                   double nvme_bytes = 0);
+                   double nvme_bytes = 0, const StepModel* steps = nullptr);
 
   /// @brief A round arrives; throws ImpossibleRound if its context can never fit.
   void on_round_arrival(const RoundRequest& r, double now);
@@ -228,6 +230,8 @@ class ReplicaScheduler {
   VictimInfo victim_info(const Session& s) const;
 
   const CostModel& cost_;
+  std::unique_ptr<StepModel> own_steps_;  ///< the roofline, when no step model was given
+  const StepModel& steps_;
   SchedulerConfig config_;
   std::unique_ptr<OffloadPolicy> policy_;
   std::unique_ptr<VictimPolicy> victims_;

@@ -93,7 +93,7 @@ bool ReplicaScheduler::cache_should_offload(double now) {
                           ddr_.free_bytes() + prefix_.ddr_evictable_bytes(),
                           cost_.deployment().kv_transfer_bandwidth(),
                           static_cast<int>(transfers_.size()),
-                          cost_.prefill(double(prefix_.block_tokens()), 0).seconds,
+                          steps_.prefill(double(prefix_.block_tokens()), 0).seconds,
                           static_cast<int>(running_.size() + waiting_.size())};
   return policy_->on_evict(info, ctx) == EvictAction::kSwapOut && make_ddr_room(bytes);
 }

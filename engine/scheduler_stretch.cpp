@@ -17,16 +17,13 @@ bool on_line(double first, double mid, double last, double frac) {
   return std::abs(mid - expect) <= 1e-12 * std::max({std::abs(first), std::abs(last), 1.0});
 }
 
-// The amount of the resource that bounds a step: its duration is this over that resource's capacity.
-double bound_amount(const StepCost& c) {
-  switch (c.bound) {
-    case Bound::kMemory:
-      return c.hbm_bytes_per_gpu;
-    case Bound::kInterconnect:
-      return c.nvlink_bytes_per_gpu;
-    default:
-      return c.flops_per_gpu;
-  }
+// Whether every field of a step's work and demand is linear in the step's index (checked at the middle step).
+bool linear(const StepCost& a, const StepCost& m, const StepCost& b, double frac) {
+  return on_line(a.flops_per_gpu, m.flops_per_gpu, b.flops_per_gpu, frac) &&
+         on_line(a.hbm_bytes_per_gpu, m.hbm_bytes_per_gpu, b.hbm_bytes_per_gpu, frac) &&
+         on_line(a.nvlink_bytes_per_gpu, m.nvlink_bytes_per_gpu, b.nvlink_bytes_per_gpu, frac) &&
+         on_line(a.compute_s, m.compute_s, b.compute_s, frac) && on_line(a.hbm_s, m.hbm_s, b.hbm_s, frac) &&
+         on_line(a.nvlink_s, m.nvlink_s, b.nvlink_s, frac);
 }
 
 }  // namespace
@@ -46,7 +43,7 @@ std::int64_t ReplicaScheduler::stretch_length() const {
   const auto step_at = [&](std::int64_t i) {
     std::vector<SeqWork> w = work_;
     for (auto& x : w) x.cached_tokens += double(i);
-    return cost_.step(w);
+    return steps_.step(w);
   };
   const Bound first = step_at(0).bound;
   if (step_at(k - 1).bound == first) return k;
@@ -72,35 +69,27 @@ void ReplicaScheduler::start_stretch(std::int64_t steps) {
   inflight_decode_flops_ = plan_.decode_flops;
 }
 
-// The summed work of steps [from, from + count) of the stretch, with the roofline time of that sum. Each step's
-// FLOPs and bytes are linear in its index, so the sum is count x (first + last) / 2; a cost that is not linear
-// (checked at the middle step) is summed step by step.
+// The summed work and demand of steps [from, from + count) of the stretch. When each is linear in the step's index
+// (the roofline's are), the sum is count x (first + last) / 2; a step model that is not linear (checked at the
+// middle step) is summed step by step.
 StepCost ReplicaScheduler::stretch_cost(std::int64_t from, std::int64_t count) const {
   std::vector<SeqWork> w = stretch_base_;
   const auto at = [&](std::int64_t i) {
     for (std::size_t s = 0; s < w.size(); ++s) w[s].cached_tokens = stretch_base_[s].cached_tokens + double(i);
-    return cost_.step(w);
+    return steps_.step(w);
   };
   const StepCost a = at(from);
   if (count == 1) return a;
   const StepCost b = at(from + count - 1), m = at(from + count / 2);
   const double frac = double(count / 2) / double(count - 1), n = double(count);
-  double f = 0, h = 0, v = 0;
-  if (on_line(a.flops_per_gpu, m.flops_per_gpu, b.flops_per_gpu, frac) &&
-      on_line(a.hbm_bytes_per_gpu, m.hbm_bytes_per_gpu, b.hbm_bytes_per_gpu, frac) &&
-      on_line(a.nvlink_bytes_per_gpu, m.nvlink_bytes_per_gpu, b.nvlink_bytes_per_gpu, frac)) {
-    f = n * (a.flops_per_gpu + b.flops_per_gpu) / 2;
-    h = n * (a.hbm_bytes_per_gpu + b.hbm_bytes_per_gpu) / 2;
-    v = n * (a.nvlink_bytes_per_gpu + b.nvlink_bytes_per_gpu) / 2;
-  } else {
-    for (std::int64_t i = from; i < from + count; ++i) {
-      const StepCost c = at(i);
-      f += c.flops_per_gpu;
-      h += c.hbm_bytes_per_gpu;
-      v += c.nvlink_bytes_per_gpu;
-    }
+  if (linear(a, m, b, frac)) {
+    StepCost sum = a;
+    sum += b;
+    return sum.scaled(n / 2);
   }
-  return cost_.time(f, h, v);
+  StepCost sum = a;
+  for (std::int64_t i = from + 1; i < from + count; ++i) sum += at(i);
+  return sum;
 }
 
 void ReplicaScheduler::credit_steps(std::int64_t steps, double now) {
@@ -111,18 +100,18 @@ void ReplicaScheduler::credit_steps(std::int64_t steps, double now) {
 
 StepCost ReplicaScheduler::split_stretch(double done_fraction, double now) {
   const std::int64_t n = inflight_steps_, off = inflight_offset_;
-  const double total = bound_amount(inflight_cost_);
+  const double total = inflight_cost_.bound_seconds();
   const double target = std::clamp(done_fraction, 0.0, 1.0) * total;
   // j: whole steps done, the largest with amount(off, j) <= target (up to rounding); step j is in progress.
   std::int64_t lo = 0, hi = n;
   while (hi - lo > 1) {
     const std::int64_t mid = (lo + hi) / 2;
-    (bound_amount(stretch_cost(off, mid)) <= target * (1 + 1e-12) ? lo : hi) = mid;
+    (stretch_cost(off, mid).bound_seconds() <= target * (1 + 1e-12) ? lo : hi) = mid;
   }
   const std::int64_t j = lo;
   const StepCost current = stretch_cost(off + j, 1);
-  const double before = j > 0 ? bound_amount(stretch_cost(off, j)) : 0;
-  const double left = std::clamp(1 - (target - before) / bound_amount(current), 0.0, 1.0);
+  const double before = j > 0 ? stretch_cost(off, j).bound_seconds() : 0;
+  const double left = std::clamp(1 - (target - before) / current.bound_seconds(), 0.0, 1.0);
   const double tp = cost_.deployment().tensor_parallel;
   // The work done so far (j whole steps and part of step j) is reported now, the rest of step j at its end, so
   // that work on either side of a split time (the metrics window's ends) is counted on its side.
@@ -144,8 +133,7 @@ StepCost ReplicaScheduler::split_stretch(double done_fraction, double now) {
   step_start_ = now;
   inflight_offset_ = off + j;
   inflight_steps_ = 1;
-  inflight_cost_ =
-      cost_.time(current.flops_per_gpu * left, current.hbm_bytes_per_gpu * left, current.nvlink_bytes_per_gpu * left);
+  inflight_cost_ = current.scaled(left);
   inflight_prefill_flops_ = 0;
   inflight_decode_flops_ = inflight_cost_.flops_per_gpu * tp;
   report(now);

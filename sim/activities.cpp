@@ -14,9 +14,9 @@ sg4::ExecPtr StepLauncher::start(const StepCost& c, double load_bytes) {
   const std::size_t n = gpus_;
   const std::size_t w = 2 * n + 1;  // GPUs, HBM endpoints, CPU
   for (std::size_t g = 0; g < n; ++g) {
-    flops_[g] = c.flops_per_gpu;
-    bytes_[g * w + n + g] = c.hbm_bytes_per_gpu;
-    if (n > 1) bytes_[g * w + (g + 1) % n] = c.nvlink_bytes_per_gpu;
+    flops_[g] = c.compute_s;
+    bytes_[g * w + n + g] = c.hbm_s;
+    if (n > 1) bytes_[g * w + (g + 1) % n] = c.nvlink_s;
     bytes_[2 * n * w + n + g] = load_bytes / double(n);
   }
   auto exec = sg4::this_actor::exec_init(hosts_, flops_, bytes_);

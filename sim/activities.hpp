@@ -14,9 +14,10 @@ namespace kvsim {
 class StepLauncher {
  public:
   explicit StepLauncher(const ReplicaHosts& hosts);
-  /// @brief Starts one forward step: FLOPs on every GPU, HBM bytes from each GPU to its HBM endpoint, and the ring
-  /// all-reduce from each GPU to the next over NVLink, and `load_bytes` of KV from the CPU to the HBM endpoints over
-  /// the host link (layerwise loading). Alone, it lasts max(compute, memory, NVLink, host link).
+  /// @brief Starts one forward step from the step model's demand in seconds (sim/platform.hpp): compute seconds on
+  /// every GPU, HBM seconds from each GPU to its HBM endpoint, the ring all-reduce's seconds from each GPU to the
+  /// next over NVLink, and `load_bytes` of KV from the CPU to the HBM endpoints over the host link (layerwise
+  /// loading). Alone, it lasts max(compute, memory, NVLink, host link).
   simgrid::s4u::ExecPtr start(const StepCost& c, double load_bytes = 0);
 
  private:

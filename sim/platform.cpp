@@ -34,28 +34,33 @@ void add_nvme(sg4::NetZone* zone, const Deployment& d, int r, ReplicaHosts& h, c
   }
 }
 
+// GPU compute, HBM and NVLink run a step model's demand, given in seconds at the resource's effective speed
+// (engine/cost/step_model.hpp): each serves one second of demand per second, and SimGrid shares it between
+// whatever runs on it at once.
+constexpr double kSecondsPerSecond = 1.0;
+
 ReplicaHosts build_replica(sg4::NetZone* zone, const Deployment& d, int r) {
   ReplicaHosts h;
   const int n = d.tensor_parallel;
   h.cpu = zone->create_host(fmt::format("cpu{}", r), 1.0)->seal();
   std::vector<sg4::Link*> h2d, d2h, nvlink;
-  const double host_bw = d.host_link.bandwidth * d.host_link_efficiency;
+  const double host_bw = d.host_link_bandwidth();
   const int host_links = d.host_link_shared ? 1 : n;
   for (int i = 0; i < host_links; ++i) {
     h2d.push_back(link(zone, fmt::format("r{}.h2d{}", r, i), host_bw));
     d2h.push_back(link(zone, fmt::format("r{}.d2h{}", r, i), host_bw));
   }
   for (int g = 0; g < n; ++g) {
-    h.gpus.push_back(zone->create_host(fmt::format("r{}.gpu{}", r, g), d.peak_flops() * d.compute_efficiency)->seal());
+    h.gpus.push_back(zone->create_host(fmt::format("r{}.gpu{}", r, g), kSecondsPerSecond)->seal());
     h.hbms.push_back(zone->create_host(fmt::format("r{}.hbm{}", r, g), 1.0)->seal());
-    auto* hbm = link(zone, fmt::format("r{}.hbm_link{}", r, g), d.gpu.hbm_bandwidth * d.memory_efficiency);
+    auto* hbm = link(zone, fmt::format("r{}.hbm_link{}", r, g), kSecondsPerSecond);
     route(zone, h.gpus[g], h.hbms[g], {hbm}, true);
     const int l = d.host_link_shared ? 0 : g;
     route(zone, h.cpu, h.hbms[g], {h2d[static_cast<std::size_t>(l)]}, false);
     route(zone, h.hbms[g], h.cpu, {d2h[static_cast<std::size_t>(l)]}, false);
-    // One link per GPU port carrying both directions, so it gets twice the per-direction bandwidth: in a ring
+    // One link per GPU port carrying both directions, so it gets twice the per-direction capacity: in a ring
     // all-reduce each port sends and receives at the per-direction rate at once.
-    if (n > 1) nvlink.push_back(link(zone, fmt::format("r{}.nvlink{}", r, g), 2 * d.gpu.nvlink.bandwidth));
+    if (n > 1) nvlink.push_back(link(zone, fmt::format("r{}.nvlink{}", r, g), 2 * kSecondsPerSecond));
   }
   for (int a = 0; a < n; ++a) {
     for (int b = a + 1; b < n; ++b) route(zone, h.gpus[a], h.gpus[b], {nvlink[a], nvlink[b]}, true);

@@ -1,10 +1,11 @@
 #pragma once
 /// @file platform.hpp
-/// @brief Builds the SimGrid platform of a scenario in code. Each GPU is a host running at peak FLOP/s x compute
-/// efficiency; its HBM is a link (bandwidth x memory efficiency) to an HBM endpoint; the host link runs from the
-/// replica's CPU host to the HBM endpoints, one link per direction (PCIe and C2C are full duplex); NVLink runs
-/// between the GPUs of a replica. Under the ptask_L07 host model a forward step is one parallel task whose
-/// duration is max(compute, memory, NVLink), shared max-min fairly with everything else on those resources.
+/// @brief Builds the SimGrid platform of a scenario in code. Each GPU is a host and its HBM a link to an HBM
+/// endpoint; NVLink runs between the GPUs of a replica. These three serve a step model's demand, which is in
+/// seconds at each resource's effective speed, so each has a capacity of one second per second. The host link runs
+/// from the replica's CPU host to the HBM endpoints, one link per direction (PCIe and C2C are full duplex), in
+/// bytes/s (Deployment::host_link_bandwidth). Under the ptask_L07 host model a forward step is one parallel task
+/// whose duration is max(compute, memory, NVLink), shared max-min fairly with everything else on those resources.
 
 #include <simgrid/s4u.hpp>
 

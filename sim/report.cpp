@@ -39,7 +39,7 @@ void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
   out << fmt::format("  {} ({}, weights {}) on {} x {} (tp {}, {} replica{}), host link {} at {}, policy {}\n",
                      s.model.name, kv_text(s, cost), format_bytes(cost.weight_bytes()), s.gpu_count, d.gpu.name,
                      d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "", d.host_link.name,
-                     format_bandwidth(d.host_link.bandwidth * d.host_link_efficiency), s.scheduler.offload_policy);
+                     format_bandwidth(d.host_link_bandwidth()), s.scheduler.offload_policy);
   if (!s.model.variant.empty()) out << fmt::format("  model variant: {}\n", s.model.variant);
   out << fmt::format("  compute peak {}/s per GPU in {} x efficiency {:g}; prefill attention FLOPs {}\n",
                      format_flops(d.peak_flops()), dtype_name(d.compute_dtype), d.compute_efficiency,

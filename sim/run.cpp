@@ -23,9 +23,9 @@ Capacities capacities(const Scenario& s) {
   const auto& d = s.deployment;
   return Capacities{s.replicas,
                     s.gpu_count,
-                    d.peak_flops() * d.compute_efficiency,
-                    d.gpu.hbm_bandwidth * d.memory_efficiency,
-                    d.host_link.bandwidth * d.host_link_efficiency,
+                    d.effective_flops(),
+                    d.effective_hbm_bandwidth(),
+                    d.host_link_bandwidth(),
                     s.replicas * (d.host_link_shared ? 1 : d.tensor_parallel),
                     s.slo.ttft,
                     s.slo.decode_rate};

@@ -23,6 +23,13 @@ Deployment paper_a100(int tp) {
   return d;
 }
 
+// A step's work on the paper's A100 and its demand in seconds, as the roofline step model gives it: the executor
+// runs the seconds (compute at 312 TFLOP/s, HBM at 2 TB/s, NVLink at 300 GB/s per direction).
+StepCost a100_step(double flops, double hbm_bytes, double nvlink_bytes) {
+  StepCost c{flops, hbm_bytes, nvlink_bytes, flops / 312e12, hbm_bytes / 2e12, nvlink_bytes / 300e9};
+  return c.settle();
+}
+
 // Runs `body` as an actor on a fresh platform and returns the simulated end time.
 double simulate(const Deployment& d, int replicas, const std::function<void(const std::vector<ReplicaHosts>&)>& body) {
   int argc = 2;
@@ -39,7 +46,7 @@ double simulate(const Deployment& d, int replicas, const std::function<void(cons
 TEST(SimgridSemantics, ComputeBoundStepTakesFlopsOverPeak) {
   // The paper's 50K prefill: 4.6288e15 FLOP and 80.3e9 B -> max(14.836 s, 0.040 s) = 14.836 s.
   const double t = simulate(paper_a100(1), 1, [](const auto& h) {
-    StepLauncher(h[0]).start(StepCost{4.6288e15, 80.288e9, 0, 0, Bound::kCompute})->wait();
+    StepLauncher(h[0]).start(a100_step(4.6288e15, 80.288e9, 0))->wait();
   });
   EXPECT_NEAR(t, 4.6288e15 / 312e12, 1e-9);
 }
@@ -47,7 +54,7 @@ TEST(SimgridSemantics, ComputeBoundStepTakesFlopsOverPeak) {
 TEST(SimgridSemantics, MemoryBoundStepTakesBytesOverBandwidth) {
   // A decode step at 50K: 92.6e9 FLOP and 80.3e9 B -> max(0.297 ms, 40.14 ms) = 40.14 ms.
   const double t = simulate(paper_a100(1), 1, [](const auto& h) {
-    StepLauncher(h[0]).start(StepCost{92.6e9, 80.288e9, 0, 0, Bound::kMemory})->wait();
+    StepLauncher(h[0]).start(a100_step(92.6e9, 80.288e9, 0))->wait();
   });
   EXPECT_NEAR(t, 80.288e9 / 2e12, 1e-12);
 }
@@ -87,7 +94,7 @@ TEST(SimgridSemantics, SwapDoesNotSlowADecodeStep) {
   // link), so the step still ends at 40.14 ms and the swap at 0.6144 s.
   double step = 0, swap = 0;
   simulate(paper_a100(1), 1, [&](const auto& h) {
-    auto s = StepLauncher(h[0]).start(StepCost{92.6e9, 80.288e9, 0, 0, Bound::kMemory});
+    auto s = StepLauncher(h[0]).start(a100_step(92.6e9, 80.288e9, 0));
     auto x = start_transfer(h[0], true, 12.288e9);
     s->wait();
     step = sg4::Engine::get_clock();
@@ -114,7 +121,7 @@ TEST(SimgridSemantics, PerGpuHostLinksDoScale) {
 TEST(SimgridSemantics, TensorParallelStepIsMaxOfComputeMemoryAndNvlink) {
   // Per GPU: 1e12 FLOP (3.2 ms), 2e9 B of HBM (1 ms), 1.5e9 B over NVLink at 300 GB/s (5 ms): NVLink-bound.
   const double t = simulate(paper_a100(2), 1, [](const auto& h) {
-    StepLauncher(h[0]).start(StepCost{1e12, 2e9, 1.5e9, 0, Bound::kInterconnect})->wait();
+    StepLauncher(h[0]).start(a100_step(1e12, 2e9, 1.5e9))->wait();
   });
   EXPECT_NEAR(t, 1.5e9 / 300e9, 1e-12);
 }
@@ -122,8 +129,8 @@ TEST(SimgridSemantics, TensorParallelStepIsMaxOfComputeMemoryAndNvlink) {
 TEST(SimgridSemantics, ReplicasDoNotShareResources) {
   // Two replicas each run a compute-bound step at once: both end at the alone time.
   const double t = simulate(paper_a100(1), 2, [](const auto& h) {
-    auto a = StepLauncher(h[0]).start(StepCost{312e12, 1e9, 0, 0, Bound::kCompute});
-    auto b = StepLauncher(h[1]).start(StepCost{312e12, 1e9, 0, 0, Bound::kCompute});
+    auto a = StepLauncher(h[0]).start(a100_step(312e12, 1e9, 0));
+    auto b = StepLauncher(h[1]).start(a100_step(312e12, 1e9, 0));
     a->wait();
     b->wait();
   });

@@ -1,0 +1,13 @@
+// The registry of step models: one line per model.
+#include "engine/cost/models.hpp"
+
+namespace kvsim {
+
+const StepModelRegistry& step_models() {
+  static const StepModelRegistry r("step model", {
+                                                     roofline_step_model(),
+                                                 });
+  return r;
+}
+
+}  // namespace kvsim
