@@ -13,7 +13,7 @@
 #include <unordered_map>
 
 #include "engine/metrics.hpp"
-#include "engine/scheduler.hpp"
+#include "engine/sched/scheduler.hpp"
 
 namespace kvsim {
 
@@ -28,7 +28,7 @@ class Auditor final : public MetricsSink {
  public:
   Auditor(int replica, MetricsSink& next) : replica_(replica), next_(next) {}
   /// @brief The scheduler whose ledgers are checked; set once it exists.
-  void attach(const ReplicaScheduler& scheduler) { scheduler_ = &scheduler; }
+  void attach(const Scheduler& scheduler) { scheduler_ = &scheduler; }
   /// @brief End of run: no round or session may be left open, and the scheduler must be idle.
   void finish(double now) const;
 
@@ -62,7 +62,7 @@ class Auditor final : public MetricsSink {
 
   int replica_;
   MetricsSink& next_;
-  const ReplicaScheduler* scheduler_ = nullptr;
+  const Scheduler* scheduler_ = nullptr;
   double last_now_ = 0;
   std::int64_t written_ = 0;  ///< KV tokens written by steps (prompt, recomputed and generated tokens)
   std::int64_t dropped_ = 0;

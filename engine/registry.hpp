@@ -86,6 +86,14 @@ class Registry {
   explicit Registry(std::string kind, std::vector<Entry> entries) : kind_(std::move(kind)), entries_(std::move(entries)) {}
 
   const std::string& kind() const { return kind_; }
+  /// @brief Registers `e` beside the built-ins (a plug-in linked in from elsewhere, e.g. a test); throws if its
+  /// name is taken.
+  void add(Entry e) {
+    for (const auto& x : entries_) {
+      if (x.name == e.name) throw std::invalid_argument(kind_ + " '" + e.name + "' is already registered");
+    }
+    entries_.push_back(std::move(e));
+  }
   const std::vector<Entry>& entries() const { return entries_; }
   /// @brief The registered names, in registration order.
   std::vector<std::string> names() const {

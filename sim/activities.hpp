@@ -5,7 +5,7 @@
 #include <simgrid/s4u.hpp>
 
 #include "engine/cost_model.hpp"
-#include "engine/scheduler.hpp"
+#include "engine/sched/scheduler.hpp"
 #include "sim/platform.hpp"
 
 namespace kvsim {

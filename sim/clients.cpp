@@ -8,32 +8,35 @@
 namespace kvsim {
 namespace sg4 = simgrid::s4u;
 
-ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector<ReplicaScheduler*> replicas,
-                       std::vector<sg4::Host*> hosts, RunMetrics& metrics)
+ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector<Scheduler*> replicas,
+                       std::vector<sg4::Host*> hosts, RunMetrics& metrics, Router& router)
     : spec_(spec),
       seed_(seed),
       factory_(spec, seed),
       replicas_(std::move(replicas)),
       hosts_(std::move(hosts)),
       metrics_(metrics),
+      router_(router),
+      loads_(replicas_.size()),
       assigned_(replicas_.size(), 0),
       trace_gap_s_(spec.trace.trace ? trace_stats(*spec.trace.trace).gap_s.mean / spec.trace.speedup : 0) {}
 
-// Least-loaded routing: the replica with the fewest live sessions (ties to the lowest index). A session stays on
-// its replica, where its KV lives.
-int ClientSide::pick_replica() const {
-  int best = 0;
-  for (int r = 1; r < static_cast<int>(assigned_.size()); ++r) {
-    if (assigned_[static_cast<std::size_t>(r)] < assigned_[static_cast<std::size_t>(best)]) best = r;
+// The router's choice for a new session, from each replica's live sessions and occupancy. A session stays on its
+// replica, where its KV lives.
+int ClientSide::pick_replica(SessionId id) {
+  for (std::size_t r = 0; r < loads_.size(); ++r) {
+    const HbmLedger& hbm = replicas_[r]->hbm();
+    loads_[r] = ReplicaLoad{static_cast<int>(r), assigned_[r], replicas_[r]->state(), hbm.total_blocks(),
+                            hbm.free_blocks()};
   }
-  return best;
+  return static_cast<int>(router_.route(RouteRequest{id}, loads_));
 }
 
 // One session: its rounds one after the other, each sent to the session's replica, with think time between.
 void ClientSide::run_session(std::uint64_t key) {
   const SessionPlan plan = factory_.make(key);
   const SessionId id = next_id_++;
-  const int replica = pick_replica();
+  const int replica = pick_replica(id);
   ++assigned_[static_cast<std::size_t>(replica)];
   metrics_.on_session_start(id, replica, sg4::Engine::get_clock());
   sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(replica)]);  // messages to a replica stay on its host
@@ -91,10 +94,10 @@ std::shared_ptr<ClientSide::TraceSend> ClientSide::post_first_round(const TraceS
   const auto index = static_cast<std::size_t>(&ts - spec_.trace.trace->sessions.data());
   int& home = home_[index];
   auto send = std::make_shared<TraceSend>();
-  send->replica = home >= 0 ? home : pick_replica();
+  send->id = next_id_++;
+  send->replica = home >= 0 ? home : pick_replica(send->id);
   home = send->replica;
   ++assigned_[static_cast<std::size_t>(send->replica)];
-  send->id = next_id_++;
   metrics_.on_session_start(send->id, send->replica, sg4::Engine::get_clock());
   send->done = sg4::Semaphore::create(0);
   const TraceRound& r = ts.rounds[first];

@@ -10,19 +10,22 @@
 #include <memory>
 #include <vector>
 
+#include "engine/cluster/router.hpp"
 #include "engine/metrics.hpp"
-#include "engine/scheduler.hpp"
+#include "engine/sched/scheduler.hpp"
 #include "sim/replica_actor.hpp"
 #include "workloads/session.hpp"
 
 namespace kvsim {
 
-/// @brief State shared by the client actors of one run.
+/// @brief The frontend and the users of one run: it asks the router where each new session goes, and runs the
+/// sessions' actors.
 class ClientSide {
  public:
   /// `hosts[r]` is the CPU host of replica r: a session's actor moves there to talk to its replica.
-  ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector<ReplicaScheduler*> replicas,
-             std::vector<simgrid::s4u::Host*> hosts, RunMetrics& metrics);
+  /// `router` places each new session on a replica.
+  ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector<Scheduler*> replicas,
+             std::vector<simgrid::s4u::Host*> hosts, RunMetrics& metrics, Router& router);
   /// @brief Creates the actors that generate sessions, and the coordinator that shuts the replicas down once
   /// every session has ended.
   void start();
@@ -31,7 +34,7 @@ class ClientSide {
 
  private:
   void run_session(std::uint64_t key);
-  int pick_replica() const;
+  int pick_replica(SessionId id);
   void open_loop();
   void closed_user(long user);
   void coordinator();
@@ -51,9 +54,11 @@ class ClientSide {
   const WorkloadSpec& spec_;
   std::uint64_t seed_;
   SessionFactory factory_;
-  std::vector<ReplicaScheduler*> replicas_;
+  std::vector<Scheduler*> replicas_;
   std::vector<simgrid::s4u::Host*> hosts_;
   RunMetrics& metrics_;
+  Router& router_;
+  std::vector<ReplicaLoad> loads_;  ///< what the router sees, refreshed before each decision
   std::vector<long> assigned_;  ///< live sessions per replica
   std::vector<int> home_;       ///< trace replay: the replica of each trace session once it has one (-1: none)
   double trace_gap_s_;  ///< trace replay: the mean gap between a session's rounds, the think time schedulers expect

@@ -84,12 +84,18 @@ void configure_engine(sg4::Engine& engine) {
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
 }
 
-std::vector<ReplicaHosts> build_platform(const Deployment& d, int replicas) {
+std::vector<ReplicaHosts> build_platform(const Topology& t) {
   auto* zone = sg4::create_full_zone("kvsim");
   std::vector<ReplicaHosts> out;
-  for (int r = 0; r < replicas; ++r) out.push_back(build_replica(zone, d, r));
+  for (const Pool& p : t.pools) {
+    for (int i = 0; i < p.replicas; ++i) out.push_back(build_replica(zone, p.deployment, static_cast<int>(out.size())));
+  }
   zone->seal();
   return out;
+}
+
+std::vector<ReplicaHosts> build_platform(const Deployment& d, int replicas) {
+  return build_platform(Topology::single(d, replicas));
 }
 
 }  // namespace kvsim

@@ -11,6 +11,7 @@
 
 #include <vector>
 
+#include "engine/cluster/topology.hpp"
 #include "engine/hardware.hpp"
 
 namespace kvsim {
@@ -26,7 +27,9 @@ struct ReplicaHosts {
 /// @brief Sets the host model; must be called before any platform is created.
 void configure_engine(simgrid::s4u::Engine& engine);
 
-/// @brief Creates `replicas` replicas of `d` in one full zone and seals it.
+/// @brief Creates the replicas of every pool of `t`, numbered pool by pool, in one full zone and seals it.
+std::vector<ReplicaHosts> build_platform(const Topology& t);
+/// @brief Creates `replicas` replicas of `d` (one mixed pool).
 std::vector<ReplicaHosts> build_platform(const Deployment& d, int replicas);
 
 }  // namespace kvsim

@@ -11,7 +11,7 @@ namespace sg4 = simgrid::s4u;
 
 std::string replica_mailbox(int r) { return fmt::format("replica{}", r); }
 
-ReplicaActor::ReplicaActor(int index, ReplicaHosts hosts, ReplicaScheduler& scheduler, std::vector<double> split_times)
+ReplicaActor::ReplicaActor(int index, ReplicaHosts hosts, Scheduler& scheduler, std::vector<double> split_times)
     : index_(index),
       hosts_(std::move(hosts)),
       scheduler_(scheduler),

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/scheduler.hpp"
+#include "engine/sched/scheduler.hpp"
 #include "sim/activities.hpp"
 #include "sim/platform.hpp"
 
@@ -35,7 +35,7 @@ class ReplicaActor {
  public:
   /// `split_times` (the metrics window's ends) split a fast-forwarded stretch, so that work is attributed to either
   /// side of them exactly.
-  ReplicaActor(int index, ReplicaHosts hosts, ReplicaScheduler& scheduler, std::vector<double> split_times = {});
+  ReplicaActor(int index, ReplicaHosts hosts, Scheduler& scheduler, std::vector<double> split_times = {});
   /// @brief The actor body.
   void operator()();
 
@@ -49,7 +49,7 @@ class ReplicaActor {
 
   int index_;
   ReplicaHosts hosts_;
-  ReplicaScheduler& scheduler_;
+  Scheduler& scheduler_;
   StepLauncher steps_;
   simgrid::s4u::ExecPtr step_;
   std::vector<std::pair<simgrid::s4u::ExecPtr, std::uint64_t>> transfers_;

@@ -6,6 +6,9 @@
 #include <cmath>
 
 #include "engine/auditor.hpp"
+#include "engine/cluster/router.hpp"
+#include "engine/cost/step_model.hpp"
+#include "engine/sched/scheduler.hpp"
 #include "engine/log.hpp"
 #include "engine/sink_tee.hpp"
 #include "engine/units.hpp"
@@ -57,6 +60,57 @@ void check_trace_fits(const Scenario& s, const CostModel& cost) {
   }
 }
 
+// Makes a plug-in from its registry, turning a refusal by its factory into an input error at its key.
+template <typename Make>
+auto make_at(const Scenario& s, const std::string& key, Make make) {
+  try {
+    return make();
+  } catch (const std::invalid_argument& e) {
+    throw InputError(std::vector<Diagnostic>{s.values.at(key, e.what())});
+  }
+}
+
+std::unique_ptr<StepModel> make_step_model(const Scenario& s, const CostModel& cost) {
+  return make_at(s, "step_model.type",
+                 [&] { return step_models().make(s.scheduler.step_model, s.scheduler.step_model_params, cost); });
+}
+
+// The schedulers of every replica, each feeding its metrics sink through the trace writer and the auditor when
+// those are on.
+struct ReplicaSet {
+  std::vector<std::unique_ptr<Auditor>> auditors;
+  std::vector<std::unique_ptr<SinkTee>> tees;
+  std::vector<std::unique_ptr<Scheduler>> schedulers;
+  std::vector<Scheduler*> raw;
+
+  ReplicaSet(const Scenario& s, const RunOptions& options, const CostModel& cost, const StepModel& steps,
+             RunMetrics& metrics) {
+    const auto& trace = s.workload.trace.trace;
+    const SchedulerConfig config{s.scheduler.max_batch_tokens, s.scheduler.max_batch_size, s.scheduler.block_tokens,
+                                 s.scheduler.prefix_cache, trace ? trace->block_tokens : 512,
+                                 s.scheduler.fast_forward};
+    for (int r = 0; r < s.replicas; ++r) {
+      MetricsSink* sink = &metrics.sink(r);
+      if (options.trace) {
+        tees.push_back(std::make_unique<SinkTee>(*sink, options.trace->sink(r)));
+        sink = tees.back().get();
+      }
+      if (options.audit) {
+        auditors.push_back(std::make_unique<Auditor>(r, *sink));
+        sink = auditors.back().get();
+      }
+      schedulers.push_back(make_at(s, "scheduler.type", [&] {
+        return ::kvsim::schedulers().make(s.scheduler.type, s.scheduler.params,
+                                          SchedulerContext{cost, steps, config, s.deployment.host_memory,
+                                                           s.deployment.nvme_capacity, make_policy(s),
+                                                           make_victim_policy(s.scheduler.victim), *sink});
+      }));
+      if (options.audit) auditors.back()->attach(*schedulers.back());
+      raw.push_back(schedulers.back().get());
+    }
+  }
+};
+
 }  // namespace
 
 PolicyEnv policy_env(const Scenario& s) {
@@ -69,11 +123,9 @@ PolicyEnv policy_env(const Scenario& s) {
 }
 
 std::unique_ptr<OffloadPolicy> make_policy(const Scenario& s) {
-  try {
+  return make_at(s, "scheduler.kv_offload.policy", [&] {
     return offload_policies().make(s.scheduler.offload_policy, s.scheduler.offload_params, policy_env(s));
-  } catch (const std::invalid_argument& e) {
-    throw InputError(std::vector<Diagnostic>{s.values.at("scheduler.kv_offload.policy", e.what())});
-  }
+  });
 }
 
 void check_deployment(const Scenario& s) {
@@ -117,40 +169,21 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   char* argv[] = {arg0, arg1, nullptr};
   sg4::Engine engine(&argc, argv);
   configure_engine(engine);
-  const auto hosts = build_platform(s.deployment, s.replicas);
+  const auto hosts = build_platform(Topology::single(s.deployment, s.replicas));
   log("sim").info("{}: {} replica(s) of {} x {}, {} arrivals, policy {}", s.file.string(), s.replicas,
                    s.deployment.tensor_parallel, s.deployment.gpu.name,
                    s.workload.trace.trace ? "trace" : s.workload.arrival.type,
                    s.scheduler.offload_policy);
 
   const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
+  const auto steps = make_step_model(s, cost);
   RunResult result;
   result.metrics = std::make_unique<RunMetrics>(capacities(s), s.workload.warmup, s.workload.duration, s.timeline_period);
-  std::vector<std::unique_ptr<Auditor>> auditors;
-  std::vector<std::unique_ptr<SinkTee>> tees;
-  std::vector<std::unique_ptr<ReplicaScheduler>> schedulers;
-  std::vector<ReplicaScheduler*> raw;
+  ReplicaSet set(s, options, cost, *steps, *result.metrics);
   std::vector<sg4::Host*> cpus;
-  const auto& trace = s.workload.trace.trace;
-  const SchedulerConfig config{s.scheduler.max_batch_tokens, s.scheduler.max_batch_size, s.scheduler.block_tokens,
-                               s.scheduler.prefix_cache, trace ? trace->block_tokens : 512, s.scheduler.fast_forward};
-  for (int r = 0; r < s.replicas; ++r) {
-    MetricsSink* sink = &result.metrics->sink(r);
-    if (options.trace) {
-      tees.push_back(std::make_unique<SinkTee>(*sink, options.trace->sink(r)));
-      sink = tees.back().get();
-    }
-    if (options.audit) {
-      auditors.push_back(std::make_unique<Auditor>(r, *sink));
-      sink = auditors.back().get();
-    }
-    schedulers.push_back(std::make_unique<ReplicaScheduler>(
-        cost, config, s.deployment.host_memory, make_policy(s),
-        make_victim_policy(s.scheduler.victim), *sink, s.deployment.nvme_capacity));
-    if (options.audit) auditors.back()->attach(*schedulers.back());
-    raw.push_back(schedulers.back().get());
-    cpus.push_back(hosts[static_cast<std::size_t>(r)].cpu);
-  }
+  for (const auto& h : hosts) cpus.push_back(h.cpu);
+  const auto& raw = set.raw;
+  const auto& auditors = set.auditors;
   std::string failure;
   bool input_failure = false;
   for (int r = 0; r < s.replicas; ++r) {
@@ -168,7 +201,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
       }
     });
   }
-  ClientSide clients(s.workload, s.seed, raw, cpus, *result.metrics);
+  const auto router = make_at(s, "router.type", [&] { return routers().make(s.router, s.router_params); });
+  ClientSide clients(s.workload, s.seed, raw, cpus, *result.metrics, *router);
   clients.start();
   engine.run();
   result.end_s = sg4::Engine::get_clock();

@@ -6,7 +6,10 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/cluster/router.hpp"
+#include "engine/cost/step_model.hpp"
 #include "engine/offload_policy.hpp"
+#include "engine/sched/scheduler.hpp"
 #include "engine/units.hpp"
 #include "sim/plausible.hpp"
 #include "sim/plugin_keys.hpp"
@@ -341,7 +344,11 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   set_compute_dtype(v, s.compute_dtype, s.model, s.deployment, diag);
   s.workload = build_workload(v, diag);
   read_trace_section(v, file, s.workload, diag);
-  s.scheduler = SchedulerSpec{v.integer("scheduler.max_batch_tokens"),
+  s.scheduler = SchedulerSpec{v.string("scheduler.type"),
+                              plugin_params(v, "scheduler.type", "scheduler", schedulers(), diag),
+                              v.string("step_model.type"),
+                              plugin_params(v, "step_model.type", "step_model", step_models(), diag),
+                              v.integer("scheduler.max_batch_tokens"),
                               v.integer("scheduler.max_batch_size"),
                               v.integer("scheduler.block_tokens"),
                               v.string("scheduler.kv_offload.policy"),
@@ -351,6 +358,8 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
                                             offload_policies(), diag),
                               v.boolean("scheduler.prefix_cache"),
                               v.boolean("scheduler.fast_forward")};
+  s.router = v.string("router.type");
+  s.router_params = plugin_params(v, "router.type", "router", routers(), diag);
   s.slo = SloSpec{v.quantity("slo.ttft"), v.quantity("slo.decode_rate")};
   s.seed = static_cast<std::uint64_t>(v.integer("seed"));
   s.timeline_period = v.quantity("output.timeline_period");

@@ -18,6 +18,10 @@ namespace kvsim {
 
 /// @brief Batching and KV management knobs.
 struct SchedulerSpec {
+  std::string type = "fcfs-reserve";  ///< scheduler.type, from the scheduler registry
+  Params params;                      ///< its parameters
+  std::string step_model = "roofline";  ///< step_model.type, from the step model registry
+  Params step_model_params;             ///< its parameters (step_model.*)
   long max_batch_tokens = 8192;
   long max_batch_size = 256;
   long block_tokens = 16;
@@ -45,6 +49,8 @@ struct Scenario {
   int replicas = 1;
   WorkloadSpec workload;
   SchedulerSpec scheduler;
+  std::string router = "least-loaded";  ///< router.type, from the router registry
+  Params router_params;                 ///< its parameters (router.*)
   SloSpec slo;
   std::uint64_t seed = 1;
   double timeline_period = 1.0;

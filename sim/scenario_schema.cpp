@@ -1,6 +1,9 @@
 // The declared keys of a scenario file: each key once, with type, unit, default, range and description.
 // docs/scenario-format.md is generated from this table (`kvsim schema --markdown`).
+#include "engine/cluster/router.hpp"
+#include "engine/cost/step_model.hpp"
 #include "engine/offload_policy.hpp"
+#include "engine/sched/scheduler.hpp"
 #include "sim/plausible.hpp"
 #include "sim/plugin_keys.hpp"
 #include "sim/scenario.hpp"
@@ -213,8 +216,20 @@ std::vector<KeySpec> workload_keys() {
 }
 
 std::vector<KeySpec> scheduler_keys() {
-  std::vector<KeySpec> keys = plugin_keys("scheduler.kv_offload.policy", "swap", "scheduler.kv_offload",
-                                          offload_policies(), "what happens to KV when HBM is short");
+  std::vector<KeySpec> keys =
+      plugin_keys("scheduler.type", "fcfs-reserve", "scheduler", schedulers(), "the replica scheduler");
+  for (auto& k : plugin_keys("router.type", "least-loaded", "router", routers(),
+                             "which replica a new session goes to; it stays there, where its KV lives")) {
+    keys.push_back(std::move(k));
+  }
+  for (auto& k : plugin_keys("step_model.type", "roofline", "step_model", step_models(),
+                             "how long a forward step takes (the executor runs its demand per resource)")) {
+    keys.push_back(std::move(k));
+  }
+  for (auto& k : plugin_keys("scheduler.kv_offload.policy", "swap", "scheduler.kv_offload", offload_policies(),
+                             "what happens to KV when HBM is short")) {
+    keys.push_back(std::move(k));
+  }
   for (auto& k : plugin_keys("scheduler.kv_offload.victim", "lru", "scheduler.kv_offload.victim", victim_policies(),
                              "which idle session's KV leaves HBM first")) {
     keys.push_back(std::move(k));

@@ -3,8 +3,8 @@
 
 namespace kvsim {
 
-const StepModelRegistry& step_models() {
-  static const StepModelRegistry r("step model", {
+StepModelRegistry& step_models() {
+  static StepModelRegistry r("step model", {
                                                      roofline_step_model(),
                                                  });
   return r;

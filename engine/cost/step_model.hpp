@@ -35,6 +35,6 @@ class StepModel {
 /// @brief Step models by name; the key is `step_model.type`, parameters under `step_model`. Each is made for one
 /// replica's model and deployment, given as its CostModel (the KV footprint and the model's arithmetic).
 using StepModelRegistry = Registry<StepModel, const CostModel&>;
-const StepModelRegistry& step_models();
+StepModelRegistry& step_models();
 
 }  // namespace kvsim

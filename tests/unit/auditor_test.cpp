@@ -24,7 +24,7 @@ TEST(Auditor, ForwardsACorrectRunAndFindsNothing) {
   RecordingSink sink;
   Auditor audit(0, sink);
   const CostModel cost(tiny_model(), tiny_gpu(10));
-  ReplicaScheduler sched(cost, SchedulerConfig{64, 256, 4}, 1e6, make_offload_policy("swap"),
+  FcfsReserveScheduler sched(cost, SchedulerConfig{64, 256, 4, true, 512, false}, 1e6, make_offload_policy("swap"),
                          make_victim_policy("lru"), audit);
   audit.attach(sched);
   double now = 0;
@@ -67,7 +67,7 @@ TEST(Auditor, CatchesAnUnbalancedKvLedger) {
   RecordingSink sink;
   Auditor audit(0, sink);
   const CostModel cost(tiny_model(), tiny_gpu(10));
-  ReplicaScheduler sched(cost, SchedulerConfig{64, 256, 4}, 1e6, make_offload_policy("swap"),
+  FcfsReserveScheduler sched(cost, SchedulerConfig{64, 256, 4, true, 512, false}, 1e6, make_offload_policy("swap"),
                          make_victim_policy("lru"), sink);
   audit.attach(sched);
   audit.on_step(StepRecord{0, 1, 5, 0, 1, 0, 0, 0, 0});

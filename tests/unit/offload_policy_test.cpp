@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/scheduler.hpp"
+#include "engine/sched/fcfs_reserve.hpp"
 #include "tests/unit/scheduler_rig.hpp"
 
 namespace kvsim {

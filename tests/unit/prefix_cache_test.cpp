@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/prefix_cache.hpp"
-#include "engine/scheduler.hpp"
+#include "engine/sched/fcfs_reserve.hpp"
 #include "tests/unit/scheduler_rig.hpp"
 
 namespace kvsim {
@@ -236,7 +236,7 @@ TEST(SchedulerPrefix, PinnedBlocksAreNotEvicted) {
 TEST(SchedulerPrefix, SwitchedOffPrefillsEverything) {
   RecordingSink sink;
   CostModel cost(tiny_model(), tiny_gpu(10));
-  ReplicaScheduler sched(cost, SchedulerConfig{64, 256, 4, false, 8}, 1e6, make_offload_policy("swap"),
+  FcfsReserveScheduler sched(cost, SchedulerConfig{64, 256, 4, false, 8, false}, 1e6, make_offload_policy("swap"),
                          make_victim_policy("lru"), sink);
   const Ids ids{11, 12};
   RoundRequest req{1, 0, 20, 2, true, 0};

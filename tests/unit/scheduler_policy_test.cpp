@@ -1,4 +1,4 @@
-// ReplicaScheduler's offload and victim policies under HBM pressure, driven by hand on the tiny replica of
+// FcfsReserveScheduler's offload and victim policies under HBM pressure, driven by hand on the tiny replica of
 // scheduler_test.cpp (the rig is in scheduler_rig.hpp):
 //   KV per token = layers 1 x kv_heads 1 x head_dim 8 x 2 (K, V) x 2 B (bf16) = 32 B; block = 4 tokens = 128 B.
 //   weights = 1000 params x 2 B = 2000 B; HBM = 2000 + 10 x 128 B  ->  10 KV blocks = 40 tokens.
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/scheduler.hpp"
+#include "engine/sched/fcfs_reserve.hpp"
 #include "tests/unit/scheduler_rig.hpp"
 
 namespace kvsim {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/scheduler.hpp"
+#include "engine/sched/fcfs_reserve.hpp"
 
 namespace kvsim {
 
@@ -127,14 +127,15 @@ inline Deployment tiny_gpu(std::int64_t blocks, double link = 1000) {
 }
 
 /// @brief A scheduler on the tiny replica with 4-token blocks, driven by hand; checks the HBM ledger after
-/// every call. Steps last their roofline time; transfers bytes / `link` (1000 B/s by default).
+/// every call. Steps last their roofline time, one step per plan (fast-forward off); transfers bytes / `link`
+/// (1000 B/s by default).
 struct Rig {
   explicit Rig(const std::string& policy = "swap", const std::string& victims = "lru", std::int64_t blocks = 10,
                std::int64_t budget = 64, double ddr = 1e6, double link_bps = 1000,
                std::int64_t prefix_block_tokens = 512, const PolicyEnv& env = {})
       : link(link_bps),
         cost(tiny_model(), tiny_gpu(blocks, link_bps)),
-        sched(cost, SchedulerConfig{budget, 256, 4, true, prefix_block_tokens}, ddr, make_offload_policy(policy, env),
+        sched(cost, SchedulerConfig{budget, 256, 4, true, prefix_block_tokens, false}, ddr, make_offload_policy(policy, env),
               make_victim_policy(victims), sink) {
     EXPECT_EQ(sched.hbm().total_blocks(), blocks);
   }
@@ -143,7 +144,7 @@ struct Rig {
       AttentionFlops attention = AttentionFlops::kCausal)
       : link(gpu.host_link.bandwidth),
         cost(model, gpu, attention),
-        sched(cost, SchedulerConfig{budget, 256, 4, true, 512}, 1e6, make_offload_policy("swap"),
+        sched(cost, SchedulerConfig{budget, 256, 4, true, 512, false}, 1e6, make_offload_policy("swap"),
               make_victim_policy("lru"), sink) {}
 
   void check() const {
@@ -203,7 +204,7 @@ struct Rig {
   double link;
   RecordingSink sink;
   CostModel cost;
-  ReplicaScheduler sched;
+  FcfsReserveScheduler sched;
   double now = 0;
   double step_s = 0;
   bool busy = false;

@@ -1,4 +1,4 @@
-// ReplicaScheduler driven by hand, as sim/replica_actor.cpp drives it, on a tiny model whose numbers are easy:
+// FcfsReserveScheduler driven by hand, as sim/replica_actor.cpp drives it, on a tiny model whose numbers are easy:
 // batching, chunked prefill, admission limits and the ledger invariant. Offload and victim policies under HBM
 // pressure are in scheduler_policy_test.cpp.
 //
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/scheduler.hpp"
+#include "engine/sched/fcfs_reserve.hpp"
 #include "tests/unit/scheduler_rig.hpp"
 
 namespace kvsim {

@@ -3,22 +3,22 @@
 #include <algorithm>
 #include <limits>
 
-#include "engine/scheduler.hpp"
+#include "engine/sched/fcfs_reserve.hpp"
 
 namespace kvsim {
 
-VictimInfo ReplicaScheduler::victim_info(const Session& s) const {
+VictimInfo FcfsReserveScheduler::victim_info(const Session& s) const {
   return VictimInfo{s.id, cost_.ledger_bytes(s.kv), double(s.kv), s.last_used, s.expected_return};
 }
 
-PolicyContext ReplicaScheduler::policy_context(const Session& s, double now) const {
+PolicyContext FcfsReserveScheduler::policy_context(const Session& s, double now) const {
   const double ddr_free = ddr_.free_bytes() + prefix_.ddr_evictable_bytes();  // cache blocks yield to sessions
   return PolicyContext{now, ddr_free, cost_.deployment().kv_transfer_bandwidth(),
                        static_cast<int>(transfers_.size()), steps_.prefill(double(s.kv), 0).seconds,
                        static_cast<int>(running_.size() + waiting_.size())};
 }
 
-void ReplicaScheduler::offload_idle(Session& s, double now) {
+void FcfsReserveScheduler::offload_idle(Session& s, double now) {
   set_prefetch(s, -1);  // a previous round's prefetch time never carries over
   if (!policy_->offload_when_idle() || s.kv == 0) return;
   const VictimInfo info = victim_info(s);
@@ -31,12 +31,12 @@ void ReplicaScheduler::offload_idle(Session& s, double now) {
 
 // Due prefetches bring the KV back while the session is still idle, using only HBM that no admitted round needs;
 // a prefetch that finds no room is given up (the next round swaps in on demand).
-void ReplicaScheduler::set_prefetch(Session& s, double at) {
+void FcfsReserveScheduler::set_prefetch(Session& s, double at) {
   prefetches_ += (at >= 0 ? 1 : 0) - (s.prefetch_at >= 0 ? 1 : 0);
   s.prefetch_at = at;
 }
 
-void ReplicaScheduler::run_prefetches(double now) {
+void FcfsReserveScheduler::run_prefetches(double now) {
   if (prefetches_ == 0) return;  // most policies never prefetch: no scan of every session per step
   for (auto& [id, s] : sessions_) {
     if (s.prefetch_at < 0 || s.prefetch_at > now || s.where == Where::kSwappingOut) continue;
@@ -50,7 +50,7 @@ void ReplicaScheduler::run_prefetches(double now) {
   }
 }
 
-double ReplicaScheduler::next_wake(double now) const {
+double FcfsReserveScheduler::next_wake(double now) const {
   double at = std::numeric_limits<double>::infinity();
   if (prefetches_ == 0) return at;
   for (const auto& [id, s] : sessions_) {
@@ -61,7 +61,7 @@ double ReplicaScheduler::next_wake(double now) const {
 
 // The step that carried layerwise loads has ended: their KV is in HBM. The stall is what the step took beyond its
 // own compute and HBM time.
-void ReplicaScheduler::finish_loads(double now) {
+void FcfsReserveScheduler::finish_loads(double now) {
   const double stall = std::max(0.0, (now - step_start_) - inflight_cost_.seconds);
   for (SessionId id : inflight_loads_) {
     Session& s = sessions_.at(id);

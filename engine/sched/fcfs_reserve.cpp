@@ -6,7 +6,8 @@
 #include <cmath>
 
 #include "engine/log.hpp"
-#include "engine/scheduler.hpp"
+#include "engine/sched/fcfs_reserve.hpp"
+#include "engine/sched/schedulers.hpp"
 #include "engine/units.hpp"
 
 namespace kvsim {
@@ -21,7 +22,7 @@ HbmLedger make_hbm(const CostModel& cost, const SchedulerConfig& c) {
 
 }  // namespace
 
-ReplicaScheduler::ReplicaScheduler(const CostModel& cost, SchedulerConfig config, double ddr_bytes,
+FcfsReserveScheduler::FcfsReserveScheduler(const CostModel& cost, SchedulerConfig config, double ddr_bytes,
                                    std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims,
                                    MetricsSink& sink, double nvme_bytes, const StepModel* steps)
     : cost_(cost),
@@ -37,7 +38,19 @@ ReplicaScheduler::ReplicaScheduler(const CostModel& cost, SchedulerConfig config
       prefix_(config.prefix_block_tokens, hbm_.blocks_for(config.prefix_block_tokens),
               double(config.prefix_block_tokens) * cost.kv_bytes_per_token()) {}
 
-void ReplicaScheduler::on_round_arrival(const RoundRequest& r, double now) {
+FcfsReserveScheduler::FcfsReserveScheduler(SchedulerContext ctx)
+    : FcfsReserveScheduler(ctx.cost, ctx.config, ctx.ddr_bytes, std::move(ctx.policy), std::move(ctx.victims),
+                           ctx.sink, ctx.nvme_bytes, &ctx.steps) {}
+
+SchedulerRegistry::Entry fcfs_reserve_scheduler() {
+  return {"fcfs-reserve",
+          "first come, first served; each round reserves HBM for the rest of its round (it uses the answer length); "
+          "idle sessions' KV is evicted as the offload policy says",
+          {},
+          [](const Params&, SchedulerContext ctx) { return std::make_unique<FcfsReserveScheduler>(std::move(ctx)); }};
+}
+
+void FcfsReserveScheduler::on_round_arrival(const RoundRequest& r, double now) {
   const auto found = sessions_.find(r.session);
   const std::int64_t context = found == sessions_.end() ? 0 : found->second.context;
   const std::int64_t end_tokens = context + r.prompt_tokens + r.answer_tokens;
@@ -63,7 +76,7 @@ void ReplicaScheduler::on_round_arrival(const RoundRequest& r, double now) {
   sink_.on_round_arrival(s.id, r.round, now);
 }
 
-const Plan& ReplicaScheduler::schedule(double now, bool gpu_free) {
+const Plan& FcfsReserveScheduler::schedule(double now, bool gpu_free) {
   plan_.transfers.clear();
   plan_.batch.clear();
   plan_.has_step = false;
@@ -81,7 +94,7 @@ const Plan& ReplicaScheduler::schedule(double now, bool gpu_free) {
 
 // The most blocks the round will hold: its KV at the end of its answer or, while prefilling, at the end of its
 // prefill with the written KV not yet pruned.
-std::int64_t ReplicaScheduler::remaining_need(const Session& s) const {
+std::int64_t FcfsReserveScheduler::remaining_need(const Session& s) const {
   const std::int64_t pending = pending_prefill(s);
   const std::int64_t final_kv = s.kv + pending + (s.round.answer_tokens - s.decoded);
   std::int64_t peak = kv_blocks(s, final_kv);
@@ -93,7 +106,7 @@ std::int64_t ReplicaScheduler::remaining_need(const Session& s) const {
   return std::max<std::int64_t>(0, peak - s.blocks);
 }
 
-std::int64_t ReplicaScheduler::reserved_blocks() const {
+std::int64_t FcfsReserveScheduler::reserved_blocks() const {
   std::int64_t r = 0;
   for (const auto& [id, s] : sessions_) r += s.admitted ? remaining_need(s) : 0;
   return r;
@@ -103,7 +116,7 @@ std::int64_t ReplicaScheduler::reserved_blocks() const {
 // the rest of its prefill and its answer) on top of what the admitted rounds will still need, evicting idle KV
 // through the policy if necessary. Admitted rounds therefore always find their next block. A round whose KV is in
 // DDR is swapped in first and stalls until it lands.
-void ReplicaScheduler::admit(double now) {
+void FcfsReserveScheduler::admit(double now) {
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     Session& s = **it;
     if (!s.admitted) {
@@ -148,7 +161,7 @@ void ReplicaScheduler::admit(double now) {
 
 // Every admitted round advances: one token for a decoding round, a chunk within the token budget for a prefilling
 // one, in admission order.
-void ReplicaScheduler::build_step(double now) {
+void FcfsReserveScheduler::build_step(double now) {
   std::int64_t budget = config_.max_batch_tokens;
   work_.clear();
   for (Session* s : running_) {
@@ -170,7 +183,7 @@ void ReplicaScheduler::build_step(double now) {
   step_in_flight_ = true;
 }
 
-void ReplicaScheduler::add_to_batch(Session& s, std::int64_t& budget, double now) {
+void FcfsReserveScheduler::add_to_batch(Session& s, std::int64_t& budget, double now) {
   const std::int64_t pending = pending_prefill(s);
   std::int64_t tokens = 1;
   if (pending > 0) {
@@ -198,7 +211,7 @@ void ReplicaScheduler::add_to_batch(Session& s, std::int64_t& budget, double now
   plan_.batch.push_back(BatchEntry{s.id, tokens, s.kv, pending > 0});
 }
 
-const std::vector<FinishedRound>& ReplicaScheduler::on_step_done(double now) {
+const std::vector<FinishedRound>& FcfsReserveScheduler::on_step_done(double now) {
   finished_.clear();
   step_in_flight_ = false;
   StepRecord rec{step_start_, now, 0, 0, static_cast<int>(inflight_.size()), 0, 0, inflight_prefill_flops_,
@@ -214,7 +227,7 @@ const std::vector<FinishedRound>& ReplicaScheduler::on_step_done(double now) {
   return finished_;
 }
 
-void ReplicaScheduler::apply_entry(const BatchEntry& e, double now) {
+void FcfsReserveScheduler::apply_entry(const BatchEntry& e, double now) {
   Session& s = sessions_.at(e.session);
   if (e.prefill) {
     const std::int64_t recomputed = std::min(e.new_tokens, s.context - s.kv);
@@ -234,7 +247,7 @@ void ReplicaScheduler::apply_entry(const BatchEntry& e, double now) {
   if (s.decoded >= s.round.answer_tokens) finish_round(s, now);
 }
 
-void ReplicaScheduler::finish_round(Session& s, double now) {
+void FcfsReserveScheduler::finish_round(Session& s, double now) {
   running_.erase(std::find(running_.begin(), running_.end(), &s));
   s.has_round = false;
   s.admitted = false;
@@ -256,7 +269,7 @@ void ReplicaScheduler::finish_round(Session& s, double now) {
   sink_.on_session_end(id, freed, now);
 }
 
-ReplicaState ReplicaScheduler::state() const {
+ReplicaState FcfsReserveScheduler::state() const {
   return ReplicaState{resident_,
                       static_cast<int>(running_.size()),
                       static_cast<int>(waiting_.size()) - stalled_,
@@ -266,6 +279,6 @@ ReplicaState ReplicaScheduler::state() const {
                       step_in_flight_};
 }
 
-void ReplicaScheduler::report(double now) { sink_.on_state(state(), now); }
+void FcfsReserveScheduler::report(double now) { sink_.on_state(state(), now); }
 
 }  // namespace kvsim

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/scheduler.hpp"
+#include "engine/sched/fcfs_reserve.hpp"
 
 namespace kvsim {
 namespace {
@@ -31,7 +31,7 @@ bool linear(const StepCost& a, const StepCost& m, const StepCost& b, double frac
 // The number of identical decode steps from here: 1 unless fast-forward is on and the step is decode only; else
 // up to the first answer to finish, and no further than the last step bound by the same resource as the first
 // (Σ max(...) equals max(Σ ...) only then; the bound changes at most once per resource pair, as each is linear).
-std::int64_t ReplicaScheduler::stretch_length() const {
+std::int64_t FcfsReserveScheduler::stretch_length() const {
   if (!config_.fast_forward || plan_.load_bytes > 0) return 1;
   std::int64_t k = std::numeric_limits<std::int64_t>::max();
   for (const auto& e : plan_.batch) {
@@ -55,7 +55,7 @@ std::int64_t ReplicaScheduler::stretch_length() const {
   return lo + 1;
 }
 
-void ReplicaScheduler::start_stretch(std::int64_t steps) {
+void FcfsReserveScheduler::start_stretch(std::int64_t steps) {
   inflight_steps_ = steps;
   inflight_offset_ = 0;
   plan_.steps = steps;
@@ -72,7 +72,7 @@ void ReplicaScheduler::start_stretch(std::int64_t steps) {
 // The summed work and demand of steps [from, from + count) of the stretch. When each is linear in the step's index
 // (the roofline's are), the sum is count x (first + last) / 2; a step model that is not linear (checked at the
 // middle step) is summed step by step.
-StepCost ReplicaScheduler::stretch_cost(std::int64_t from, std::int64_t count) const {
+StepCost FcfsReserveScheduler::stretch_cost(std::int64_t from, std::int64_t count) const {
   std::vector<SeqWork> w = stretch_base_;
   const auto at = [&](std::int64_t i) {
     for (std::size_t s = 0; s < w.size(); ++s) w[s].cached_tokens = stretch_base_[s].cached_tokens + double(i);
@@ -92,13 +92,13 @@ StepCost ReplicaScheduler::stretch_cost(std::int64_t from, std::int64_t count) c
   return sum;
 }
 
-void ReplicaScheduler::credit_steps(std::int64_t steps, double now) {
+void FcfsReserveScheduler::credit_steps(std::int64_t steps, double now) {
   for (std::int64_t i = 0; i < steps; ++i) {
     for (const auto& e : inflight_) apply_entry(e, now);
   }
 }
 
-StepCost ReplicaScheduler::split_stretch(double done_fraction, double now) {
+StepCost FcfsReserveScheduler::split_stretch(double done_fraction, double now) {
   const std::int64_t n = inflight_steps_, off = inflight_offset_;
   const double total = inflight_cost_.bound_seconds();
   const double target = std::clamp(done_fraction, 0.0, 1.0) * total;

@@ -5,19 +5,19 @@
 #include <stdexcept>
 
 #include "engine/log.hpp"
-#include "engine/scheduler.hpp"
+#include "engine/sched/fcfs_reserve.hpp"
 
 namespace kvsim {
 
 // The only round of a one-round session, with block ids. A session that keeps its context across rounds keeps its
 // own KV, so its blocks are not shared.
-bool ReplicaScheduler::prefix_eligible(const Session& s) const {
+bool FcfsReserveScheduler::prefix_eligible(const Session& s) const {
   return config_.prefix_cache && s.round.round == 0 && s.round.last && !s.round.prefix_blocks.empty();
 }
 
 // Looks the round up and pins the matched prefix: its tokens count as computed context that the session does not
 // hold. Returns the HBM blocks that loading the DDR part will take.
-std::int64_t ReplicaScheduler::prefix_acquire(Session& s) {
+std::int64_t FcfsReserveScheduler::prefix_acquire(Session& s) {
   s.prefix_match = PrefixMatch{};
   if (!prefix_eligible(s) || s.context != 0 || s.kv != 0) return 0;
   s.prefix_match = prefix_.lookup(s.round.prefix_blocks, s.round.prompt_tokens);
@@ -29,7 +29,7 @@ std::int64_t ReplicaScheduler::prefix_acquire(Session& s) {
 }
 
 // Admission failed: the pins go, the blocks keep their LRU rank.
-void ReplicaScheduler::prefix_abandon(Session& s) {
+void FcfsReserveScheduler::prefix_abandon(Session& s) {
   if (s.prefix_n == 0) return;
   prefix_.unpin(s.round.prefix_blocks.first(static_cast<std::size_t>(s.prefix_n)), false);
   s.prefix_n = s.shared = 0;
@@ -39,7 +39,7 @@ void ReplicaScheduler::prefix_abandon(Session& s) {
 
 // Makes HBM room for everything a waiting round will need, its cached prefix pinned first (and loaded from DDR
 // into HBM it must also find room for); false, and no pin left, if there is not enough yet.
-bool ReplicaScheduler::make_room_for(Session& s, double now) {
+bool FcfsReserveScheduler::make_room_for(Session& s, double now) {
   const std::int64_t load = prefix_acquire(s);
   if (ensure_free(reserved_blocks() + remaining_need(s) + load, now, &s)) return true;
   prefix_abandon(s);
@@ -47,7 +47,7 @@ bool ReplicaScheduler::make_room_for(Session& s, double now) {
 }
 
 // Admitted: reports the lookup and loads the matched blocks that are in DDR, stalling the round until they land.
-void ReplicaScheduler::prefix_start(Session& s, double now) {
+void FcfsReserveScheduler::prefix_start(Session& s, double now) {
   const PrefixMatch& m = s.prefix_match;
   if (m.looked_up == 0) return;
   sink_.on_prefix_lookup(s.id, m.looked_up, m.hbm, m.ddr, s.shared, now);
@@ -70,7 +70,7 @@ void ReplicaScheduler::prefix_start(Session& s, double now) {
 // The round ended: its full prompt blocks past the shared prefix go to the cache with the HBM blocks that hold
 // them (blocks the cache already has are freed with the session), then the prefix is unpinned. The chain's tail
 // is the least recently used, so it is evicted before its head.
-void ReplicaScheduler::prefix_release(Session& s) {
+void FcfsReserveScheduler::prefix_release(Session& s) {
   if (!prefix_eligible(s)) return;
   const auto ids = s.round.prefix_blocks;
   const std::int64_t per = prefix_.hbm_blocks_per_block();
@@ -86,7 +86,7 @@ void ReplicaScheduler::prefix_release(Session& s) {
 }
 
 // Whether the offload policy would keep an evicted cache block in DDR rather than drop it.
-bool ReplicaScheduler::cache_should_offload(double now) {
+bool FcfsReserveScheduler::cache_should_offload(double now) {
   const double bytes = prefix_.bytes_per_block();
   const VictimInfo info{0, bytes, double(prefix_.block_tokens()), now, now};
   const PolicyContext ctx{now,
@@ -100,7 +100,7 @@ bool ReplicaScheduler::cache_should_offload(double now) {
 
 // Makes room for `bytes` in DDR by dropping the cache's least recently used DDR blocks; false (and nothing
 // dropped) if even all of them would not make enough.
-bool ReplicaScheduler::make_ddr_room(double bytes) {
+bool FcfsReserveScheduler::make_ddr_room(double bytes) {
   if (ddr_.free_bytes() >= bytes) return true;
   if (ddr_.free_bytes() + prefix_.ddr_evictable_bytes() < bytes) return false;
   while (ddr_.free_bytes() < bytes) {
@@ -113,7 +113,7 @@ bool ReplicaScheduler::make_ddr_room(double bytes) {
 
 // Frees up to `deficit` HBM blocks (or more, by whole cache blocks) from unpinned cache blocks, least recently
 // used first: offloaded to DDR in one transfer, or dropped. Returns the blocks freed or being freed.
-std::int64_t ReplicaScheduler::evict_cache(std::int64_t deficit, double now) {
+std::int64_t FcfsReserveScheduler::evict_cache(std::int64_t deficit, double now) {
   const std::int64_t per = prefix_.hbm_blocks_per_block();
   std::vector<std::uint64_t> out;
   std::int64_t freed = 0;
@@ -138,7 +138,7 @@ std::int64_t ReplicaScheduler::evict_cache(std::int64_t deficit, double now) {
   return freed;
 }
 
-void ReplicaScheduler::prefix_transfer_done(const InFlight& t, double now) {
+void FcfsReserveScheduler::prefix_transfer_done(const InFlight& t, double now) {
   const std::int64_t per = prefix_.hbm_blocks_per_block();
   if (t.to_host) {
     for (std::uint64_t id : t.blocks) prefix_.end_offload(id);

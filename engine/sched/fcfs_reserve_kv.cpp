@@ -4,11 +4,11 @@
 #include <stdexcept>
 
 #include "engine/log.hpp"
-#include "engine/scheduler.hpp"
+#include "engine/sched/fcfs_reserve.hpp"
 
 namespace kvsim {
 
-void ReplicaScheduler::grow(Session& s, std::int64_t tokens) {
+void FcfsReserveScheduler::grow(Session& s, std::int64_t tokens) {
   const std::int64_t need = kv_blocks(s, tokens, s.extra) - s.blocks;
   if (need <= 0) return;
   if (!hbm_.allocate(need)) {
@@ -19,7 +19,7 @@ void ReplicaScheduler::grow(Session& s, std::int64_t tokens) {
 
 // A prefill that prunes once done (heads, tokens) held its KV as written; now it keeps the pruned KV and its next
 // token, which add_to_batch reserved.
-void ReplicaScheduler::shrink_after_prefill(Session& s) {
+void FcfsReserveScheduler::shrink_after_prefill(Session& s) {
   s.extra = 0;
   const std::int64_t keep = kv_blocks(s, s.kv + (s.decoded == 0 ? 1 : 0));
   if (s.blocks <= keep) return;
@@ -29,7 +29,7 @@ void ReplicaScheduler::shrink_after_prefill(Session& s) {
 
 // Candidates to leave HBM: idle sessions between rounds (first tier), then rounds still waiting for admission
 // whose KV sits in HBM (second tier, used only when the first is not enough).
-void ReplicaScheduler::collect_victims(bool waiting_tier, const Session* exclude) {
+void FcfsReserveScheduler::collect_victims(bool waiting_tier, const Session* exclude) {
   candidates_.clear();
   for (const auto& [id, s] : sessions_) {
     const bool idle = !s.has_round;
@@ -40,7 +40,7 @@ void ReplicaScheduler::collect_victims(bool waiting_tier, const Session* exclude
   victims_->order(candidates_);
 }
 
-bool ReplicaScheduler::ensure_free(std::int64_t blocks, double now, const Session* exclude) {
+bool FcfsReserveScheduler::ensure_free(std::int64_t blocks, double now, const Session* exclude) {
   if (hbm_.free_blocks() >= blocks) return true;
   std::int64_t deficit = blocks - hbm_.free_blocks() - pending_free_blocks_;
   if (deficit > 0) deficit -= evict_cache(deficit, now);  // unpinned prefix cache blocks go first
@@ -57,7 +57,7 @@ bool ReplicaScheduler::ensure_free(std::int64_t blocks, double now, const Sessio
   return hbm_.free_blocks() >= blocks;
 }
 
-void ReplicaScheduler::evict(Session& s, double now) {
+void FcfsReserveScheduler::evict(Session& s, double now) {
   const double bytes = cost_.ledger_bytes(s.kv);
   const PolicyContext ctx = policy_context(s, now);
   const VictimInfo info = victim_info(s);
@@ -77,7 +77,7 @@ void ReplicaScheduler::evict(Session& s, double now) {
   s.where = Where::kNone;
 }
 
-void ReplicaScheduler::start_transfer(Session& s, bool to_host, double now) {
+void FcfsReserveScheduler::start_transfer(Session& s, bool to_host, double now) {
   const std::uint64_t id = next_transfer_++;
   transfers_.emplace(id, InFlight{s.id, to_host, s.ddr_bytes, s.tier, false});
   orders_.push_back(TransferOrder{id, s.id, to_host, s.ddr_bytes, s.tier, false});  // handed out by the next plan
@@ -86,7 +86,7 @@ void ReplicaScheduler::start_transfer(Session& s, bool to_host, double now) {
   sink_.on_swap_start(s.id, to_host, s.ddr_bytes, now);
 }
 
-void ReplicaScheduler::on_transfer_done(std::uint64_t id, double now) {
+void FcfsReserveScheduler::on_transfer_done(std::uint64_t id, double now) {
   const auto it = transfers_.find(id);
   const InFlight t = std::move(it->second);
   transfers_.erase(it);
@@ -119,7 +119,7 @@ void ReplicaScheduler::on_transfer_done(std::uint64_t id, double now) {
 }
 
 // Reserves room for an offloaded copy: DDR first, then NVMe under the tiered policy.
-bool ReplicaScheduler::reserve_copy(Session& s, double bytes) {
+bool FcfsReserveScheduler::reserve_copy(Session& s, double bytes) {
   for (Tier t : {Tier::kDdr, Tier::kNvme}) {
     if (t == Tier::kNvme && !policy_->tiered()) break;
     if (t == Tier::kDdr) make_ddr_room(bytes);  // the prefix cache's DDR blocks yield to sessions' KV
@@ -133,7 +133,7 @@ bool ReplicaScheduler::reserve_copy(Session& s, double bytes) {
 }
 
 // Keeps room in DDR for the next swap-out by moving the least recently used idle copies from DDR to NVMe.
-void ReplicaScheduler::demote_lru(double keep_free, double now) {
+void FcfsReserveScheduler::demote_lru(double keep_free, double now) {
   while (ddr_.free_bytes() < keep_free) {
     Session* oldest = nullptr;
     for (auto& [id, s] : sessions_) {
@@ -153,7 +153,7 @@ void ReplicaScheduler::demote_lru(double keep_free, double now) {
   }
 }
 
-void ReplicaScheduler::set_blocks(Session& s, std::int64_t blocks) {
+void FcfsReserveScheduler::set_blocks(Session& s, std::int64_t blocks) {
   if (s.blocks == 0 && blocks > 0) {
     ++resident_;
     if (s.where == Where::kNone) s.where = Where::kHbm;
@@ -163,8 +163,8 @@ void ReplicaScheduler::set_blocks(Session& s, std::int64_t blocks) {
   s.blocks = blocks;
 }
 
-ReplicaScheduler::Census ReplicaScheduler::census() const {
-  Census c;
+KvCensus FcfsReserveScheduler::census() const {
+  KvCensus c;
   for (const auto& [id, s] : sessions_) {
     const bool offloaded = s.where == Where::kOffloaded || s.where == Where::kDemoting;
     (offloaded ? c.kv_tokens_ddr : c.kv_tokens_hbm) += s.kv - s.shared;

@@ -1,0 +1,163 @@
+#pragma once
+/// @file scheduler.hpp
+/// @brief The replica scheduler interface. A scheduler decides and the simulation layer executes (as in vLLM v1
+/// and WRENCH): schedule() returns a Plan, at most one forward step (the rounds to advance and their tokens, with
+/// its work and its demand per resource) and the KV transfers to start. The executor runs them as SimGrid
+/// activities and reports back through on_step_done() and on_transfer_done(). Between two such calls nothing in
+/// the scheduler changes.
+///
+/// Adding a scheduler: one file in engine/sched/, one line in engine/sched/registry.cpp, one test.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
+
+#include "engine/cost/step_model.hpp"
+#include "engine/cost_model.hpp"
+#include "engine/kv_ledger.hpp"
+#include "engine/metrics_sink.hpp"
+#include "engine/offload_policy.hpp"
+#include "engine/prefix_cache.hpp"
+#include "engine/registry.hpp"
+
+namespace kvsim {
+
+/// @brief Scheduler knobs.
+struct SchedulerConfig {
+  std::int64_t max_batch_tokens = 8192;  ///< tokens per forward step (prefill is chunked to fit)
+  std::int64_t max_batch_size = 256;     ///< rounds per forward step
+  std::int64_t block_tokens = 16;        ///< tokens per KV block
+  bool prefix_cache = true;              ///< reuse cached prompt blocks (rounds that carry block ids)
+  std::int64_t prefix_block_tokens = 512;  ///< tokens per prefix block id (the trace's block size)
+  /// Run identical decode steps between two batch changes as one activity (docs/design.md).
+  bool fast_forward = true;
+};
+
+/// @brief A round of a session arriving at the replica.
+struct RoundRequest {
+  SessionId session = 0;
+  int round = 0;  ///< 0-based
+  std::int64_t prompt_tokens = 0;
+  std::int64_t answer_tokens = 0;
+  bool last = false;              ///< the session ends after this round
+  double expected_think_s = 0;    ///< mean think time, for victim selection
+  /// Hash ids of the prompt's blocks, in order (may be empty; must outlive the round). Used by the prefix cache
+  /// for the only round of a one-round session (each round of a stateless trace session is one).
+  std::span<const std::uint64_t> prefix_blocks;
+};
+
+/// @brief Where an offloaded copy of a session's KV lives.
+enum class Tier : std::uint8_t { kDdr, kNvme };
+
+/// @brief One KV move to start.
+struct TransferOrder {
+  std::uint64_t id = 0;
+  SessionId session = 0;
+  bool to_host = true;  ///< true: HBM -> tier (swap-out); false: tier -> HBM (swap-in)
+  double bytes = 0;
+  Tier tier = Tier::kDdr;  ///< the host-side tier
+  bool demotion = false;   ///< DDR -> NVMe, no HBM involved (tiered policy)
+};
+
+/// @brief One sequence's share of a planned step.
+struct BatchEntry {
+  SessionId session = 0;
+  std::int64_t new_tokens = 0;
+  std::int64_t cached_tokens = 0;
+  bool prefill = false;
+};
+
+/// @brief What to execute next.
+struct Plan {
+  bool has_step = false;
+  std::vector<BatchEntry> batch;
+  StepCost cost;  ///< per GPU
+  double prefill_flops = 0;
+  double decode_flops = 0;
+  std::vector<TransferOrder> transfers;
+  double load_bytes = 0;  ///< KV loaded from DDR during this step, layer by layer (layerwise policy)
+  /// Earliest time at which the scheduler wants to be asked again without any event (a prefetch); infinity if none.
+  double wake_at_s = 0;
+  /// Identical decode steps the step runs back to back (fast-forward); `cost` is their sum.
+  std::int64_t steps = 1;
+};
+
+/// @brief A round that completed in the last step.
+struct FinishedRound {
+  SessionId session = 0;
+  int round = 0;
+  bool last = false;
+};
+
+/// @brief Thrown when a round can never fit in the replica's HBM, with the arithmetic.
+class ImpossibleRound : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// @brief Sums over every session of a replica, for the auditor (linear in sessions; not on the hot path).
+struct KvCensus {
+  std::int64_t kv_tokens_hbm = 0;  ///< KV tokens of sessions whose KV is in HBM (including ones moving)
+  std::int64_t kv_tokens_ddr = 0;  ///< KV tokens of sessions whose KV is offloaded only (DDR or NVMe)
+  std::int64_t blocks = 0;         ///< HBM blocks held by sessions
+  double ddr_bytes = 0;            ///< DDR bytes held by sessions
+  double nvme_bytes = 0;           ///< NVMe bytes held by sessions
+  std::int64_t prefix_blocks = 0;  ///< HBM blocks held by the prefix cache
+  double prefix_ddr_bytes = 0;     ///< DDR bytes held by the prefix cache
+};
+
+/// @brief What a scheduler is made with, for one replica.
+struct SchedulerContext {
+  const CostModel& cost;   ///< KV footprint and the model's arithmetic
+  const StepModel& steps;  ///< step times
+  SchedulerConfig config;
+  double ddr_bytes = 0;   ///< CPU DDR for offloaded KV
+  double nvme_bytes = 0;  ///< NVMe tier (0: none)
+  std::unique_ptr<OffloadPolicy> policy;
+  std::unique_ptr<VictimPolicy> victims;
+  MetricsSink& sink;
+};
+
+/// @brief Decides, for one replica, which rounds run in each forward step and which KV moves.
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  /// @brief The registry name.
+  virtual std::string_view name() const = 0;
+  /// @brief A round arrives; throws ImpossibleRound if its context can never fit.
+  virtual void on_round_arrival(const RoundRequest& r, double now) = 0;
+  /// @brief Decides the next step (when `gpu_free`) and the transfers to start now. The returned reference stays
+  /// valid until the next call.
+  virtual const Plan& schedule(double now, bool gpu_free) = 0;
+  /// @brief The planned step finished; returns the rounds it completed.
+  virtual const std::vector<FinishedRound>& on_step_done(double now) = 0;
+  /// @brief A transfer finished.
+  virtual void on_transfer_done(std::uint64_t id, double now) = 0;
+  /// @brief Steps the activity in flight runs: more than one for a stretch of identical steps (fast-forward), which
+  /// a scheduler may plan when it can say how long its batch stays unchanged.
+  virtual std::int64_t steps_in_flight() const { return 1; }
+  /// @brief Something happened while a stretch of `steps_in_flight()` steps ran, `done_fraction` of its work
+  /// done: credits the steps completed by `now`, keeps the step in progress as the one in flight, and returns the
+  /// demand left of that step, which the executor runs in place of the stretch. Its end is the next step boundary.
+  /// Only called when steps_in_flight() > 1.
+  virtual StepCost split_stretch(double done_fraction, double now) = 0;
+  /// @brief True when nothing is queued, running or moving.
+  virtual bool idle() const = 0;
+  /// @brief The occupancy reported to the sink (and read by routers).
+  virtual ReplicaState state() const = 0;
+  /// @brief The KV ledgers and cache, which the auditor checks against the census after every event.
+  virtual const HbmLedger& hbm() const = 0;
+  virtual const DdrLedger& ddr() const = 0;
+  virtual const DdrLedger& nvme() const = 0;
+  virtual const PrefixCache& prefix() const = 0;
+  virtual KvCensus census() const = 0;
+};
+
+/// @brief Schedulers by name; the key is `scheduler.type`.
+using SchedulerRegistry = Registry<Scheduler, SchedulerContext>;
+SchedulerRegistry& schedulers();
+
+}  // namespace kvsim
