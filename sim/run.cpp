@@ -8,6 +8,7 @@
 #include "engine/auditor.hpp"
 #include "engine/cluster/router.hpp"
 #include "engine/cost/step_model.hpp"
+#include "engine/kv_fit.hpp"
 #include "engine/sched/scheduler.hpp"
 #include "engine/log.hpp"
 #include "engine/sink_tee.hpp"
@@ -48,14 +49,12 @@ void check_trace_fits(const Scenario& s, const CostModel& cost) {
     std::int64_t tokens = 0;
     for (const TraceRound& r : ts.rounds) {
       tokens = (ts.stateless ? 0 : tokens) + r.prompt_tokens + r.output_tokens;
-      const std::int64_t peak = cost.peak_ledger_tokens(tokens - r.output_tokens + 1, tokens);
-      const double kv = static_cast<double>(peak) * cost.kv_bytes_per_token();
-      if (kv <= cost.kv_capacity_bytes()) continue;
+      const KvFit fit = kv_fit(cost, s.scheduler.block_tokens, tokens - r.output_tokens + 1, tokens);
+      if (fit.fits()) continue;
       throw InputError(std::vector<Diagnostic>{s.values.at("workload.trace.path",
-          fmt::format("{}:{}: a request can never fit: {} tokens x {:.0f} B/token = {} of KV > KV room {}; pick a "
-                      "larger deployment (tensor_parallel, GPU) or a smaller model",
-                      trace.file, r.line, peak, cost.kv_bytes_per_token(), format_bytes(kv),
-                      format_bytes(cost.kv_capacity_bytes())))});
+          fmt::format("{}:{}: a request can never fit: {} tokens x {:.0f} B/token {}; pick a larger deployment "
+                      "(tensor_parallel, GPU) or a smaller model",
+                      trace.file, r.line, fit.peak_tokens, cost.kv_bytes_per_token(), fit.arithmetic(cost)))});
     }
   }
 }
@@ -130,8 +129,10 @@ std::unique_ptr<OffloadPolicy> make_policy(const Scenario& s) {
 
 void check_deployment(const Scenario& s) {
   check_context(s);  // first: no hardware makes a model attend past its context
-  make_policy(s);
   const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
+  make_policy(s);  // the plug-ins' factories may refuse their parameters or this workload
+  make_step_model(s, cost);
+  make_at(s, "router.type", [&] { return routers().make(s.router, s.router_params); });
   const auto& d = s.deployment;
   if (cost.kv_capacity_bytes() <= 0) {
     throw InputError(std::vector<Diagnostic>{s.values.at("hardware.gpu.catalog",
@@ -147,16 +148,14 @@ void check_deployment(const Scenario& s) {
   const double q = w.question_tokens.upper_bound(), a = w.answer_tokens.upper_bound();
   if (!std::isfinite(rounds + doc + q + a)) return;  // unbounded: checked per round during the run
   const double tokens = doc + std::round(rounds) * (q + a);
-  const auto peak = static_cast<double>(cost.peak_ledger_tokens(std::int64_t(tokens - a + 1), std::int64_t(tokens)));
-  const double kv = peak * cost.kv_bytes_per_token();
-  if (kv > cost.kv_capacity_bytes()) {
+  const KvFit fit = kv_fit(cost, s.scheduler.block_tokens, std::int64_t(tokens - a + 1), std::int64_t(tokens));
+  if (!fit.fits()) {
     throw InputError(std::vector<Diagnostic>{s.values.at("workload.document_tokens",
         fmt::format("a session can never fit: document {:.0f} + {:.0f} rounds x (question {:.0f} + answer {:.0f}) = "
-                    "{:.0f} tokens{} x {:.0f} B/token = {} of KV > KV room {} (HBM {} - weights {} - reserve); "
-                    "shorten the session or add HBM (tensor_parallel, GPU)",
-                    doc, std::round(rounds), q, a, tokens, compressed_peak(tokens, peak), cost.kv_bytes_per_token(),
-                    format_bytes(kv),
-                    format_bytes(cost.kv_capacity_bytes()), format_bytes(d.hbm_total()),
+                    "{:.0f} tokens{} x {:.0f} B/token {}, with HBM {} - weights {} - reserve; shorten the session or "
+                    "add HBM (tensor_parallel, GPU)",
+                    doc, std::round(rounds), q, a, tokens, compressed_peak(tokens, double(fit.peak_tokens)),
+                    cost.kv_bytes_per_token(), fit.arithmetic(cost), format_bytes(d.hbm_total()),
                     format_bytes(cost.weight_bytes())))});
   }
 }

@@ -1,10 +1,12 @@
-// Continuous batching: admission, step building and step completion. KV eviction and transfers are in
-// scheduler_kv.cpp.
+// fcfs-reserve: admission, step building and step completion. KV eviction and transfers are in
+// fcfs_reserve_kv.cpp, fast-forward in fcfs_reserve_stretch.cpp, think-time offload and prefetch in
+// fcfs_reserve_idle.cpp, the prefix cache in fcfs_reserve_prefix.cpp.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "engine/kv_fit.hpp"
 #include "engine/log.hpp"
 #include "engine/sched/fcfs_reserve.hpp"
 #include "engine/sched/schedulers.hpp"
@@ -14,10 +16,8 @@ namespace kvsim {
 namespace {
 
 HbmLedger make_hbm(const CostModel& cost, const SchedulerConfig& c) {
-  const double block_bytes = double(c.block_tokens) * cost.kv_bytes_per_token();
-  const double room = cost.kv_capacity_bytes();
-  const auto blocks = room > 0 ? static_cast<std::int64_t>(std::floor(room / block_bytes)) : 0;
-  return HbmLedger(blocks, c.block_tokens, block_bytes);
+  return HbmLedger(kv_pool_blocks(cost, c.block_tokens), c.block_tokens,
+                   double(c.block_tokens) * cost.kv_bytes_per_token());
 }
 
 }  // namespace
@@ -54,16 +54,16 @@ void FcfsReserveScheduler::on_round_arrival(const RoundRequest& r, double now) {
   const auto found = sessions_.find(r.session);
   const std::int64_t context = found == sessions_.end() ? 0 : found->second.context;
   const std::int64_t end_tokens = context + r.prompt_tokens + r.answer_tokens;
-  const std::int64_t peak = cost_.peak_ledger_tokens(context + r.prompt_tokens + 1, end_tokens);
-  if (hbm_.blocks_for(peak) > hbm_.total_blocks()) {
+  const KvFit fit = kv_fit(cost_, hbm_.block_tokens(), context + r.prompt_tokens + 1, end_tokens);
+  if (!fit.fits()) {
     throw ImpossibleRound(fmt::format(
         "session {} round {} needs the KV of {} tokens = {} x {} B/token = {}, but the replica's KV room is {} "
         "(HBM {} - weights {} - activation reserve) = {} blocks of {} tokens; it can never fit, even with every "
         "other session evicted",
-        r.session, r.round + 1, end_tokens, peak, cost_.kv_bytes_per_token(),
-        format_bytes(double(peak) * cost_.kv_bytes_per_token()), format_bytes(cost_.kv_capacity_bytes()),
-        format_bytes(cost_.deployment().hbm_total()), format_bytes(cost_.weight_bytes()), hbm_.total_blocks(),
-        hbm_.block_tokens()));
+        r.session, r.round + 1, end_tokens, fit.peak_tokens, cost_.kv_bytes_per_token(),
+        format_bytes(fit.peak_bytes), format_bytes(cost_.kv_capacity_bytes()),
+        format_bytes(cost_.deployment().hbm_total()), format_bytes(cost_.weight_bytes()), fit.pool_blocks,
+        fit.block_tokens));
   }
   Session& s = sessions_[r.session];
   s.id = r.session;

@@ -6,6 +6,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "engine/kv_fit.hpp"
 #include "tests/plugins/toys.hpp"
 
 namespace kvsim::toys {
@@ -16,9 +17,8 @@ class FifoScheduler final : public Scheduler {
   explicit FifoScheduler(SchedulerContext ctx)
       : steps_(ctx.steps),
         sink_(ctx.sink),
-        hbm_(static_cast<std::int64_t>(ctx.cost.kv_capacity_bytes() /
-                                       (double(ctx.config.block_tokens) * ctx.cost.kv_bytes_per_token())),
-             ctx.config.block_tokens, double(ctx.config.block_tokens) * ctx.cost.kv_bytes_per_token()),
+        hbm_(kv_pool_blocks(ctx.cost, ctx.config.block_tokens), ctx.config.block_tokens,
+             double(ctx.config.block_tokens) * ctx.cost.kv_bytes_per_token()),
         ddr_(0),
         nvme_(0),
         prefix_(ctx.config.block_tokens, 1, hbm_.bytes_per_block()) {}
