@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ostream>
 #include <stdexcept>
 
 #include "sim/diagnostics.hpp"
@@ -16,6 +18,8 @@
 namespace kvsim {
 namespace fs = std::filesystem;
 namespace {
+
+constexpr const char* kStagingTag = ".kvsim-";
 
 [[noreturn]] void refuse(const fs::path& path, const std::string& flag, const std::string& why) {
   throw InputError(std::vector<Diagnostic>{Diagnostic{"", flag, 0, 0, path.string(), why}});
@@ -59,25 +63,74 @@ void sync_dir(const fs::path& dir) {
   ::close(fd);
 }
 
+// ".NAME.kvsim-XXXXXX": the name of every staging entry kvsim makes for NAME, which remove_stale_staging knows.
+std::string staging_template(const fs::path& target) {
+  std::string name = ".";
+  name += target.filename().string();
+  name += kStagingTag;
+  name += "XXXXXX";
+  return (target.parent_path() / name).string();
+}
+
+// Whether `name` is a staging entry's name (for `prefix` when not empty).
+bool is_staging_name(const std::string& name, const std::string& prefix) {
+  const std::size_t tail = std::strlen(kStagingTag) + 6;
+  if (name.size() <= tail + 1 || name[0] != '.' || name.compare(name.size() - tail, tail - 6, kStagingTag) != 0) {
+    return false;
+  }
+  return prefix.empty() || name == "." + prefix + kStagingTag + name.substr(name.size() - 6);
+}
+
 // A fresh directory next to `target` with an unpredictable name, mode 0700.
 fs::path make_sibling_dir(const fs::path& target) {
-  std::string tmpl = (target.parent_path() / ("." + target.filename().string() + ".kvsim-XXXXXX")).string();
+  std::string tmpl = staging_template(target);
   if (::mkdtemp(tmpl.data()) == nullptr) io_failure("create a directory next to", target, errno);
   return tmpl;
 }
 
+// The nearest existing ancestor of `p` (or `p`), where a missing directory would be created; refuses a file there.
+fs::path nearest_directory(fs::path p, const fs::path& dir, const std::string& flag) {
+  struct stat st {};
+  while (::stat(p.c_str(), &st) != 0 && p != p.root_path()) p = p.parent_path();
+  if (!S_ISDIR(st.st_mode)) {
+    refuse(dir, flag, fmt::format("cannot be created: '{}' is not a directory", escape_token(p.string(), 200)));
+  }
+  return p;
+}
+
+// Refuses a directory in which kvsim cannot create an entry (read-only, /proc, no permission), by creating and
+// removing one: access() would say yes to root on a read-only place, or in /proc.
+void probe_writable(const fs::path& at, const fs::path& dir, const std::string& flag) {
+  std::string probe = (at / ".kvsim-probe-XXXXXX").string();
+  if (::mkdtemp(probe.data()) == nullptr) {
+    refuse(dir, flag,
+           fmt::format("cannot be written: kvsim cannot create an entry in '{}' ({})", escape_token(at.string(), 200),
+                       std::strerror(errno)));
+  }
+  ::rmdir(probe.c_str());
+}
+
 }  // namespace
 
-void check_output_dir(const fs::path& dir, const std::string& flag, const std::vector<std::string>& owned) {
+void check_output_place(const fs::path& dir, const std::string& flag, OutputPlace place) {
   const fs::path p = plain(dir);
   if (p == p.root_path()) refuse(dir, flag, "is a root directory; give a directory for this run's outputs only");
   struct stat st {};
-  if (::lstat(p.c_str(), &st) != 0) {
-    if (errno == ENOENT) return;
+  const bool links_ok = place == OutputPlace::kInside;
+  if ((links_ok ? ::stat(p.c_str(), &st) : ::lstat(p.c_str(), &st)) == 0) {
+    if (S_ISLNK(st.st_mode)) refuse(dir, flag, "is a symbolic link; kvsim does not write through links");
+    if (!S_ISDIR(st.st_mode)) refuse(dir, flag, "exists and is not a directory; give a new or an output directory");
+  } else if (errno != ENOENT && errno != ENOTDIR) {
     refuse(dir, flag, fmt::format("cannot be examined ({})", std::strerror(errno)));
   }
-  if (S_ISLNK(st.st_mode)) refuse(dir, flag, "is a symbolic link; kvsim does not write through links");
-  if (!S_ISDIR(st.st_mode)) refuse(dir, flag, "exists and is not a directory; give a new or an output directory");
+  // Writes go inside the directory (sweeps and comparisons), or next to it (a run's staged directory).
+  probe_writable(nearest_directory(place == OutputPlace::kInside ? p : p.parent_path(), dir, flag), dir, flag);
+}
+
+void check_output_dir(const fs::path& dir, const std::string& flag, const std::vector<std::string>& owned) {
+  check_output_place(dir, flag, OutputPlace::kNextTo);
+  const fs::path p = plain(dir);
+  if (!fs::is_directory(fs::symlink_status(p))) return;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(p, ec)) {
     const std::string name = entry.path().filename().string();
@@ -104,11 +157,47 @@ void check_output_file(const fs::path& file, const std::string& flag, const std:
   }
 }
 
+std::vector<fs::path> remove_stale_staging(const fs::path& dir, const std::string& prefix) {
+  std::vector<fs::path> removed;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto type = entry.symlink_status(ec).type();
+    if (!is_staging_name(name, prefix) || (type != fs::file_type::directory && type != fs::file_type::regular)) {
+      continue;
+    }
+    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {  // no live kvsim holds it: its writer was killed
+      std::error_code rm;
+      fs::remove_all(entry.path(), rm);
+      if (!rm) removed.push_back(entry.path());
+    }
+    ::close(fd);
+  }
+  std::sort(removed.begin(), removed.end());
+  return removed;
+}
+
+std::vector<fs::path> remove_stale_staging_beside(const fs::path& target) {
+  const fs::path p = plain(target);
+  return remove_stale_staging(p.parent_path(), p.filename().string());
+}
+
+void note_stale_staging(const std::vector<fs::path>& removed, std::ostream& out) {
+  if (removed.empty()) return;
+  std::string names;
+  for (const auto& p : removed) names += (names.empty() ? "" : ", ") + escape_token(p.string(), 200);
+  out << fmt::format("note: removed {} staging {} left by an interrupted kvsim: {}\n", removed.size(),
+                     removed.size() == 1 ? "entry" : "entries", names);
+}
+
 void write_file_atomic(const fs::path& path, const std::string& text) {
   const fs::path p = plain(path);
-  std::string tmp = (p.parent_path() / ("." + p.filename().string() + ".XXXXXX")).string();
+  std::string tmp = staging_template(p);
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // O_CREAT|O_EXCL: never opens an existing name or a link
   if (fd < 0) io_failure("create a file next to", p, errno);
+  ::flock(fd, LOCK_EX | LOCK_NB);  // held until closed: remove_stale_staging leaves it alone
   try {
     if (::fchmod(fd, 0666 & ~process_umask()) != 0) io_failure("set the mode of", tmp, errno);
     write_all(fd, text, tmp);
@@ -136,6 +225,7 @@ StagedDir::StagedDir(fs::path target) : target_(plain(target)) {
     fs::remove(staged_, ec);
     io_failure("open", staged_, err);
   }
+  ::flock(fd_, LOCK_EX | LOCK_NB);  // held until this process ends or closes it: the entry is live
 }
 
 StagedDir::~StagedDir() {

@@ -1,6 +1,7 @@
 #include "sim/trace_input.hpp"
 
 #include "engine/log.hpp"
+#include "sim/input_file.hpp"
 
 namespace kvsim {
 
@@ -9,6 +10,8 @@ Diagnostic trace_diagnostic(const TraceProblem& p) {
 }
 
 Trace load_trace_input(const std::string& path, const TraceOptions& options) {
+  // By its path first: a device (/dev/zero), FIFO or directory is never opened, a file over the cap never read.
+  check_input_file(path, "a trace file", kMaxTraceBytes, "256 MiB");
   try {
     Trace t = read_trace(path, options);
     if (t.skipped > 0) {

@@ -10,7 +10,8 @@
 
 namespace kvsim {
 
-/// @brief Reads `path` with `options`; throws InputError for a bad trace. Skipped lines are logged.
+/// @brief Reads `path` with `options`; throws InputError for a bad trace, and, before opening it, for a path that is
+/// not a regular file or a file over kMaxTraceBytes (sim/input_file.hpp). Skipped lines are logged.
 Trace load_trace_input(const std::string& path, const TraceOptions& options);
 
 /// @brief The diagnostic of a trace problem.

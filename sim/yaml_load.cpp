@@ -9,26 +9,11 @@
 #include <vector>
 
 #include "sim/diagnostics.hpp"
+#include "sim/input_file.hpp"
 
 namespace kvsim {
 namespace fs = std::filesystem;
 namespace {
-
-std::string kind_of(const fs::file_status& st) {
-  switch (st.type()) {
-    case fs::file_type::directory:
-      return "a directory";
-    case fs::file_type::fifo:
-      return "a FIFO";
-    case fs::file_type::character:
-    case fs::file_type::block:
-      return "a device";
-    case fs::file_type::socket:
-      return "a socket";
-    default:
-      return "not a regular file";
-  }
-}
 
 // Every map in `node` with a key repeated: the key's path and both lines.
 void find_duplicates(const YAML::Node& node, const std::string& path, const std::string& name,
@@ -75,21 +60,7 @@ YAML::Node load_yaml_text(const std::string& text, const std::string& name) {
 }
 
 YAML::Node load_yaml_file(const fs::path& file) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(file, ec);
-  if (ec || !fs::exists(st)) {
-    throw InputError(std::vector<Diagnostic>{{file.string(), "", 0, 0, "", "cannot open file: it does not exist"}});
-  }
-  if (!fs::is_regular_file(st)) {
-    throw InputError(std::vector<Diagnostic>{
-        {file.string(), "", 0, 0, "", fmt::format("is {}; expected a YAML file", kind_of(st))}});
-  }
-  const std::uintmax_t size = fs::file_size(file, ec);
-  if (!ec && size > kMaxYamlBytes) {
-    throw InputError(std::vector<Diagnostic>{
-        {file.string(), "", 0, 0, "",
-         fmt::format("is {} bytes; a YAML file kvsim reads is at most {} bytes (2 MiB)", size, kMaxYamlBytes)}});
-  }
+  check_input_file(file, "a YAML file", kMaxYamlBytes, "2 MiB");
   std::ifstream in(file, std::ios::binary);
   // An empty file is an empty document, not an unreadable one (`text << rdbuf()` fails on zero characters).
   const std::string text(std::istreambuf_iterator<char>(in), {});

@@ -69,6 +69,59 @@ class Assembler {
   std::unordered_map<std::string, std::size_t> index_;
 };
 
+// "N bytes", with the MiB when that is a whole number of them.
+std::string size_text(std::uintmax_t bytes) {
+  const std::uintmax_t mib = std::uintmax_t{1} << 20;
+  if (bytes >= mib && bytes % mib == 0) return fmt::format("{} bytes ({} MiB)", bytes, bytes / mib);
+  return fmt::format("{} bytes", bytes);
+}
+
+// The lines of a trace file, each read no further than a cap, and the whole file no further than another: a file
+// without newlines, or one that keeps growing, never fills memory.
+class LineReader {
+ public:
+  LineReader(std::istream& in, const TraceOptions& o)
+      : in_(*in.rdbuf()), max_line_(o.max_line_bytes), max_(o.max_bytes) {}
+
+  // The next line into `text`, without its newline; false at the end of the file. Throws LineProblem for a line
+  // longer than the cap, having read only the cap and the bytes after it up to its newline when `skip` (to go on)
+  // and none of them otherwise; throws FileTooLong past the file cap.
+  bool next(std::string& text, bool skip) {
+    text.clear();
+    int c = bump();
+    if (c == std::char_traits<char>::eof()) return false;
+    ++line_;
+    for (; c != std::char_traits<char>::eof() && c != '\n'; c = bump()) {
+      if (text.size() == max_line_) {
+        while (skip && c != std::char_traits<char>::eof() && c != '\n') c = bump();
+        throw LineProblem{"", "",
+                          fmt::format("line longer than {}, the most a trace line may hold", size_text(max_line_))};
+      }
+      text.push_back(static_cast<char>(c));
+    }
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    return true;
+  }
+
+  // The number of the line read last (1-based).
+  int line() const { return line_; }
+
+  // Thrown when the file is longer than the cap (it grew after its size was checked, or was not checked).
+  struct FileTooLong {};
+
+ private:
+  int bump() {
+    const int c = in_.sbumpc();
+    if (c != std::char_traits<char>::eof() && ++bytes_ > max_) throw FileTooLong{};
+    return c;
+  }
+  std::streambuf& in_;
+  std::size_t max_line_;
+  std::uintmax_t max_;
+  std::uintmax_t bytes_ = 0;
+  int line_ = 0;
+};
+
 }  // namespace
 
 std::string TraceProblem::str() const {
@@ -115,21 +168,30 @@ Trace read_trace(const std::string& path, const TraceOptions& options) {
   Trace trace{path, format, options.block_tokens, {}, 0, "", 0};
   Assembler sessions(trace, format != "kvsim");
   trace_detail::ParseState state;
+  LineReader lines(in, options);
   std::string text;
   long kept = 0;
-  while (std::getline(in, text)) {
-    state.line = static_cast<int>(++trace.lines);
-    if (!text.empty() && text.back() == '\r') text.pop_back();
-    if (text.find_first_not_of(" \t") == std::string::npos) continue;
+  for (;;) {
     try {
+      const bool more = lines.next(text, options.skip_errors);
+      state.line = lines.line();
+      trace.lines = lines.line();
+      if (!more) break;
+      if (text.find_first_not_of(" \t") == std::string::npos) continue;
       std::optional<Record> r = trace_detail::parse_line(format, text, state);
       if (!r || (options.session_sample < 1 && sample_point(r->session) >= options.session_sample)) continue;
       sessions.add(std::move(*r), state.line);
       if (options.max_requests > 0 && ++kept >= options.max_requests) break;
     } catch (const LineProblem& p) {
-      TraceProblem problem{path, state.line, p.field, p.value, p.message};
+      trace.lines = lines.line();
+      TraceProblem problem{path, lines.line(), p.field, p.value, p.message};
       if (!options.skip_errors) throw TraceError(problem);
       if (trace.skipped++ == 0) trace.first_skip = problem.str();
+    } catch (const LineReader::FileTooLong&) {
+      throw TraceError({path, lines.line(), "", "",
+                        fmt::format("the file is longer than {}, the most a trace may hold; cut it (head -n) or "
+                                    "sample it (session_sample)",
+                                    size_text(options.max_bytes))});
     }
   }
   if (state.block_tokens > 0) trace.block_tokens = state.block_tokens;

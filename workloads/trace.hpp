@@ -48,6 +48,15 @@ struct Trace {
   std::size_t requests() const;
 };
 
+/// @brief The largest trace file kvsim reads: 256 MiB, about a million Mooncake requests or five million Azure
+/// rows, which read into ~2 GB of memory. A larger file is refused by its size before it is read; cut it (`head -n`)
+/// or sample it. A file that grows past the cap while being read is stopped at the cap.
+inline constexpr std::uintmax_t kMaxTraceBytes = 256u << 20;
+/// @brief The longest trace line kvsim reads: 1 MiB, 500x the longest line of the public traces (a 1M-token prompt
+/// in 16-token blocks lists ~60,000 ids, ~500 kB). A longer line is a problem of that line (file and line named),
+/// read no further than the cap, so a file without newlines never fills memory.
+inline constexpr std::size_t kMaxTraceLineBytes = 1u << 20;
+
 /// @brief How to read a trace.
 struct TraceOptions {
   std::string format;               ///< mooncake, ragpulse, azure or kvsim; empty: guessed from the file name
@@ -55,6 +64,8 @@ struct TraceOptions {
   bool skip_errors = false;         ///< on_error: skip (count and drop bad lines) rather than stop
   long max_requests = 0;            ///< stop after this many requests in file order (0: all)
   double session_sample = 1;        ///< keep this fraction of sessions, chosen by a hash of the session id
+  std::size_t max_line_bytes = kMaxTraceLineBytes;  ///< a longer line is a problem of that line
+  std::uintmax_t max_bytes = kMaxTraceBytes;        ///< reading stops with an error past this many bytes
 };
 
 /// @brief A trace replayed by `kvsim run` in place of synthetic sessions (scenario section workload.trace).

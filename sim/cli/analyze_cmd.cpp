@@ -12,6 +12,7 @@
 #include "engine/peak_analysis.hpp"
 #include "sim/cli/analyze_output.hpp"
 #include "sim/cli/compression_output.hpp"
+#include "sim/flag_values.hpp"
 #include "sim/scenario.hpp"
 
 namespace kvsim::cli {
@@ -45,12 +46,13 @@ const std::vector<std::string> kSweepKeys{"context",   "gpu", "tp",       "model
 void apply(const Catalog& cat, Case& c, const std::string& key, const std::string& value) {
   const std::string flag = "--sweep " + key;
   if (key == "context") {
-    c.context = parse_flag_quantity(flag, value, Dim::kTokens, 1);
+    c.context = parse_flag_in_range(flag, value, Dim::kTokens, plausible::kTokens, true);
   } else if (key == "gpu") {
     c.deployment.gpu = cat.gpu(value);
     c.deployment.host_link = c.deployment.gpu.host_link;
   } else if (key == "tp") {
-    c.deployment.tensor_parallel = int(parse_flag_quantity(flag, value, Dim::kCount, 1));
+    c.deployment.tensor_parallel =
+        int(parse_flag_in_range(flag, value, Dim::kCount, plausible::kTensorParallel, true));
   } else if (key == "model") {
     c.model = cat.model(value);
   } else if (key == "attention") {
@@ -88,7 +90,7 @@ std::vector<Case> expand(const Catalog& cat, const Case& base, const std::vector
   std::vector<Case> cases;
   for (const auto& ctx : contexts) {
     Case c = base;
-    c.context = parse_flag_quantity("--context", ctx, Dim::kTokens, 1);
+    c.context = parse_flag_in_range("--context", ctx, Dim::kTokens, plausible::kTokens, true);
     cases.push_back(c);
   }
   for (const auto& sweep : sweeps) {
@@ -111,12 +113,24 @@ std::vector<Case> expand(const Catalog& cat, const Case& base, const std::vector
   return cases;
 }
 
+// The numeric flags CLI11 reads as numbers, held to the plausible ranges of their scenario keys before any work:
+// `--answer-tokens inf` would loop per token forever, `--compute-efficiency 1e-300` give centuries.
+void check_number_flags(const AnalyzeOptions& opt) {
+  using plausible::kEfficiency;
+  using plausible::kTokens;
+  if (opt.answer_tokens) check_flag_range("--answer-tokens", *opt.answer_tokens, Dim::kTokens, kTokens, true);
+  if (opt.tp) check_flag_range("--tp", *opt.tp, Dim::kCount, plausible::kTensorParallel, true);
+  if (opt.compute_eff) check_flag_range("--compute-efficiency", *opt.compute_eff, Dim::kRatio, kEfficiency, false);
+  if (opt.memory_eff) check_flag_range("--memory-efficiency", *opt.memory_eff, Dim::kRatio, kEfficiency, false);
+}
+
 // Flags that override the deployment apply after the sweep, so `--sweep gpu=...` keeps `--host-link-bw`.
 void apply_flags(const Catalog& cat, const AnalyzeOptions& opt, Deployment& d) {
   if (opt.tp) d.tensor_parallel = *opt.tp;
   if (!opt.host_link.empty()) d.host_link = cat.link(opt.host_link);
   if (!opt.host_link_bw.empty()) {
-    d.host_link.bandwidth = parse_flag_quantity("--host-link-bw", opt.host_link_bw, Dim::kBandwidth, 0);
+    d.host_link.bandwidth =
+        parse_flag_in_range("--host-link-bw", opt.host_link_bw, Dim::kBandwidth, plausible::kBandwidth);
   }
   if (opt.host_link_per_gpu) d.host_link_shared = false;
   if (opt.compute_eff) d.compute_efficiency = *opt.compute_eff;
@@ -295,6 +309,7 @@ void add_analyze_command(CLI::App& app, AnalyzeOptions& opt) {
 }
 
 int run_analyze(const AnalyzeOptions& opt) {
+  check_number_flags(opt);
   const Catalog cat = Catalog::load(opt.platforms.empty() ? Catalog::default_dir() : std::filesystem::path(opt.platforms));
   std::optional<Scenario> sc;
   if (!opt.scenario.empty()) sc = load_scenario(opt.scenario, {}, cat);

@@ -21,6 +21,7 @@
 #include "sim/diagnostics.hpp"
 #include "sim/output.hpp"
 #include "sim/run.hpp"
+#include "sim/safe_output.hpp"
 #include "sim/scenario.hpp"
 
 namespace kvsim::cli {
@@ -319,6 +320,11 @@ void add_capacity_command(CLI::App& app, CapacityOptions& opt) {
 
 int run_capacity(const CapacityOptions& opt) {
   Grid g;
+  g.out = opt.out_dir.empty() ? fs::path("out") / (fs::path(opt.scenario).stem().string() + "-capacity")
+                              : fs::path(opt.out_dir);
+  const std::string flag = opt.out_dir.empty() ? "output directory" : "--out";
+  check_output_place(g.out, flag, OutputPlace::kInside);  // before anything is loaded or run
+  check_output_place(g.out / "probes", flag, OutputPlace::kInside);
   g.slos = parse_slos(opt.slo);
   g.params = parse_sweep_params("--param", opt.params);
   g.points = sweep_points(g.params);
@@ -326,8 +332,9 @@ int run_capacity(const CapacityOptions& opt) {
   if (!(g.from_per_h > 0)) throw InputError({Diagnostic{"", "--from", 0, 0, opt.from, "expected a positive rate"}});
   g.horizon_s = parse_flag_quantity("--horizon", opt.horizon, Dim::kTime, 0);
   g.seed = check_input(opt, g);
-  g.out = opt.out_dir.empty() ? fs::path("out") / (fs::path(opt.scenario).stem().string() + "-capacity")
-                              : fs::path(opt.out_dir);
+  std::vector<fs::path> stale = remove_stale_staging(g.out, "");  // of a killed search: its probes' and files'
+  for (auto& p : remove_stale_staging(g.out / "probes", "")) stale.push_back(std::move(p));
+  note_stale_staging(stale, std::cerr);
   fs::create_directories(g.out);
   const std::vector<Point> all = search_all(opt, g);
   write_file_atomic(g.out / "capacity.csv", capacity_csv(opt, g, all));

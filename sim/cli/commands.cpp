@@ -9,6 +9,7 @@
 #include "sim/output.hpp"
 #include "sim/run.hpp"
 #include "sim/scenario.hpp"
+#include "sim/safe_output.hpp"
 #include "sim/schema_doc.hpp"
 #include "sim/trace_file.hpp"
 
@@ -49,6 +50,7 @@ void check_outputs(const Commands& c, const std::filesystem::path& out) {
 int run_run(const Commands& c) {
   const std::filesystem::path out = out_dir(c);
   check_outputs(c, out);
+  note_stale_staging(remove_stale_staging_beside(out), std::cerr);
   const Catalog cat = load_catalog(c);
   std::vector<std::string> sets = c.sets;
   if (c.seed) sets.push_back(fmt::format("seed={}", *c.seed));

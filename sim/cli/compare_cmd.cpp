@@ -15,6 +15,7 @@
 #include "sim/diagnostics.hpp"
 #include "sim/output.hpp"
 #include "sim/run.hpp"
+#include "sim/safe_output.hpp"
 #include "sim/scenario.hpp"
 
 namespace kvsim::cli {
@@ -145,11 +146,21 @@ void add_compare_command(CLI::App& app, CompareOptions& opt) {
   cmd->add_flag("--audit,!--no-audit", opt.audit, "Check invariants after every event (default: on in debug builds)");
 }
 
+// Refuses a bad --out before anything is loaded or run, and a policy's directory that is a file or cannot be
+// written. (What a policy's directory holds is its run's to judge: a run that refuses it is reported as failed.)
+void check_out(const CompareOptions& opt, const std::vector<std::string>& policies, const fs::path& out) {
+  const std::string flag = opt.out_dir.empty() ? "output directory" : "--out";
+  check_output_place(out, flag, OutputPlace::kInside);
+  for (const auto& p : policies) check_output_place(out / p, flag, OutputPlace::kNextTo);
+}
+
 int run_compare(const CompareOptions& opt) {
   const std::vector<std::string> policies = parse_policies(opt);
-  const CompareIdentity id = check_scenario(opt, policies);
   const fs::path out = opt.out_dir.empty() ? fs::path("out") / (fs::path(opt.scenario).stem().string() + "-compare")
                                            : fs::path(opt.out_dir);
+  check_out(opt, policies, out);
+  const CompareIdentity id = check_scenario(opt, policies);
+  note_stale_staging(remove_stale_staging(out, ""), std::cerr);  // of a killed comparison (its runs' and files')
   fs::create_directories(out);
   std::cout << fmt::format("kvsim compare: {} policies, {} at a time, into {}/\n", policies.size(), opt.jobs,
                            out.string());

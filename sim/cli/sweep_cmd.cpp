@@ -20,6 +20,7 @@
 #include "sim/diagnostics.hpp"
 #include "sim/output.hpp"
 #include "sim/run.hpp"
+#include "sim/safe_output.hpp"
 #include "sim/scenario.hpp"
 
 namespace kvsim::cli {
@@ -79,6 +80,11 @@ void check_points(const SweepOptions& opt, Plan& plan) {
 
 Plan make_plan(const SweepOptions& opt) {
   Plan plan;
+  plan.out = opt.out_dir.empty() ? fs::path("out") / (fs::path(opt.scenario).stem().string() + "-sweep")
+                                 : fs::path(opt.out_dir);
+  const std::string flag = opt.out_dir.empty() ? "output directory" : "--out";
+  check_output_place(plan.out, flag, OutputPlace::kInside);  // before the grid is loaded or anything runs
+  check_output_place(plan.out / "runs", flag, OutputPlace::kInside);
   plan.params = parse_sweep_params("--param", opt.params);
   for (const auto& s : opt.sets) {
     for (const auto& p : plan.params) {
@@ -87,8 +93,6 @@ Plan make_plan(const SweepOptions& opt) {
   }
   plan.points = sweep_points(plan.params);
   check_points(opt, plan);
-  plan.out = opt.out_dir.empty() ? fs::path("out") / (fs::path(opt.scenario).stem().string() + "-sweep")
-                                 : fs::path(opt.out_dir);
   return plan;
 }
 
@@ -120,6 +124,14 @@ void claim_directory(const SweepOptions& opt, const Plan& plan) {
   }
   fs::create_directories(plan.out);
   write_file_atomic(file, mine.dump(2) + "\n");
+}
+
+// Removes the staging entries a killed sweep left (its runs' in runs/, its tables' in the directory), on rank 0
+// before any rank starts a run.
+void remove_stale(const Plan& plan) {
+  std::vector<fs::path> stale = remove_stale_staging(plan.out, "");
+  for (auto& p : remove_stale_staging(plan.out / "runs", "")) stale.push_back(std::move(p));
+  note_stale_staging(stale, std::cerr);
 }
 
 // One run still to do.
@@ -281,6 +293,7 @@ int run_sweep(const SweepOptions& opt) {
   if (w.rank == 0) {
     try {
       claim_directory(opt, plan);
+      remove_stale(plan);
     } catch (const InputError& e) {
       claim_error = e.what();
     }

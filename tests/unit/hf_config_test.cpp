@@ -89,5 +89,56 @@ TEST(HfConfig, ErrorsNameFileAndField) {
   EXPECT_THROW(load_hf_config("/nonexistent/config.json"), InputError);
 }
 
+// The message of load_hf_config on a config.json holding `text` ("" if it loads).
+std::string refusal(const std::string& name, const std::string& text) {
+  try {
+    load_hf_config(write_temp(name, text));
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(HfConfig, AbsurdShapesAreRefusedWithTheKeyAndTheRange) {
+  const std::string base = R"("num_hidden_layers": 32, "hidden_size": 4096, "num_attention_heads": 32)";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"num_hidden_layers": 10000000, "hidden_size": 4096, "num_attention_heads": 32})",
+       "num_hidden_layers: 10000000 is outside the plausible range [1, 1000000]"},
+      {R"({"num_hidden_layers": 32, "hidden_size": 4294967360, "num_attention_heads": 32})",
+       "hidden_size: 4294967360 is outside the plausible range [1, 1000000]"},
+      {R"({"num_hidden_layers": 32, "hidden_size": 4096, "num_attention_heads": 0})",
+       "num_attention_heads: 0 is outside the plausible range [1, 1000000]"},
+      {"{" + base + R"(, "num_key_value_heads": 4294967296})",
+       "num_key_value_heads: 4294967296 is outside the plausible range [1, 1000000]"},
+      {"{" + base + R"(, "head_dim": -1})", "head_dim: -1 is outside the plausible range [1, 1000000]"},
+      {"{" + base + R"(, "intermediate_size": 2000000})",
+       "intermediate_size: 2000000 is outside the plausible range [1, 1000000]"},
+      {"{" + base + R"(, "vocab_size": 5000000})", "vocab_size: 5000000 is outside the plausible range [1, 1000000]"},
+      {"{" + base + R"(, "num_local_experts": 2000000, "num_experts_per_tok": 2})",
+       "num_local_experts: 2000000 is outside the plausible range [0, 1000000]"},
+      {"{" + base + R"(, "max_position_embeddings": 1000000000000})",
+       "max_position_embeddings: 1000000000000 is outside the plausible range [1, 100000000]"},
+      {R"({"num_hidden_layers": 1000000, "hidden_size": 1000000, "num_attention_heads": 1000})",
+       "the parameters its shapes give:"}};
+  for (const auto& [text, message] : cases) {
+    const std::string got = refusal("absurd.json", text);
+    EXPECT_NE(got.find(message), std::string::npos) << text << "\n" << got;
+    EXPECT_NE(got.find("kvsim_hf_absurd.json"), std::string::npos) << got;
+  }
+  EXPECT_EQ(refusal("edges.json", R"({"num_hidden_layers": 1000000, "hidden_size": 64, "num_attention_heads": 1,
+                                      "max_position_embeddings": 100000000})"),
+            "");
+}
+
+TEST(HfConfig, ADeviceOrADirectoryIsRefusedByItsPath) {
+  try {
+    load_hf_config("/dev/zero");
+    FAIL() << "expected an error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "/dev/zero: is a device; expected a config.json file");
+  }
+  EXPECT_THROW(load_hf_config(std::filesystem::temp_directory_path()), InputError);
+}
+
 }  // namespace
 }  // namespace kvsim
