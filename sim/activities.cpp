@@ -1,5 +1,7 @@
 #include "sim/activities.hpp"
 
+#include <stdexcept>
+
 namespace kvsim {
 namespace sg4 = simgrid::s4u;
 
@@ -44,13 +46,14 @@ sg4::ExecPtr start_transfer(const ReplicaHosts& hosts, bool to_host, double byte
 }
 
 sg4::ExecPtr start_transfer(const ReplicaHosts& hosts, const TransferOrder& order) {
-  if (order.demotion) {
+  if (!order.local()) throw std::logic_error("KV moves between replicas are not modeled yet");
+  if (order.demotion()) {
     auto exec = sg4::this_actor::exec_init(std::vector<sg4::Host*>{hosts.cpu, hosts.nvme}, std::vector<double>{0, 0},
                                            std::vector<double>{0, order.bytes, 0, 0});
     exec->start();
     return exec;
   }
-  return start_between(hosts, order.tier == Tier::kNvme ? hosts.nvme : hosts.cpu, order.to_host, order.bytes);
+  return start_between(hosts, order.host_tier() == Tier::kNvme ? hosts.nvme : hosts.cpu, order.to_host(), order.bytes);
 }
 
 }  // namespace kvsim

@@ -44,7 +44,7 @@ void ReplicaActor::start_plan(double now, bool gpu_free) {
   static spdlog::logger& logger = log("replica");
   for (const auto& t : plan.transfers) {
     logger.debug("t={:.6f} replica {} starts transfer {} of session {}: {:.0f} B {}", now, index_, t.id, t.session,
-                 t.bytes, t.to_host ? "to DDR" : "to HBM");
+                 t.bytes, t.to_host() ? "to the host" : "to HBM");
     transfers_.emplace_back(start_transfer(hosts_, t), t.id);
   }
   if (plan.has_step) step_ = steps_.start(plan.cost, plan.load_bytes);

@@ -80,7 +80,7 @@ void FcfsReserveScheduler::evict(Session& s, double now) {
 void FcfsReserveScheduler::start_transfer(Session& s, bool to_host, double now) {
   const std::uint64_t id = next_transfer_++;
   transfers_.emplace(id, InFlight{s.id, to_host, s.ddr_bytes, s.tier, false});
-  orders_.push_back(TransferOrder{id, s.id, to_host, s.ddr_bytes, s.tier, false});  // handed out by the next plan
+  orders_.push_back(TransferOrder::swap(id, s.id, to_host, s.ddr_bytes, s.tier));  // handed out by the next plan
   s.where = to_host ? Where::kSwappingOut : Where::kSwappingIn;
   if (!to_host && s.has_round) ++stalled_;
   sink_.on_swap_start(s.id, to_host, s.ddr_bytes, now);
@@ -146,7 +146,7 @@ void FcfsReserveScheduler::demote_lru(double keep_free, double now) {
     if (!oldest || !nvme_.reserve(oldest->ddr_bytes)) return;
     const std::uint64_t id = next_transfer_++;
     transfers_.emplace(id, InFlight{oldest->id, true, oldest->ddr_bytes, Tier::kNvme, true});
-    orders_.push_back(TransferOrder{id, oldest->id, true, oldest->ddr_bytes, Tier::kNvme, true});
+    orders_.push_back(TransferOrder::demote(id, oldest->id, oldest->ddr_bytes));
     oldest->where = Where::kDemoting;
     sink_.on_demotion_start(oldest->id, oldest->ddr_bytes, now);
     keep_free -= oldest->ddr_bytes;  // counted as free once the demotion lands

@@ -61,7 +61,7 @@ void FcfsReserveScheduler::prefix_start(Session& s, double now) {
   const std::uint64_t id = next_transfer_++;
   InFlight t{s.id, false, bytes, Tier::kDdr, false, true, std::vector<std::uint64_t>(ids.begin(), ids.end()), now};
   transfers_.emplace(id, std::move(t));
-  orders_.push_back(TransferOrder{id, s.id, false, bytes, Tier::kDdr, false});
+  orders_.push_back(TransferOrder::swap(id, s.id, false, bytes, Tier::kDdr));
   s.where = Where::kSwappingIn;
   ++stalled_;
   sink_.on_swap_start(s.id, false, bytes, now);
@@ -134,7 +134,7 @@ std::int64_t FcfsReserveScheduler::evict_cache(std::int64_t deficit, double now)
   static spdlog::logger& logger = log("scheduler");
   logger.debug("t={:.6f} prefix cache offloads {} blocks ({:.0f} B)", now, out.size(), bytes);
   transfers_.emplace(tid, InFlight{0, true, bytes, Tier::kDdr, false, true, std::move(out), now});
-  orders_.push_back(TransferOrder{tid, 0, true, bytes, Tier::kDdr, false});
+  orders_.push_back(TransferOrder::swap(tid, 0, true, bytes, Tier::kDdr));
   return freed;
 }
 

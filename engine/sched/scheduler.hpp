@@ -49,17 +49,41 @@ struct RoundRequest {
   std::span<const std::uint64_t> prefix_blocks;
 };
 
-/// @brief Where an offloaded copy of a session's KV lives.
-enum class Tier : std::uint8_t { kDdr, kNvme };
+/// @brief A KV memory tier: a host-side tier (where an offloaded copy lives) or a GPU's HBM.
+enum class Tier : std::uint8_t { kDdr, kNvme, kHbm };
 
-/// @brief One KV move to start.
+/// @brief One end of a KV move: a tier of a replica.
+struct KvPlace {
+  static constexpr int kThisReplica = -1;
+  int replica = kThisReplica;  ///< the scheduler's own replica, or another replica's index
+  Tier tier = Tier::kHbm;
+};
+
+/// @brief One KV move to start, between two places.
 struct TransferOrder {
   std::uint64_t id = 0;
   SessionId session = 0;
-  bool to_host = true;  ///< true: HBM -> tier (swap-out); false: tier -> HBM (swap-in)
   double bytes = 0;
-  Tier tier = Tier::kDdr;  ///< the host-side tier
-  bool demotion = false;   ///< DDR -> NVMe, no HBM involved (tiered policy)
+  KvPlace from;
+  KvPlace to;
+
+  /// @brief A swap-out (to_host) or swap-in between this replica's HBM and its `tier`.
+  static TransferOrder swap(std::uint64_t id, SessionId session, bool to_host, double bytes, Tier tier) {
+    const KvPlace hbm{KvPlace::kThisReplica, Tier::kHbm}, host{KvPlace::kThisReplica, tier};
+    return TransferOrder{id, session, bytes, to_host ? hbm : host, to_host ? host : hbm};
+  }
+  /// @brief DDR to NVMe, no HBM involved (tiered policy).
+  static TransferOrder demote(std::uint64_t id, SessionId session, double bytes) {
+    return TransferOrder{id, session, bytes, {KvPlace::kThisReplica, Tier::kDdr}, {KvPlace::kThisReplica, Tier::kNvme}};
+  }
+  /// @brief HBM to a host-side tier.
+  bool to_host() const { return from.tier == Tier::kHbm && to.tier != Tier::kHbm; }
+  /// @brief DDR to NVMe.
+  bool demotion() const { return from.tier == Tier::kDdr && to.tier == Tier::kNvme; }
+  /// @brief The host-side tier it reads or writes.
+  Tier host_tier() const { return to.tier == Tier::kHbm ? from.tier : to.tier; }
+  /// @brief Both ends on the scheduler's own replica.
+  bool local() const { return from.replica == KvPlace::kThisReplica && to.replica == KvPlace::kThisReplica; }
 };
 
 /// @brief One sequence's share of a planned step.

@@ -27,7 +27,7 @@ constexpr double kBytes = 12 * 32.0;  // its KV: 384 B
 
 /// A transfer order as "s<session> out|in <bytes>", to compare in one line.
 std::string order(const TransferOrder& t) {
-  return "s" + std::to_string(t.session) + (t.to_host ? " out " : " in ") + std::to_string(int(t.bytes));
+  return "s" + std::to_string(t.session) + (t.to_host() ? " out " : " in ") + std::to_string(int(t.bytes));
 }
 
 /// The tiny replica with a host link of `link_bps` (transfers take bytes / link_bps s) and a 1 MB DDR.
@@ -125,7 +125,7 @@ TransferOrder first_round(Rig& r) {
   r.finish(1);
   const Plan p = r.plan();
   EXPECT_EQ(p.transfers.size(), 1u);
-  EXPECT_TRUE(p.transfers.at(0).to_host);
+  EXPECT_TRUE(p.transfers.at(0).to_host());
   return p.transfers.at(0);
 }
 
@@ -199,7 +199,7 @@ TEST(OffloadPrefetch, TooEarlyGuessIsEvictedAgain) {
   r.arrive(1, 1, 2, 2, true);
   p = r.plan();
   ASSERT_EQ(p.transfers.size(), 1u);
-  EXPECT_FALSE(p.transfers[0].to_host);
+  EXPECT_FALSE(p.transfers[0].to_host());
   EXPECT_EQ(r.sink.state.stalled_rounds, 1);
   r.landed(p.transfers[0]);
   EXPECT_EQ(r.finish(1), 2);
@@ -231,7 +231,7 @@ TEST(OffloadPrefetch, GivenUpWithoutFreeHbm) {
   r.arrive(1, 1, 2, 2, true);
   p = r.plan();
   ASSERT_EQ(p.transfers.size(), 1u);
-  EXPECT_FALSE(p.transfers[0].to_host);
+  EXPECT_FALSE(p.transfers[0].to_host());
   EXPECT_EQ(r.sink.state.stalled_rounds, 1);
 }
 
@@ -310,7 +310,7 @@ TEST(OffloadCostAware, SwapsWhenTheLinkIsFast) {
   const Plan p = r.plan();
   EXPECT_FALSE(p.has_step);
   ASSERT_EQ(p.transfers.size(), 1u);
-  EXPECT_TRUE(p.transfers[0].to_host);
+  EXPECT_TRUE(p.transfers[0].to_host());
   EXPECT_DOUBLE_EQ(p.transfers[0].bytes, kBytes);
   EXPECT_EQ(r.sink.count("kv_dropped"), 0);
 }
@@ -375,7 +375,7 @@ TEST(OffloadCostAware, ChargesRecomputeOncePerActiveRound) {
   const Plan p = r.plan();
   ASSERT_EQ(p.transfers.size(), 1u);
   EXPECT_EQ(p.transfers[0].session, 1u);
-  EXPECT_TRUE(p.transfers[0].to_host);
+  EXPECT_TRUE(p.transfers[0].to_host());
   EXPECT_EQ(p.batch, (std::vector<BatchEntry>{{3, 1, 3, false}}));
   EXPECT_EQ(r.sink.count("kv_dropped"), 0);
 }

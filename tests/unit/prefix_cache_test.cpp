@@ -158,7 +158,7 @@ TEST(SchedulerPrefix, EvictedPrefixIsLoadedBackFromDdr) {
   Plan p = r.plan();
   EXPECT_FALSE(p.has_step);
   ASSERT_EQ(p.transfers.size(), 1u);
-  EXPECT_TRUE(p.transfers[0].to_host);
+  EXPECT_TRUE(p.transfers[0].to_host());
   EXPECT_DOUBLE_EQ(p.transfers[0].bytes, 256);
   EXPECT_EQ(r.sched.prefix().tier(12), BlockTier::kOffloading);
   EXPECT_EQ(r.sched.prefix().tier(11), BlockTier::kHbm);
@@ -172,7 +172,7 @@ TEST(SchedulerPrefix, EvictedPrefixIsLoadedBackFromDdr) {
   p = r.plan();
   EXPECT_FALSE(p.has_step);  // stalled until its prefix lands
   ASSERT_EQ(p.transfers.size(), 1u);
-  EXPECT_FALSE(p.transfers[0].to_host);
+  EXPECT_FALSE(p.transfers[0].to_host());
   EXPECT_EQ(p.transfers[0].session, 4u);
   EXPECT_DOUBLE_EQ(p.transfers[0].bytes, 1 * 8 * 32);
   EXPECT_EQ(r.sink.lookups.back().hbm_hits, 1);

@@ -30,7 +30,7 @@ TEST(SchedulerSwap, IdleSessionSwapsOutAndBackIn) {
   ASSERT_EQ(p.transfers.size(), 1u);
   const TransferOrder out = p.transfers[0];
   EXPECT_EQ(out.session, 1u);
-  EXPECT_TRUE(out.to_host);
+  EXPECT_TRUE(out.to_host());
   EXPECT_DOUBLE_EQ(out.bytes, 384);
   EXPECT_DOUBLE_EQ(r.sched.ddr().used_bytes(), 384);  // reserved when the swap-out starts
   EXPECT_EQ(r.sched.hbm().used_blocks(), 3);          // freed when it lands
@@ -58,7 +58,7 @@ TEST(SchedulerSwap, IdleSessionSwapsOutAndBackIn) {
   ASSERT_EQ(p.transfers.size(), 1u);
   const TransferOrder in = p.transfers[0];
   EXPECT_EQ(in.session, 1u);
-  EXPECT_FALSE(in.to_host);
+  EXPECT_FALSE(in.to_host());
   EXPECT_DOUBLE_EQ(in.bytes, 384);
   EXPECT_EQ(p.batch, (std::vector<BatchEntry>{{3, 1, 0, true}}));
   EXPECT_EQ(r.sched.hbm().used_blocks(), 3 + 1);
@@ -159,7 +159,7 @@ TEST(SchedulerVictims, EachPolicyPicksItsVictimFirst) {
       ASSERT_EQ(p.transfers.size(), n);
       for (std::size_t i = 0; i < n; ++i) {
         EXPECT_EQ(p.transfers[i].session, order[i]) << i;
-        EXPECT_TRUE(p.transfers[i].to_host);
+        EXPECT_TRUE(p.transfers[i].to_host());
         EXPECT_DOUBLE_EQ(p.transfers[i].bytes, bytes.at(order[i]));
       }
       for (const auto& t : p.transfers) r.landed(t);
