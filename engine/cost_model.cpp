@@ -178,8 +178,8 @@ StepCost& StepCost::operator+=(const StepCost& o) {
 }
 
 StepCost StepCost::scaled(double f) const {
-  StepCost c{flops_per_gpu * f, hbm_bytes_per_gpu * f, nvlink_bytes_per_gpu * f, compute_s * f, hbm_s * f,
-             nvlink_s * f};
+  StepCost c{flops_per_gpu * f, hbm_bytes_per_gpu * f, nvlink_bytes_per_gpu * f, compute_s * f,
+             hbm_s * f,         nvlink_s * f};
   return c.settle();
 }
 
@@ -208,7 +208,9 @@ double CostModel::decode_seconds(double answer_tokens, double context_tokens) co
   return total;
 }
 
-double CostModel::transfer_seconds(double bytes) const { return bytes / deployment_.kv_transfer_bandwidth(); }
+double CostModel::transfer_seconds(double bytes) const {
+  return bytes / deployment_.kv_transfer_bandwidth();
+}
 
 double CostModel::critical_intensity() const {
   return deployment_.effective_flops() / deployment_.effective_hbm_bandwidth();

@@ -60,9 +60,9 @@ std::optional<DType> choose_compute_dtype(const std::string& setting, DType weig
 struct Deployment {
   GpuSpec gpu;
   int tensor_parallel = 1;
-  LinkSpec host_link;             ///< usually gpu.host_link; may be overridden (the paper uses 20 GB/s)
-  bool host_link_shared = true;   ///< one host link for the whole TP group (the paper's assumption)
-  double host_memory = 0;         ///< CPU DDR bytes available to this replica for KV
+  LinkSpec host_link;            ///< usually gpu.host_link; may be overridden (the paper uses 20 GB/s)
+  bool host_link_shared = true;  ///< one host link for the whole TP group (the paper's assumption)
+  double host_memory = 0;        ///< CPU DDR bytes available to this replica for KV
   double compute_efficiency = 1.0;
   double memory_efficiency = 1.0;
   double host_link_efficiency = 1.0;

@@ -83,7 +83,8 @@ class Registry {
   };
 
   /// @brief `kind` names the registry in messages ("offload policy").
-  explicit Registry(std::string kind, std::vector<Entry> entries) : kind_(std::move(kind)), entries_(std::move(entries)) {}
+  explicit Registry(std::string kind, std::vector<Entry> entries)
+      : kind_(std::move(kind)), entries_(std::move(entries)) {}
 
   const std::string& kind() const { return kind_; }
   /// @brief Registers `e` beside the built-ins (a plug-in linked in from elsewhere, e.g. a test); throws if its
@@ -118,8 +119,8 @@ class Registry {
       if (!declares(e, key)) {
         std::vector<std::string> valid;
         for (const auto& p : e.params) valid.push_back(p.name);
-        throw UnknownChoice(kind_ + " '" + name + "' has no parameter '" + key + "'; its parameters: " +
-                            (valid.empty() ? "none" : join_names(valid)));
+        throw UnknownChoice(kind_ + " '" + name + "' has no parameter '" + key +
+                            "'; its parameters: " + (valid.empty() ? "none" : join_names(valid)));
       }
       full.set(key, value);
     }

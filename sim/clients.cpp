@@ -26,8 +26,8 @@ ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector
 int ClientSide::pick_replica(SessionId id) {
   for (std::size_t r = 0; r < loads_.size(); ++r) {
     const HbmLedger& hbm = replicas_[r]->hbm();
-    loads_[r] = ReplicaLoad{static_cast<int>(r), assigned_[r], replicas_[r]->state(), hbm.total_blocks(),
-                            hbm.free_blocks()};
+    loads_[r] =
+        ReplicaLoad{static_cast<int>(r), assigned_[r], replicas_[r]->state(), hbm.total_blocks(), hbm.free_blocks()};
   }
   return static_cast<int>(router_.route(RouteRequest{id}, loads_));
 }
@@ -90,7 +90,7 @@ void ClientSide::spawn(std::function<void()> body) {
 // round with a recorded time is sent at that time (or when the previous answer is in, if later); the others a
 // think time after the previous answer. Times are divided by the speedup.
 std::shared_ptr<ClientSide::TraceSend> ClientSide::post_first_round(const TraceSession& ts, std::size_t first,
-                                                                     std::size_t count) {
+                                                                    std::size_t count) {
   const auto index = static_cast<std::size_t>(&ts - spec_.trace.trace->sessions.data());
   int& home = home_[index];
   auto send = std::make_shared<TraceSend>();
@@ -101,10 +101,9 @@ std::shared_ptr<ClientSide::TraceSend> ClientSide::post_first_round(const TraceS
   metrics_.on_session_start(send->id, send->replica, sg4::Engine::get_clock());
   send->done = sg4::Semaphore::create(0);
   const TraceRound& r = ts.rounds[first];
-  send->msg = ReplicaMessage{false,
-                             RoundRequest{send->id, 0, r.prompt_tokens, r.output_tokens, count == 1, trace_gap_s_,
-                                          r.blocks},
-                             send->done.get(), true, false};
+  send->msg = ReplicaMessage{
+      false, RoundRequest{send->id, 0, r.prompt_tokens, r.output_tokens, count == 1, trace_gap_s_, r.blocks},
+      send->done.get(), true, false};
   sg4::Host* home_host = sg4::this_actor::get_host();
   sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(send->replica)]);  // messages stay on the replica's host
   sg4::Mailbox::by_name(replica_mailbox(send->replica))->put_init(&send->msg, 0)->detach();
@@ -135,8 +134,8 @@ void ClientSide::trace_session(const TraceSession& ts, std::size_t first, std::s
     const TraceRound& r = ts.rounds[first + i];
     if (r.arrival_s >= 0) sg4::this_actor::sleep_until(r.arrival_s / speedup);
     if (r.arrival_s < 0) sg4::this_actor::sleep_for(r.think_s / speedup);
-    const RoundRequest req{send->id, static_cast<int>(i), r.prompt_tokens, r.output_tokens, i + 1 == count,
-                           trace_gap_s_, r.blocks};
+    const RoundRequest req{send->id,       static_cast<int>(i), r.prompt_tokens, r.output_tokens,
+                           i + 1 == count, trace_gap_s_,        r.blocks};
     ReplicaMessage msg{false, req, send->done.get()};
     mailbox->put(&msg, 0);
     send->done->acquire();

@@ -9,8 +9,8 @@
 #include "engine/cluster/router.hpp"
 #include "engine/cost/step_model.hpp"
 #include "engine/kv_fit.hpp"
-#include "engine/sched/scheduler.hpp"
 #include "engine/log.hpp"
+#include "engine/sched/scheduler.hpp"
 #include "engine/sink_tee.hpp"
 #include "engine/units.hpp"
 #include "sim/clients.hpp"
@@ -51,7 +51,8 @@ void check_trace_fits(const Scenario& s, const CostModel& cost) {
       tokens = (ts.stateless ? 0 : tokens) + r.prompt_tokens + r.output_tokens;
       const KvFit fit = kv_fit(cost, s.scheduler.block_tokens, tokens - r.output_tokens + 1, tokens);
       if (fit.fits()) continue;
-      throw InputError(std::vector<Diagnostic>{s.values.at("workload.trace.path",
+      throw InputError(std::vector<Diagnostic>{s.values.at(
+          "workload.trace.path",
           fmt::format("{}:{}: a request can never fit: {} tokens x {:.0f} B/token {}; pick a larger deployment "
                       "(tensor_parallel, GPU) or a smaller model",
                       trace.file, r.line, fit.peak_tokens, cost.kv_bytes_per_token(), fit.arithmetic(cost)))});
@@ -85,9 +86,9 @@ struct ReplicaSet {
   ReplicaSet(const Scenario& s, const RunOptions& options, const CostModel& cost, const StepModel& steps,
              RunMetrics& metrics) {
     const auto& trace = s.workload.trace.trace;
-    const SchedulerConfig config{s.scheduler.max_batch_tokens, s.scheduler.max_batch_size, s.scheduler.block_tokens,
-                                 s.scheduler.prefix_cache, trace ? trace->block_tokens : 512,
-                                 s.scheduler.fast_forward};
+    const SchedulerConfig config{s.scheduler.max_batch_tokens,      s.scheduler.max_batch_size,
+                                 s.scheduler.block_tokens,          s.scheduler.prefix_cache,
+                                 trace ? trace->block_tokens : 512, s.scheduler.fast_forward};
     for (int r = 0; r < s.replicas; ++r) {
       MetricsSink* sink = &metrics.sink(r);
       if (options.trace) {
@@ -99,10 +100,10 @@ struct ReplicaSet {
         sink = auditors.back().get();
       }
       schedulers.push_back(make_at(s, "scheduler.type", [&] {
-        return ::kvsim::schedulers().make(s.scheduler.type, s.scheduler.params,
-                                          SchedulerContext{cost, steps, config, s.deployment.host_memory,
-                                                           s.deployment.nvme_capacity, make_policy(s),
-                                                           make_victim_policy(s.scheduler.victim), *sink});
+        return ::kvsim::schedulers().make(
+            s.scheduler.type, s.scheduler.params,
+            SchedulerContext{cost, steps, config, s.deployment.host_memory, s.deployment.nvme_capacity, make_policy(s),
+                             make_victim_policy(s.scheduler.victim), *sink});
       }));
       if (options.audit) auditors.back()->attach(*schedulers.back());
       raw.push_back(schedulers.back().get());
@@ -135,7 +136,8 @@ void check_deployment(const Scenario& s) {
   make_at(s, "router.type", [&] { return routers().make(s.router, s.router_params); });
   const auto& d = s.deployment;
   if (cost.kv_capacity_bytes() <= 0) {
-    throw InputError(std::vector<Diagnostic>{s.values.at("hardware.gpu.catalog",
+    throw InputError(std::vector<Diagnostic>{s.values.at(
+        "hardware.gpu.catalog",
         fmt::format("weights do not fit: {} weights {} + activation reserve {} x {} GPUs > HBM {} x {} {} = {}; "
                     "raise hardware.tensor_parallel or pick a larger GPU",
                     s.model.name, format_bytes(cost.weight_bytes()), format_bytes(d.activation_reserve),
@@ -150,7 +152,8 @@ void check_deployment(const Scenario& s) {
   const double tokens = doc + std::round(rounds) * (q + a);
   const KvFit fit = kv_fit(cost, s.scheduler.block_tokens, std::int64_t(tokens - a + 1), std::int64_t(tokens));
   if (!fit.fits()) {
-    throw InputError(std::vector<Diagnostic>{s.values.at("workload.document_tokens",
+    throw InputError(std::vector<Diagnostic>{s.values.at(
+        "workload.document_tokens",
         fmt::format("a session can never fit: document {:.0f} + {:.0f} rounds x (question {:.0f} + answer {:.0f}) = "
                     "{:.0f} tokens{} x {:.0f} B/token {}, with HBM {} - weights {} - reserve; shorten the session or "
                     "add HBM (tensor_parallel, GPU)",
@@ -170,14 +173,14 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   configure_engine(engine);
   const auto hosts = build_platform(Topology::single(s.deployment, s.replicas));
   log("sim").info("{}: {} replica(s) of {} x {}, {} arrivals, policy {}", s.file.string(), s.replicas,
-                   s.deployment.tensor_parallel, s.deployment.gpu.name,
-                   s.workload.trace.trace ? "trace" : s.workload.arrival.type,
-                   s.scheduler.offload_policy);
+                  s.deployment.tensor_parallel, s.deployment.gpu.name,
+                  s.workload.trace.trace ? "trace" : s.workload.arrival.type, s.scheduler.offload_policy);
 
   const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   const auto steps = make_step_model(s, cost);
   RunResult result;
-  result.metrics = std::make_unique<RunMetrics>(capacities(s), s.workload.warmup, s.workload.duration, s.timeline_period);
+  result.metrics =
+      std::make_unique<RunMetrics>(capacities(s), s.workload.warmup, s.workload.duration, s.timeline_period);
   ReplicaSet set(s, options, cost, *steps, *result.metrics);
   std::vector<sg4::Host*> cpus;
   for (const auto& h : hosts) cpus.push_back(h.cpu);

@@ -215,47 +215,43 @@ std::vector<KeySpec> workload_keys() {
   };
 }
 
+void append(std::vector<KeySpec>& keys, std::vector<KeySpec> more) {
+  for (auto& k : more) keys.push_back(std::move(k));
+}
+
 std::vector<KeySpec> scheduler_keys() {
   std::vector<KeySpec> keys =
       plugin_keys("scheduler.type", "fcfs-reserve", "scheduler", schedulers(), "the replica scheduler");
-  for (auto& k : plugin_keys("router.type", "least-loaded", "router", routers(),
-                             "which replica a new session goes to; it stays there, where its KV lives")) {
-    keys.push_back(std::move(k));
-  }
-  for (auto& k : plugin_keys("step_model.type", "roofline", "step_model", step_models(),
-                             "how long a forward step takes (the executor runs its demand per resource)")) {
-    keys.push_back(std::move(k));
-  }
-  for (auto& k : plugin_keys("scheduler.kv_offload.policy", "swap", "scheduler.kv_offload", offload_policies(),
-                             "what happens to KV when HBM is short")) {
-    keys.push_back(std::move(k));
-  }
-  for (auto& k : plugin_keys("scheduler.kv_offload.victim", "lru", "scheduler.kv_offload.victim", victim_policies(),
-                             "which idle session's KV leaves HBM first")) {
-    keys.push_back(std::move(k));
-  }
-  for (auto& k : std::vector<KeySpec>{
-      integer("scheduler.max_batch_tokens", "8192", "token budget of one forward step (chunked prefill)", kTokens),
-      // A step of a million rounds is beyond any GPU's memory for their activations.
-      integer("scheduler.max_batch_size", "256", "rounds in one forward step", {1, 1e6}),
-      integer("scheduler.block_tokens", "16", "tokens per KV block (paged KV)", kTokens),
-      KeySpec{.path = "scheduler.prefix_cache",
-              .type = KeyType::kBool,
-              .default_value = "true",
-              .description = "reuse the KV of cached prompt blocks (trace block ids) across requests of a replica, "
-                             "in HBM and DDR (docs/traces.md)"},
-      choice("scheduler.attention_flops", "causal", {"full", "causal"},
-             "prefill attention FLOPs. causal: each token against the tokens up to it, as vLLM's kernels compute; "
-             "full: each prompt token against the whole prompt (the paper's Eq. 7, set by the paper's scenarios). "
-             "Either way a prefill costs the same in one chunk or many"),
-      KeySpec{.path = "scheduler.fast_forward",
-              .type = KeyType::kBool,
-              .default_value = "true",
-              .description = "run identical decode steps between two batch changes as one SimGrid activity; the "
-                             "results are the same to 1e-9 (docs/design.md), only faster"},
-       }) {
-    keys.push_back(std::move(k));
-  }
+  append(keys, plugin_keys("router.type", "least-loaded", "router", routers(),
+                           "which replica a new session goes to; it stays there, where its KV lives"));
+  append(keys, plugin_keys("step_model.type", "roofline", "step_model", step_models(),
+                           "how long a forward step takes (the executor runs its demand per resource)"));
+  append(keys, plugin_keys("scheduler.kv_offload.policy", "swap", "scheduler.kv_offload", offload_policies(),
+                           "what happens to KV when HBM is short"));
+  append(keys, plugin_keys("scheduler.kv_offload.victim", "lru", "scheduler.kv_offload.victim", victim_policies(),
+                           "which idle session's KV leaves HBM first"));
+  append(
+      keys,
+      {
+          integer("scheduler.max_batch_tokens", "8192", "token budget of one forward step (chunked prefill)", kTokens),
+          // A step of a million rounds is beyond any GPU's memory for their activations.
+          integer("scheduler.max_batch_size", "256", "rounds in one forward step", {1, 1e6}),
+          integer("scheduler.block_tokens", "16", "tokens per KV block (paged KV)", kTokens),
+          KeySpec{.path = "scheduler.prefix_cache",
+                  .type = KeyType::kBool,
+                  .default_value = "true",
+                  .description = "reuse the KV of cached prompt blocks (trace block ids) across requests of a replica, "
+                                 "in HBM and DDR (docs/traces.md)"},
+          choice("scheduler.attention_flops", "causal", {"full", "causal"},
+                 "prefill attention FLOPs. causal: each token against the tokens up to it, as vLLM's kernels compute; "
+                 "full: each prompt token against the whole prompt (the paper's Eq. 7, set by the paper's scenarios). "
+                 "Either way a prefill costs the same in one chunk or many"),
+          KeySpec{.path = "scheduler.fast_forward",
+                  .type = KeyType::kBool,
+                  .default_value = "true",
+                  .description = "run identical decode steps between two batch changes as one SimGrid activity; the "
+                                 "results are the same to 1e-9 (docs/design.md), only faster"},
+      });
   return keys;
 }
 

@@ -17,8 +17,10 @@ class LeastLoadedRouter final : public Router {
 }  // namespace
 
 RouterRegistry::Entry least_loaded_router() {
-  return {"least-loaded", "the replica with the fewest live sessions (ties to the lowest index)", {},
-          [](const Params&) { return std::make_unique<LeastLoadedRouter>(); }};
+  return {
+      "least-loaded", "the replica with the fewest live sessions (ties to the lowest index)", {}, [](const Params&) {
+        return std::make_unique<LeastLoadedRouter>();
+      }};
 }
 
 }  // namespace kvsim

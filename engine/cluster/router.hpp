@@ -18,9 +18,9 @@ namespace kvsim {
 /// @brief What a router sees of one replica.
 struct ReplicaLoad {
   int replica = 0;
-  long sessions = 0;    ///< live sessions routed to it and not yet ended
-  ReplicaState state;   ///< its scheduler's occupancy (resident sessions, active and waiting rounds, KV bytes)
-  std::int64_t kv_blocks = 0;       ///< HBM blocks for KV
+  long sessions = 0;           ///< live sessions routed to it and not yet ended
+  ReplicaState state;          ///< its scheduler's occupancy (resident sessions, active and waiting rounds, KV bytes)
+  std::int64_t kv_blocks = 0;  ///< HBM blocks for KV
   std::int64_t free_kv_blocks = 0;  ///< of which free now
 };
 

@@ -5,8 +5,8 @@ namespace kvsim {
 
 StepModelRegistry& step_models() {
   static StepModelRegistry r("step model", {
-                                                     roofline_step_model(),
-                                                 });
+                                               roofline_step_model(),
+                                           });
   return r;
 }
 

@@ -17,8 +17,10 @@ class RooflineStepModel final : public StepModel {
 }  // namespace
 
 StepModelRegistry::Entry roofline_step_model() {
-  return {"roofline", "max(FLOPs / FLOP/s, HBM bytes / bandwidth, all-reduce / NVLink) per step (the paper's Eq. 4-16)",
-          {}, [](const Params&, const CostModel& cost) { return std::make_unique<RooflineStepModel>(cost); }};
+  return {"roofline",
+          "max(FLOPs / FLOP/s, HBM bytes / bandwidth, all-reduce / NVLink) per step (the paper's Eq. 4-16)",
+          {},
+          [](const Params&, const CostModel& cost) { return std::make_unique<RooflineStepModel>(cost); }};
 }
 
 }  // namespace kvsim

@@ -21,7 +21,9 @@ class CostAwarePolicy final : public OffloadPolicy {
 }  // namespace
 
 OffloadRegistry::Entry cost_aware_policy() {
-  return {"cost-aware", "per victim, swap or recompute, whichever costs the replica less now", {},
+  return {"cost-aware",
+          "per victim, swap or recompute, whichever costs the replica less now",
+          {},
           [](const Params&, const PolicyEnv&) { return std::make_unique<CostAwarePolicy>(); }};
 }
 

@@ -16,7 +16,9 @@ class LayerwisePolicy final : public OffloadPolicy {
 }  // namespace
 
 OffloadRegistry::Entry layerwise_policy() {
-  return {"layerwise", "as swap, loading a returning session's KV layer by layer during its first prefill step", {},
+  return {"layerwise",
+          "as swap, loading a returning session's KV layer by layer during its first prefill step",
+          {},
           [](const Params&, const PolicyEnv&) { return std::make_unique<LayerwisePolicy>(); }};
 }
 

@@ -15,7 +15,9 @@ class OffloadIdlePolicy final : public OffloadPolicy {
 }  // namespace
 
 OffloadRegistry::Entry offload_idle_policy() {
-  return {"offload-idle", "swap a session's KV out as soon as its round ends, freeing HBM during think time", {},
+  return {"offload-idle",
+          "swap a session's KV out as soon as its round ends, freeing HBM during think time",
+          {},
           [](const Params&, const PolicyEnv&) { return std::make_unique<OffloadIdlePolicy>(); }};
 }
 

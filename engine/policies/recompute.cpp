@@ -11,7 +11,9 @@ class RecomputePolicy final : public OffloadPolicy {
 }  // namespace
 
 OffloadRegistry::Entry recompute_policy() {
-  return {"recompute", "drop an evicted session's KV; its next round re-prefills the whole context (vLLM's default)", {},
+  return {"recompute",
+          "drop an evicted session's KV; its next round re-prefills the whole context (vLLM's default)",
+          {},
           [](const Params&, const PolicyEnv&) { return std::make_unique<RecomputePolicy>(); }};
 }
 

@@ -26,11 +26,17 @@ const VictimRegistry& victim_policies() {
   return r;
 }
 
-std::vector<std::string> offload_policy_names() { return offload_policies().names(); }
+std::vector<std::string> offload_policy_names() {
+  return offload_policies().names();
+}
 std::unique_ptr<OffloadPolicy> make_offload_policy(const std::string& name, const PolicyEnv& env) {
   return offload_policies().make(name, env);
 }
-std::vector<std::string> victim_policy_names() { return victim_policies().names(); }
-std::unique_ptr<VictimPolicy> make_victim_policy(const std::string& name) { return victim_policies().make(name); }
+std::vector<std::string> victim_policy_names() {
+  return victim_policies().names();
+}
+std::unique_ptr<VictimPolicy> make_victim_policy(const std::string& name) {
+  return victim_policies().make(name);
+}
 
 }  // namespace kvsim

@@ -14,7 +14,9 @@ class SwapPolicy final : public OffloadPolicy {
 }  // namespace
 
 OffloadRegistry::Entry swap_policy() {
-  return {"swap", "move an idle session's KV to CPU DDR when HBM is short; swap it back in on its next round", {},
+  return {"swap",
+          "move an idle session's KV to CPU DDR when HBM is short; swap it back in on its next round",
+          {},
           [](const Params&, const PolicyEnv&) { return std::make_unique<SwapPolicy>(); }};
 }
 

@@ -15,7 +15,9 @@ class TieredPolicy final : public OffloadPolicy {
 }  // namespace
 
 OffloadRegistry::Entry tiered_policy() {
-  return {"tiered", "as swap, with CPU DDR backed by an NVMe tier (hardware.nvme.*)", {},
+  return {"tiered",
+          "as swap, with CPU DDR backed by an NVMe tier (hardware.nvme.*)",
+          {},
           [](const Params&, const PolicyEnv&) { return std::make_unique<TieredPolicy>(); }};
 }
 

@@ -27,8 +27,9 @@ class SortedVictims final : public VictimPolicy {
 };
 
 VictimRegistry::Entry victims(std::string_view name, std::string description, Less less) {
-  return {std::string(name), std::move(description), {},
-          [name, less](const Params&) { return std::make_unique<SortedVictims>(name, less); }};
+  return {std::string(name), std::move(description), {}, [name, less](const Params&) {
+            return std::make_unique<SortedVictims>(name, less);
+          }};
 }
 
 }  // namespace

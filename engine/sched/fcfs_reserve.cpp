@@ -23,8 +23,8 @@ HbmLedger make_hbm(const CostModel& cost, const SchedulerConfig& c) {
 }  // namespace
 
 FcfsReserveScheduler::FcfsReserveScheduler(const CostModel& cost, SchedulerConfig config, double ddr_bytes,
-                                   std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims,
-                                   MetricsSink& sink, double nvme_bytes, const StepModel* steps)
+                                           std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims,
+                                           MetricsSink& sink, double nvme_bytes, const StepModel* steps)
     : cost_(cost),
       own_steps_(steps ? nullptr : step_models().make("roofline", cost)),
       steps_(steps ? *steps : *own_steps_),
@@ -39,8 +39,8 @@ FcfsReserveScheduler::FcfsReserveScheduler(const CostModel& cost, SchedulerConfi
               double(config.prefix_block_tokens) * cost.kv_bytes_per_token()) {}
 
 FcfsReserveScheduler::FcfsReserveScheduler(SchedulerContext ctx)
-    : FcfsReserveScheduler(ctx.cost, ctx.config, ctx.ddr_bytes, std::move(ctx.policy), std::move(ctx.victims),
-                           ctx.sink, ctx.nvme_bytes, &ctx.steps) {}
+    : FcfsReserveScheduler(ctx.cost, ctx.config, ctx.ddr_bytes, std::move(ctx.policy), std::move(ctx.victims), ctx.sink,
+                           ctx.nvme_bytes, &ctx.steps) {}
 
 SchedulerRegistry::Entry fcfs_reserve_scheduler() {
   return {"fcfs-reserve",
@@ -60,10 +60,9 @@ void FcfsReserveScheduler::on_round_arrival(const RoundRequest& r, double now) {
         "session {} round {} needs the KV of {} tokens = {} x {} B/token = {}, but the replica's KV room is {} "
         "(HBM {} - weights {} - activation reserve) = {} blocks of {} tokens; it can never fit, even with every "
         "other session evicted",
-        r.session, r.round + 1, end_tokens, fit.peak_tokens, cost_.kv_bytes_per_token(),
-        format_bytes(fit.peak_bytes), format_bytes(cost_.kv_capacity_bytes()),
-        format_bytes(cost_.deployment().hbm_total()), format_bytes(cost_.weight_bytes()), fit.pool_blocks,
-        fit.block_tokens));
+        r.session, r.round + 1, end_tokens, fit.peak_tokens, cost_.kv_bytes_per_token(), format_bytes(fit.peak_bytes),
+        format_bytes(cost_.kv_capacity_bytes()), format_bytes(cost_.deployment().hbm_total()),
+        format_bytes(cost_.weight_bytes()), fit.pool_blocks, fit.block_tokens));
   }
   Session& s = sessions_[r.session];
   s.id = r.session;
@@ -124,7 +123,8 @@ void FcfsReserveScheduler::admit(double now) {
         ++it;
         continue;
       }
-      if (running_.size() + static_cast<std::size_t>(stalled_) >= static_cast<std::size_t>(config_.max_batch_size)) break;
+      if (running_.size() + static_cast<std::size_t>(stalled_) >= static_cast<std::size_t>(config_.max_batch_size))
+        break;
       if (!make_room_for(s, now)) break;
       s.admitted = true;
       static spdlog::logger& logger = log("scheduler");
@@ -214,8 +214,16 @@ void FcfsReserveScheduler::add_to_batch(Session& s, std::int64_t& budget, double
 const std::vector<FinishedRound>& FcfsReserveScheduler::on_step_done(double now) {
   finished_.clear();
   step_in_flight_ = false;
-  StepRecord rec{step_start_, now, 0, 0, static_cast<int>(inflight_.size()), 0, 0, inflight_prefill_flops_,
-                 inflight_decode_flops_, inflight_steps_};
+  StepRecord rec{step_start_,
+                 now,
+                 0,
+                 0,
+                 static_cast<int>(inflight_.size()),
+                 0,
+                 0,
+                 inflight_prefill_flops_,
+                 inflight_decode_flops_,
+                 inflight_steps_};
   const double n = cost_.deployment().tensor_parallel;
   rec.flops = inflight_cost_.flops_per_gpu * n;
   rec.hbm_bytes = inflight_cost_.hbm_bytes_per_gpu * n;
@@ -279,6 +287,8 @@ ReplicaState FcfsReserveScheduler::state() const {
                       step_in_flight_};
 }
 
-void FcfsReserveScheduler::report(double now) { sink_.on_state(state(), now); }
+void FcfsReserveScheduler::report(double now) {
+  sink_.on_state(state(), now);
+}
 
 }  // namespace kvsim

@@ -25,8 +25,8 @@ class FcfsReserveScheduler final : public Scheduler {
   /// `nvme_bytes` is the NVMe tier's capacity (0: none); only the `tiered` policy uses it. Steps take the time
   /// `steps` says (the roofline of `cost` if null).
   FcfsReserveScheduler(const CostModel& cost, SchedulerConfig config, double ddr_bytes,
-                       std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims,
-                       MetricsSink& sink, double nvme_bytes = 0, const StepModel* steps = nullptr);
+                       std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims, MetricsSink& sink,
+                       double nvme_bytes = 0, const StepModel* steps = nullptr);
   /// @brief Made from the registry.
   explicit FcfsReserveScheduler(SchedulerContext ctx);
 
@@ -51,13 +51,13 @@ class FcfsReserveScheduler final : public Scheduler {
   enum class Where : std::uint8_t { kNone, kHbm, kSwappingOut, kOffloaded, kSwappingIn, kDemoting };
   struct Session {
     SessionId id = 0;
-    std::int64_t context = 0;  ///< logical tokens of the conversation so far
-    std::int64_t kv = 0;       ///< tokens whose KV exists (in HBM or DDR)
-    std::int64_t blocks = 0;   ///< HBM blocks held (the shared prefix's blocks are the cache's)
-    std::int64_t shared = 0;   ///< leading tokens of its KV held by the prefix cache, pinned
+    std::int64_t context = 0;   ///< logical tokens of the conversation so far
+    std::int64_t kv = 0;        ///< tokens whose KV exists (in HBM or DDR)
+    std::int64_t blocks = 0;    ///< HBM blocks held (the shared prefix's blocks are the cache's)
+    std::int64_t shared = 0;    ///< leading tokens of its KV held by the prefix cache, pinned
     std::int64_t prefix_n = 0;  ///< prefix cache blocks pinned (the first prefix_n of round.prefix_blocks)
     PrefixMatch prefix_match;   ///< what the lookup at admission found
-    double ddr_bytes = 0;  ///< size of the offloaded copy, held in `tier` (both tiers while demoting)
+    double ddr_bytes = 0;       ///< size of the offloaded copy, held in `tier` (both tiers while demoting)
     Tier tier = Tier::kDdr;
     Where where = Where::kNone;
     bool has_round = false;
@@ -65,8 +65,8 @@ class FcfsReserveScheduler final : public Scheduler {
     bool prefill_started = false;
     std::int64_t prefill_base = 0;  ///< KV tokens when this round's prefill started
     std::int64_t extra = 0;         ///< ledger tokens held on top of the kept KV until the prefill ends (written KV)
-    bool load_in_step = false;  ///< its KV comes from DDR during its next step (layerwise)
-    double prefetch_at = -1;    ///< when to bring its KV back while idle (prefetch); negative: never
+    bool load_in_step = false;      ///< its KV comes from DDR during its next step (layerwise)
+    double prefetch_at = -1;        ///< when to bring its KV back while idle (prefetch); negative: never
     RoundRequest round;
     std::int64_t prompt_done = 0;
     std::int64_t decoded = 0;
@@ -155,15 +155,15 @@ class FcfsReserveScheduler final : public Scheduler {
   StepCost inflight_cost_;
   double inflight_prefill_flops_ = 0;
   double inflight_decode_flops_ = 0;
-  std::vector<TransferOrder> orders_;       ///< transfers decided but not yet handed to the executor
+  std::vector<TransferOrder> orders_;      ///< transfers decided but not yet handed to the executor
   std::vector<SessionId> inflight_loads_;  ///< sessions whose KV the step in flight loads (layerwise)
   std::vector<SeqWork> work_;
   std::vector<VictimInfo> candidates_;
   std::vector<FinishedRound> finished_;
   double step_start_ = 0;
   bool step_in_flight_ = false;
-  std::int64_t inflight_steps_ = 1;   ///< steps of the activity in flight
-  std::int64_t inflight_offset_ = 0;  ///< index of its first step in the stretch
+  std::int64_t inflight_steps_ = 1;    ///< steps of the activity in flight
+  std::int64_t inflight_offset_ = 0;   ///< index of its first step in the stretch
   std::vector<SeqWork> stretch_base_;  ///< the stretch's first step
 };
 

@@ -13,8 +13,11 @@ VictimInfo FcfsReserveScheduler::victim_info(const Session& s) const {
 
 PolicyContext FcfsReserveScheduler::policy_context(const Session& s, double now) const {
   const double ddr_free = ddr_.free_bytes() + prefix_.ddr_evictable_bytes();  // cache blocks yield to sessions
-  return PolicyContext{now, ddr_free, cost_.deployment().kv_transfer_bandwidth(),
-                       static_cast<int>(transfers_.size()), steps_.prefill(double(s.kv), 0).seconds,
+  return PolicyContext{now,
+                       ddr_free,
+                       cost_.deployment().kv_transfer_bandwidth(),
+                       static_cast<int>(transfers_.size()),
+                       steps_.prefill(double(s.kv), 0).seconds,
                        static_cast<int>(running_.size() + waiting_.size())};
 }
 

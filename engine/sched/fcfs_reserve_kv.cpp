@@ -138,8 +138,8 @@ void FcfsReserveScheduler::demote_lru(double keep_free, double now) {
     Session* oldest = nullptr;
     for (auto& [id, s] : sessions_) {
       const bool idle_in_ddr = !s.has_round && s.where == Where::kOffloaded && s.tier == Tier::kDdr;
-      if (idle_in_ddr && (!oldest || s.last_used < oldest->last_used ||
-                          (s.last_used == oldest->last_used && s.id < oldest->id))) {
+      if (idle_in_ddr &&
+          (!oldest || s.last_used < oldest->last_used || (s.last_used == oldest->last_used && s.id < oldest->id))) {
         oldest = &s;
       }
     }

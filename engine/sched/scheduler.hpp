@@ -27,10 +27,10 @@ namespace kvsim {
 
 /// @brief Scheduler knobs.
 struct SchedulerConfig {
-  std::int64_t max_batch_tokens = 8192;  ///< tokens per forward step (prefill is chunked to fit)
-  std::int64_t max_batch_size = 256;     ///< rounds per forward step
-  std::int64_t block_tokens = 16;        ///< tokens per KV block
-  bool prefix_cache = true;              ///< reuse cached prompt blocks (rounds that carry block ids)
+  std::int64_t max_batch_tokens = 8192;    ///< tokens per forward step (prefill is chunked to fit)
+  std::int64_t max_batch_size = 256;       ///< rounds per forward step
+  std::int64_t block_tokens = 16;          ///< tokens per KV block
+  bool prefix_cache = true;                ///< reuse cached prompt blocks (rounds that carry block ids)
   std::int64_t prefix_block_tokens = 512;  ///< tokens per prefix block id (the trace's block size)
   /// Run identical decode steps between two batch changes as one activity (docs/design.md).
   bool fast_forward = true;
@@ -42,8 +42,8 @@ struct RoundRequest {
   int round = 0;  ///< 0-based
   std::int64_t prompt_tokens = 0;
   std::int64_t answer_tokens = 0;
-  bool last = false;              ///< the session ends after this round
-  double expected_think_s = 0;    ///< mean think time, for victim selection
+  bool last = false;            ///< the session ends after this round
+  double expected_think_s = 0;  ///< mean think time, for victim selection
   /// Hash ids of the prompt's blocks, in order (may be empty; must outlive the round). Used by the prefix cache
   /// for the only round of a one-round session (each round of a stateless trace session is one).
   std::span<const std::uint64_t> prefix_blocks;

@@ -16,8 +16,9 @@ class RoundRobinRouter final : public Router {
 }  // namespace
 
 RouterRegistry::Entry round_robin_router() {
-  return {"toy-round-robin", "session i to replica i mod n", {},
-          [](const Params&) { return std::make_unique<RoundRobinRouter>(); }};
+  return {"toy-round-robin", "session i to replica i mod n", {}, [](const Params&) {
+            return std::make_unique<RoundRobinRouter>();
+          }};
 }
 
 }  // namespace kvsim::toys

@@ -61,8 +61,13 @@ class FifoScheduler final : public Scheduler {
   StepCost split_stretch(double, double) override { return {}; }
   bool idle() const override { return queue_.empty() && !running_; }
   ReplicaState state() const override {
-    return ReplicaState{static_cast<int>(held_.size()), running_ ? 1 : 0, static_cast<int>(queue_.size()), 0,
-                        hbm_.used_bytes(), 0, step_};
+    return ReplicaState{static_cast<int>(held_.size()),
+                        running_ ? 1 : 0,
+                        static_cast<int>(queue_.size()),
+                        0,
+                        hbm_.used_bytes(),
+                        0,
+                        step_};
   }
   const HbmLedger& hbm() const override { return hbm_; }
   const DdrLedger& ddr() const override { return ddr_; }
@@ -129,8 +134,9 @@ class FifoScheduler final : public Scheduler {
 }  // namespace
 
 SchedulerRegistry::Entry fifo_scheduler() {
-  return {"toy-fifo", "one round at a time, first come first served", {},
-          [](const Params&, SchedulerContext ctx) { return std::make_unique<FifoScheduler>(std::move(ctx)); }};
+  return {"toy-fifo", "one round at a time, first come first served", {}, [](const Params&, SchedulerContext ctx) {
+            return std::make_unique<FifoScheduler>(std::move(ctx));
+          }};
 }
 
 }  // namespace kvsim::toys

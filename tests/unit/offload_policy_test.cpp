@@ -1,4 +1,4 @@
-// The offload policies beyond swap and recompute (offload-idle, prefetch, layerwise, cost-aware) and the registry,
+// The offload policies beyond swap and recompute (offload-idle, prefetch, layerwise, cost-aware),
 // driven by hand on the tiny replica of scheduler_rig.hpp:
 //   KV per token = 32 B; block = 4 tokens = 128 B; 10 KV blocks = 40 tokens; host link 1000 B/s (efficiency 1, so
 //   kv_transfer_bandwidth() = 1000 B/s and a transfer of b bytes alone takes b / 1000 s).
@@ -394,60 +394,6 @@ TEST(OffloadCostAware, DecisionArithmetic) {
   EXPECT_EQ(policy->on_evict(v, ctx(1e6, 2, 2)), EvictAction::kSwapOut);  // 0.0576 < 0.078912
   EXPECT_EQ(policy->on_evict(v, ctx(384, 0, 0)), EvictAction::kSwapOut);  // DDR exactly big enough
   EXPECT_EQ(policy->on_evict(v, ctx(383, 0, 0)), EvictAction::kDrop);     // cheaper, but no room
-}
-
-// -------------------------------------------------------------------------------------------------------- registry
-
-TEST(OffloadRegistry, NamesInOrderAndEachOneMakes) {
-  const std::vector<std::string> names{"swap",      "recompute",  "offload-idle", "prefetch",
-                                       "layerwise", "cost-aware", "tiered"};
-  EXPECT_EQ(offload_policy_names(), names);
-  const VictimInfo v{1, 384, 12, 0, 0};
-  const PolicyContext ctx{0, 1e6, 1000, 0, 1};
-  const PolicyEnv env{[](double q) { return 40 * q; }};  // the default quantile 0.5 -> 20 s
-  for (const auto& n : names) {
-    SCOPED_TRACE(n);
-    const auto p = make_offload_policy(n, env);
-    ASSERT_NE(p, nullptr);
-    EXPECT_EQ(p->name(), n);
-    EXPECT_EQ(p->offload_when_idle(), n == "offload-idle" || n == "prefetch");
-    EXPECT_EQ(p->layerwise(), n == "layerwise");
-    EXPECT_EQ(p->tiered(), n == "tiered");
-    if (n == "prefetch") {
-      EXPECT_DOUBLE_EQ(p->prefetch_at_s(v, ctx), 20 - 0.384);  // last use 0 + 20 s guessed - 384 / 1000
-    } else {
-      EXPECT_LT(p->prefetch_at_s(v, ctx), 0);
-    }
-  }
-  try {
-    make_offload_policy("nope");
-    ADD_FAILURE() << "no exception";
-  } catch (const std::invalid_argument& e) {
-    const std::string what = e.what();
-    for (const auto& n : names) EXPECT_NE(what.find(n), std::string::npos) << n;
-  }
-}
-
-// The prefetch quantile is the policy's own parameter: 0.9 of a think time whose quantile q is 40 q s -> 36 s.
-TEST(OffloadRegistry, PrefetchTakesItsQuantileAsAParameter) {
-  const PolicyEnv env{[](double q) { return 40 * q; }};
-  const auto p = offload_policies().make("prefetch", Params{{"prefetch_quantile", 0.9}}, env);
-  EXPECT_DOUBLE_EQ(p->prefetch_at_s(VictimInfo{1, 384, 12, 1, 0}, PolicyContext{0, 1e6, 1000, 0, 1}),
-                   1 + 36 - 0.384);
-  EXPECT_THROW(offload_policies().make("prefetch", PolicyEnv{}), std::invalid_argument);  // no think time known
-}
-
-// A parameter the entry does not declare is refused with the ones it does.
-TEST(OffloadRegistry, UnknownParametersListTheDeclaredOnes) {
-  try {
-    offload_policies().make("prefetch", Params{{"quantile", 0.9}}, PolicyEnv{[](double) { return 1.0; }});
-    ADD_FAILURE() << "no exception";
-  } catch (const UnknownChoice& e) {
-    EXPECT_NE(std::string(e.what()).find("has no parameter 'quantile'; its parameters: prefetch_quantile"),
-              std::string::npos)
-        << e.what();
-  }
-  EXPECT_THROW(offload_policies().make("swap", Params{{"prefetch_quantile", 0.5}}, PolicyEnv{}), UnknownChoice);
 }
 
 }  // namespace
