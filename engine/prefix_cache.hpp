@@ -8,7 +8,7 @@
 /// Blocks used by running rounds are pinned. Unpinned blocks at rest are evictable, least recently used first:
 /// from HBM to DDR (offload) or out of the cache (drop), and from DDR out of the cache. A block moving between the
 /// tiers is neither matched nor evicted. The cache only keeps the books; the scheduler charges its HBM blocks and
-/// DDR bytes to the replica's ledgers and starts the transfers (engine/scheduler_prefix.cpp).
+/// DDR bytes to the replica's ledgers and starts the transfers (engine/sched/fcfs_reserve_prefix.cpp).
 
 #include <cstdint>
 #include <optional>
