@@ -156,7 +156,8 @@ void ClientSide::trace_loop() {
   });
   std::vector<bool> touched(hosts_.size(), false);
   for (std::size_t k = 0; k < starts.size(); ++k) {
-    const auto [ts, round] = starts[k];
+    const TraceSession* ts = starts[k].first;  // not a structured binding: clang 14 cannot capture one
+    const std::size_t round = starts[k].second;
     const double t = ts->rounds[round].arrival_s / spec_.trace.speedup;
     if (t > spec_.duration || (spec_.max_sessions > 0 && next_id_ >= static_cast<SessionId>(spec_.max_sessions))) break;
     sg4::this_actor::sleep_until(t);
