@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <malloc.h>
 
+#include <fstream>
+
 namespace kvsim {
 namespace sg4 = simgrid::s4u;
 
@@ -74,14 +76,28 @@ ReplicaHosts build_replica(sg4::NetZone* zone, const Deployment& d, int r) {
 // Each session is an actor, and a SimGrid actor's stack is one allocation: with glibc's default mmap threshold
 // (128 KiB) every session maps and unmaps its own, which cost more than the simulation itself on a run of 10,000
 // requests. Stacks of 512 KiB (the default is 8 MiB) kept in the heap are reused instead.
-void configure_engine(sg4::Engine& engine) {
+//
+// SimGrid also puts a guard page below each stack with mprotect, which splits the heap's mapping: about two memory
+// maps per live actor, and a process may hold vm.max_map_count of them (65530 by default), so about 32,700 live
+// actors aborted with "Failed to protect stack". A run that may have more actors than the maps allow goes without
+// guard pages. Its stacks cannot overflow silently in practice: every scenario under scenarios/ runs with 32 KiB
+// stacks and guard pages on, so 512 KiB leaves 16 times the deepest stack kvsim's actors reach.
+void configure_engine(sg4::Engine& engine, double max_actors) {
   engine.set_config("host/model:ptask_L07");
 #if defined(__SANITIZE_ADDRESS__)
   engine.set_config("contexts/stack-size:8192");  // AddressSanitizer's frames are several times larger
 #else
   engine.set_config("contexts/stack-size:512");
 #endif
+  if (!guard_pages_fit(max_actors)) engine.set_config("contexts/guard-size:0");
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+}
+
+bool guard_pages_fit(double actors) {
+  constexpr double kMapsPerActor = 2, kMapsReserved = 5000;  // libraries, SimGrid and the heap's own maps
+  double max_maps = 65530;
+  std::ifstream("/proc/sys/vm/max_map_count") >> max_maps;
+  return kMapsPerActor * actors + kMapsReserved <= max_maps;
 }
 
 std::vector<ReplicaHosts> build_platform(const Topology& t) {

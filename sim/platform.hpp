@@ -24,8 +24,14 @@ struct ReplicaHosts {
   simgrid::s4u::Host* nvme = nullptr;     ///< NVMe tier endpoint, or null when the deployment has none
 };
 
-/// @brief Sets the host model; must be called before any platform is created.
-void configure_engine(simgrid::s4u::Engine& engine);
+/// @brief Sets the host model and the actors' stacks; must be called before any platform is created. `max_actors`
+/// is the most actors the run may have alive at once: above what guard pages allow (guard_pages_fit), stacks go
+/// without them.
+void configure_engine(simgrid::s4u::Engine& engine, double max_actors = 0);
+
+/// @brief Whether `actors` live actors with a guard page each fit in the process's memory maps
+/// (/proc/sys/vm/max_map_count, two maps per actor).
+bool guard_pages_fit(double actors);
 
 /// @brief Creates the replicas of every pool of `t`, numbered pool by pool, in one full zone and seals it.
 std::vector<ReplicaHosts> build_platform(const Topology& t);

@@ -11,12 +11,14 @@ namespace sg4 = simgrid::s4u;
 
 std::string replica_mailbox(int r) { return fmt::format("replica{}", r); }
 
-ReplicaActor::ReplicaActor(int index, ReplicaHosts hosts, Scheduler& scheduler, std::vector<double> split_times)
+ReplicaActor::ReplicaActor(int index, ReplicaHosts hosts, Scheduler& scheduler, std::vector<double> split_times,
+                           RunWatchdog* watchdog)
     : index_(index),
       hosts_(std::move(hosts)),
       scheduler_(scheduler),
       steps_(hosts_),
-      split_times_(std::move(split_times)) {}
+      split_times_(std::move(split_times)),
+      watchdog_(watchdog) {}
 
 // When to wake without an event: a prefetch the scheduler asked for, or, during a fast-forwarded stretch, the next
 // end of the metrics window.
@@ -45,8 +47,10 @@ void ReplicaActor::start_plan(double now, bool gpu_free) {
   for (const auto& t : plan.transfers) {
     logger.debug("t={:.6f} replica {} starts transfer {} of session {}: {:.0f} B {}", now, index_, t.id, t.session,
                  t.bytes, t.to_host() ? "to the host" : "to HBM");
+    if (watchdog_) watchdog_->on_event(now);
     transfers_.emplace_back(start_transfer(hosts_, t), t.id);
   }
+  if (plan.has_step && watchdog_) watchdog_->on_event(now);
   if (plan.has_step) step_ = steps_.start(plan.cost, plan.load_bytes);
   wake_at_ = plan.wake_at_s;
 }

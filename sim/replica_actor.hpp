@@ -12,6 +12,7 @@
 #include "engine/sched/scheduler.hpp"
 #include "sim/activities.hpp"
 #include "sim/platform.hpp"
+#include "sim/run_size.hpp"
 
 namespace kvsim {
 
@@ -34,8 +35,10 @@ std::string replica_mailbox(int r);
 class ReplicaActor {
  public:
   /// `split_times` (the metrics window's ends) split a fast-forwarded stretch, so that work is attributed to either
-  /// side of them exactly.
-  ReplicaActor(int index, ReplicaHosts hosts, Scheduler& scheduler, std::vector<double> split_times = {});
+  /// side of them exactly. `watchdog`, if given, counts every forward step (or fast-forwarded stretch) and KV
+  /// transfer started, and throws RunLimitExceeded out of the actor body when the run goes over its limits.
+  ReplicaActor(int index, ReplicaHosts hosts, Scheduler& scheduler, std::vector<double> split_times = {},
+               RunWatchdog* watchdog = nullptr);
   /// @brief The actor body.
   void operator()();
 
@@ -60,6 +63,7 @@ class ReplicaActor {
   bool holding_ = false;  ///< rounds of an instant are still being posted (see ReplicaMessage::hold)
   double wake_at_ = 0;
   std::vector<double> split_times_;
+  RunWatchdog* watchdog_;
 };
 
 }  // namespace kvsim

@@ -17,6 +17,7 @@
 #include "sim/context_check.hpp"
 #include "sim/platform.hpp"
 #include "sim/replica_actor.hpp"
+#include "sim/run_size.hpp"
 #include "workloads/trace_stats.hpp"
 
 namespace kvsim {
@@ -163,14 +164,54 @@ void check_deployment(const Scenario& s) {
   }
 }
 
+namespace {
+
+// How the replica actors ended, when one of them stopped the run.
+struct Failure {
+  std::string message;
+  bool input = false;  // an impossible round: the user's scenario
+  std::string limit;   // the watchdog's flag, when it stopped the run
+};
+
+void start_replicas(const Scenario& s, const std::vector<ReplicaHosts>& hosts, const std::vector<Scheduler*>& raw,
+                    RunWatchdog& watchdog, Failure& failure) {
+  for (int r = 0; r < s.replicas; ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    sg4::Actor::create(fmt::format("replica{}", r), hosts[i].cpu, [&, r, i] {
+      try {
+        ReplicaActor(r, hosts[i], *raw[i], {s.workload.warmup, s.workload.duration}, &watchdog)();
+      } catch (const RunLimitExceeded& e) {
+        failure = {e.what(), true, e.flag()};
+        sg4::Actor::kill_all();
+      } catch (const ImpossibleRound& e) {
+        failure = {e.what(), true, ""};
+        sg4::Actor::kill_all();
+      } catch (const std::exception& e) {
+        failure = {e.what(), false, ""};
+        sg4::Actor::kill_all();
+      }
+    });
+  }
+}
+
+void throw_failure(const Scenario& s, const Failure& f) {
+  if (!f.limit.empty()) throw InputError(std::vector<Diagnostic>{{"", f.limit, 0, 0, "", f.message}});
+  if (f.input) throw InputError(std::vector<Diagnostic>{s.values.at("workload.document_tokens", f.message)});
+  if (!f.message.empty()) throw std::runtime_error(f.message);
+}
+
+}  // namespace
+
 RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   check_deployment(s);
+  const RunSize size = estimate_run_size(s);
+  check_run_size(size, options.limits);
   int argc = 2;
   char arg0[] = "kvsim";
   char arg1[] = "--log=root.thres:critical";
   char* argv[] = {arg0, arg1, nullptr};
   sg4::Engine engine(&argc, argv);
-  configure_engine(engine);
+  configure_engine(engine, size.max_actors);
   const auto hosts = build_platform(Topology::single(s.deployment, s.replicas));
   log("sim").info("{}: {} replica(s) of {} x {}, {} arrivals, policy {}", s.file.string(), s.replicas,
                   s.deployment.tensor_parallel, s.deployment.gpu.name,
@@ -184,36 +225,19 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   ReplicaSet set(s, options, cost, *steps, *result.metrics);
   std::vector<sg4::Host*> cpus;
   for (const auto& h : hosts) cpus.push_back(h.cpu);
-  const auto& raw = set.raw;
-  const auto& auditors = set.auditors;
-  std::string failure;
-  bool input_failure = false;
-  for (int r = 0; r < s.replicas; ++r) {
-    sg4::Actor::create(fmt::format("replica{}", r), cpus[static_cast<std::size_t>(r)], [&, r] {
-      try {
-        ReplicaActor(r, hosts[static_cast<std::size_t>(r)], *raw[static_cast<std::size_t>(r)],
-                     {s.workload.warmup, s.workload.duration})();
-      } catch (const ImpossibleRound& e) {
-        failure = e.what();
-        input_failure = true;
-        sg4::Actor::kill_all();
-      } catch (const std::exception& e) {
-        failure = e.what();
-        sg4::Actor::kill_all();
-      }
-    });
-  }
+  RunWatchdog watchdog(options.limits);
+  Failure failure;
+  start_replicas(s, hosts, set.raw, watchdog, failure);
   const auto router = make_at(s, "router.type", [&] { return routers().make(s.router, s.router_params); });
-  ClientSide clients(s.workload, s.seed, raw, cpus, *result.metrics, *router);
+  ClientSide clients(s.workload, s.seed, set.raw, cpus, *result.metrics, *router);
   clients.start();
   engine.run();
   result.end_s = sg4::Engine::get_clock();
   result.metrics->finish(result.end_s);
   result.sessions_started = clients.sessions_started();
-  if (input_failure) throw InputError(std::vector<Diagnostic>{s.values.at("workload.document_tokens", failure)});
-  if (!failure.empty()) throw std::runtime_error(failure);
+  throw_failure(s, failure);
   if (options.audit) {
-    for (const auto& a : auditors) a->finish(result.end_s);
+    for (const auto& a : set.auditors) a->finish(result.end_s);
     audit_summary(*result.metrics);
   }
   if (result.metrics->unfinished_sessions() > 0) {

@@ -7,6 +7,7 @@
 
 #include "engine/metrics.hpp"
 #include "engine/trace_events.hpp"
+#include "sim/run_size.hpp"
 #include "sim/scenario.hpp"
 
 namespace kvsim {
@@ -40,10 +41,12 @@ struct RunOptions {
 #endif
   /// Also feed every replica's events to this trace-event writer (`kvsim run --trace-events`); none if null.
   TraceEventWriter* trace = nullptr;
+  /// Refuse a run estimated over these before it starts, and stop one that goes over them (exit code 2).
+  RunLimits limits;
 };
 
-/// @brief Runs the scenario to completion. Throws InputError for an impossible round found during the run and
-/// std::runtime_error for an internal failure (such as sessions left unfinished).
+/// @brief Runs the scenario to completion. Throws InputError for a run estimated over options.limits (before it
+/// starts) or stopped by the watchdog, for an impossible round found during the run, and std::runtime_error for an internal failure (such as sessions left unfinished).
 RunResult run_scenario(const Scenario& s, const RunOptions& options = {});
 
 }  // namespace kvsim

@@ -8,6 +8,7 @@
 #include "sim/diagnostics.hpp"
 #include "sim/output.hpp"
 #include "sim/run.hpp"
+#include "sim/run_size.hpp"
 #include "sim/scenario.hpp"
 #include "sim/safe_output.hpp"
 #include "sim/schema_doc.hpp"
@@ -20,12 +21,20 @@ Catalog load_catalog(const Commands& c) {
   return Catalog::load(c.platforms.empty() ? Catalog::default_dir() : std::filesystem::path(c.platforms));
 }
 
+RunLimits run_limits(const Commands& c) { return parse_run_limits(c.max_events, c.max_memory); }
+
+// Checks everything run checks before simulating, the run's estimated size against the limits included, and
+// prints the estimate.
 int run_validate(const Commands& c) {
+  const RunLimits limits = run_limits(c);
   const Catalog cat = load_catalog(c);
   const Scenario s = load_scenario(c.scenario, c.sets, cat);
   check_deployment(s);
+  const RunSize size = estimate_run_size(s);
+  check_run_size(size, limits);
   std::cout << fmt::format("{}: valid ({} on {} x {}, tp {}, policy {})\n", c.scenario, s.model.name, s.gpu_count,
                            s.deployment.gpu.name, s.deployment.tensor_parallel, s.scheduler.offload_policy);
+  std::cout << describe_run_size(size, limits);
   return 0;
 }
 
@@ -50,13 +59,14 @@ void check_outputs(const Commands& c, const std::filesystem::path& out) {
 int run_run(const Commands& c) {
   const std::filesystem::path out = out_dir(c);
   check_outputs(c, out);
+  RunOptions options;
+  options.limits = run_limits(c);
   note_stale_staging(remove_stale_staging_beside(out), std::cerr);
   const Catalog cat = load_catalog(c);
   std::vector<std::string> sets = c.sets;
   if (c.seed) sets.push_back(fmt::format("seed={}", *c.seed));
   const Scenario s = load_scenario(c.scenario, sets, cat);
   const auto wall_start = std::chrono::steady_clock::now();
-  RunOptions options;
   if (c.audit) options.audit = *c.audit;
   std::optional<TraceFile> trace;  // opened before the run: a bad path fails fast, with nothing written
   if (!c.trace_events.empty()) options.trace = &trace.emplace(c.trace_events, s, std::vector{s.file}).writer();
@@ -73,6 +83,12 @@ int run_run(const Commands& c) {
   return 0;
 }
 
+void add_limit_flags(CLI::App& cmd, Commands& c) {
+  cmd.add_option("--max-events", c.max_events,
+                 "Refuse or stop a run over this many forward steps and KV transfers (default 1e9)");
+  cmd.add_option("--max-memory", c.max_memory, "Refuse or stop a run needing more memory than this (default 16GiB)");
+}
+
 }  // namespace
 
 void add_commands(CLI::App& app, Commands& c) {
@@ -83,6 +99,7 @@ void add_commands(CLI::App& app, Commands& c) {
   validate->add_option("scenario", c.scenario, "Scenario YAML")->required();
   validate->add_option("--set", c.sets, "Override a key: key.path=value (repeatable)");
   validate->add_option("--platforms", c.platforms, "Catalog directory");
+  add_limit_flags(*validate, c);
 
   auto* run = app.add_subcommand("run", "Simulate a scenario and write its report and outputs");
   run->add_option("scenario", c.scenario, "Scenario YAML")->required();
@@ -92,6 +109,7 @@ void add_commands(CLI::App& app, Commands& c) {
   run->add_option("--seed", c.seed, "Random seed (overrides the scenario's)");
   run->add_option("--platforms", c.platforms, "Catalog directory");
   run->add_flag("--quiet", c.quiet, "Print nothing on success");
+  add_limit_flags(*run, c);
   run->add_flag("--audit,!--no-audit", c.audit, "Check invariants after every event (default: on in debug builds)");
 }
 

@@ -16,6 +16,8 @@ struct Commands {
   std::vector<std::string> sets;
   std::string out_dir;
   std::string trace_events;  ///< run: the trace-event JSON to write ("" for none)
+  std::string max_events;    ///< run, validate: --max-events ("" for the default)
+  std::string max_memory;    ///< run, validate: --max-memory ("" for the default)
   std::optional<long> seed;
   std::string platforms;
   bool quiet = false;
