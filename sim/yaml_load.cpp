@@ -3,9 +3,12 @@
 
 #include <fmt/format.h>
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <sstream>
 #include <vector>
 
 #include "sim/diagnostics.hpp"
@@ -36,24 +39,58 @@ void find_duplicates(const YAML::Node& node, const std::string& path, const std:
   }
 }
 
+// Records where each document starts; the parse itself is done by YAML::Load.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// The documents of `text`, by where each starts. yaml-cpp 0.7's YAML::LoadAll never returns on some inputs (a lone
+// `,`): its parser yields document after document without moving. A document that starts where the previous one
+// did is that case, refused as a syntax error.
+std::vector<YAML::Mark> document_starts(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts docs;
+  while (parser.HandleNextDocument(docs)) {
+    const auto n = docs.starts.size();
+    if (n >= 2 && docs.starts[n - 1].pos == docs.starts[n - 2].pos) {
+      const YAML::Mark& m = docs.starts[n - 1];
+      throw InputError(std::vector<Diagnostic>{
+          {name, "", m.line + 1, m.column + 1, "",
+           "YAML syntax error: the parser cannot get past this point (a stray ',', ']' or '}' outside brackets?)"}});
+    }
+  }
+  return docs.starts;
+}
+
 }  // namespace
 
 YAML::Node load_yaml_text(const std::string& text, const std::string& name) {
-  std::vector<YAML::Node> docs;
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(text);
+    const auto starts = document_starts(text, name);
+    if (starts.size() > 1) {
+      throw InputError(std::vector<Diagnostic>{
+          {name, "", starts[1].line + 1, 0, "",
+           fmt::format("{} YAML documents in one file (a second one starts at line {}); kvsim reads exactly one",
+                       starts.size(), starts[1].line + 1)}});
+    }
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw InputError(
         std::vector<Diagnostic>{{name, "", e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg}});
   }
-  if (docs.size() > 1) {
-    throw InputError(std::vector<Diagnostic>{
-        {name, "", docs[1].Mark().line + 1, 0, "",
-         fmt::format("{} YAML documents in one file (a second one starts at line {}); kvsim reads exactly one",
-                     docs.size(), docs[1].Mark().line + 1)}});
-  }
   std::vector<Diagnostic> dups;
-  const YAML::Node root = docs.empty() ? YAML::Node() : docs.front();
   find_duplicates(root, "", name, dups);
   if (!dups.empty()) throw InputError(dups);
   return root;
