@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,16 +21,19 @@ inline const std::string kDefaultScenario = std::string(KVSIM_SOURCE_DIR) + "/sc
 struct Result {
   int code = -1;
   std::string out;
+  double seconds = 0;  ///< wall time of the run
 };
 
-/// @brief Runs `kvsim <args>` in a shell.
+/// @brief Runs `kvsim <args>` in a shell and times it.
 inline Result run(const std::string& args) {
   Result r;
+  const auto start = std::chrono::steady_clock::now();
   FILE* pipe = popen((std::string(KVSIM_BIN) + " " + args + " 2>&1").c_str(), "r");
   std::array<char, 4096> buf{};
   while (pipe && std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
   const int status = pipe ? pclose(pipe) : -1;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
 
