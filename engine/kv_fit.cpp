@@ -8,18 +8,19 @@
 
 namespace kvsim {
 
-std::int64_t kv_pool_blocks(const CostModel& cost, std::int64_t block_tokens) {
+HbmLedger kv_pool(const CostModel& cost, std::int64_t block_tokens) {
   const double block_bytes = double(block_tokens) * cost.kv_bytes_per_token();
   const double room = cost.kv_capacity_bytes();
-  return room > 0 ? static_cast<std::int64_t>(std::floor(room / block_bytes)) : 0;
+  return HbmLedger(room > 0 ? static_cast<std::int64_t>(std::floor(room / block_bytes)) : 0, block_tokens, block_bytes);
 }
 
 KvFit kv_fit(const CostModel& cost, std::int64_t block_tokens, std::int64_t prefill_end, std::int64_t end) {
   KvFit f;
   f.peak_tokens = cost.peak_ledger_tokens(prefill_end, end);
   f.peak_bytes = double(f.peak_tokens) * cost.kv_bytes_per_token();
-  f.blocks = (f.peak_tokens + block_tokens - 1) / block_tokens;
-  f.pool_blocks = kv_pool_blocks(cost, block_tokens);
+  const HbmLedger pool = kv_pool(cost, block_tokens);
+  f.blocks = pool.blocks_for(f.peak_tokens);
+  f.pool_blocks = pool.total_blocks();
   f.block_tokens = block_tokens;
   return f;
 }

@@ -8,11 +8,13 @@
 #include <string>
 
 #include "engine/cost_model.hpp"
+#include "engine/kv_ledger.hpp"
 
 namespace kvsim {
 
-/// @brief Blocks of `block_tokens` ledger tokens in the HBM left for KV (CostModel::kv_capacity_bytes); 0 if none.
-std::int64_t kv_pool_blocks(const CostModel& cost, std::int64_t block_tokens);
+/// @brief The replica's KV pool, empty: blocks of `block_tokens` ledger tokens in the HBM left for KV
+/// (CostModel::kv_capacity_bytes); no blocks if none is left.
+HbmLedger kv_pool(const CostModel& cost, std::int64_t block_tokens);
 
 /// @brief A round's KV at its peak against the pool.
 struct KvFit {

@@ -87,6 +87,7 @@ struct ReplicaSet {
   ReplicaSet(const Scenario& s, const RunOptions& options, const CostModel& cost, const StepModel& steps,
              RunMetrics& metrics) {
     const auto& trace = s.workload.trace.trace;
+    const PolicyEnv env = policy_env(s);  // once: on trace replay it holds every gap of the trace
     const SchedulerConfig config{s.scheduler.max_batch_tokens,      s.scheduler.max_batch_size,
                                  s.scheduler.block_tokens,          s.scheduler.prefix_cache,
                                  trace ? trace->block_tokens : 512, s.scheduler.fast_forward};
@@ -103,8 +104,8 @@ struct ReplicaSet {
       schedulers.push_back(make_at(s, "scheduler.type", [&] {
         return ::kvsim::schedulers().make(
             s.scheduler.type, s.scheduler.params,
-            SchedulerContext{cost, steps, config, s.deployment.host_memory, s.deployment.nvme_capacity, make_policy(s),
-                             make_victim_policy(s.scheduler.victim), *sink});
+            SchedulerContext{cost, steps, config, s.deployment.host_memory, s.deployment.nvme_capacity,
+                             make_policy(s, env), make_victim_policy(s.scheduler.victim), *sink});
       }));
       if (options.audit) auditors.back()->attach(*schedulers.back());
       raw.push_back(schedulers.back().get());
@@ -123,16 +124,15 @@ PolicyEnv policy_env(const Scenario& s) {
   return PolicyEnv{[gaps, speedup](double q) { return percentile(*gaps, 100 * q) / speedup; }};
 }
 
-std::unique_ptr<OffloadPolicy> make_policy(const Scenario& s) {
-  return make_at(s, "scheduler.kv_offload.policy", [&] {
-    return offload_policies().make(s.scheduler.offload_policy, s.scheduler.offload_params, policy_env(s));
-  });
+std::unique_ptr<OffloadPolicy> make_policy(const Scenario& s, const PolicyEnv& env) {
+  return make_at(s, "scheduler.kv_offload.policy",
+                 [&] { return offload_policies().make(s.scheduler.offload_policy, s.scheduler.offload_params, env); });
 }
 
 void check_deployment(const Scenario& s) {
   check_context(s);  // first: no hardware makes a model attend past its context
   const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
-  make_policy(s);  // the plug-ins' factories may refuse their parameters or this workload
+  make_policy(s, policy_env(s));  // the plug-ins' factories may refuse their parameters or this workload
   make_step_model(s, cost);
   make_at(s, "router.type", [&] { return routers().make(s.router, s.router_params); });
   const auto& d = s.deployment;

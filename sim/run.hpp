@@ -27,9 +27,9 @@ void check_deployment(const Scenario& s);
 /// @brief What the offload policy may know of the scenario's workload: its think-time quantiles, or on trace
 /// replay the quantiles of the trace's gaps between a session's rounds (divided by the speedup).
 PolicyEnv policy_env(const Scenario& s);
-/// @brief The scenario's offload policy with its parameters; InputError at scheduler.kv_offload.policy if it
-/// cannot work with this workload.
-std::unique_ptr<OffloadPolicy> make_policy(const Scenario& s);
+/// @brief The scenario's offload policy with its parameters, knowing the workload as `env` (policy_env(s));
+/// InputError at scheduler.kv_offload.policy if it cannot work with this workload.
+std::unique_ptr<OffloadPolicy> make_policy(const Scenario& s, const PolicyEnv& env);
 
 /// @brief How to run.
 struct RunOptions {
@@ -46,7 +46,8 @@ struct RunOptions {
 };
 
 /// @brief Runs the scenario to completion. Throws InputError for a run estimated over options.limits (before it
-/// starts) or stopped by the watchdog, for an impossible round found during the run, and std::runtime_error for an internal failure (such as sessions left unfinished).
+/// starts) or stopped by the watchdog, for an impossible round found during the run, and std::runtime_error for an
+/// internal failure (such as sessions left unfinished).
 RunResult run_scenario(const Scenario& s, const RunOptions& options = {});
 
 }  // namespace kvsim

@@ -13,14 +13,6 @@
 #include "engine/units.hpp"
 
 namespace kvsim {
-namespace {
-
-HbmLedger make_hbm(const CostModel& cost, const SchedulerConfig& c) {
-  return HbmLedger(kv_pool_blocks(cost, c.block_tokens), c.block_tokens,
-                   double(c.block_tokens) * cost.kv_bytes_per_token());
-}
-
-}  // namespace
 
 FcfsReserveScheduler::FcfsReserveScheduler(const CostModel& cost, SchedulerConfig config, double ddr_bytes,
                                            std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims,
@@ -32,7 +24,7 @@ FcfsReserveScheduler::FcfsReserveScheduler(const CostModel& cost, SchedulerConfi
       policy_(std::move(policy)),
       victims_(std::move(victims)),
       sink_(sink),
-      hbm_(make_hbm(cost, config)),
+      hbm_(kv_pool(cost, config.block_tokens)),
       ddr_(ddr_bytes),
       nvme_(nvme_bytes),
       prefix_(config.prefix_block_tokens, hbm_.blocks_for(config.prefix_block_tokens),

@@ -17,8 +17,7 @@ class FifoScheduler final : public Scheduler {
   explicit FifoScheduler(SchedulerContext ctx)
       : steps_(ctx.steps),
         sink_(ctx.sink),
-        hbm_(kv_pool_blocks(ctx.cost, ctx.config.block_tokens), ctx.config.block_tokens,
-             double(ctx.config.block_tokens) * ctx.cost.kv_bytes_per_token()),
+        hbm_(kv_pool(ctx.cost, ctx.config.block_tokens)),
         ddr_(0),
         nvme_(0),
         prefix_(ctx.config.block_tokens, 1, hbm_.bytes_per_block()) {}
