@@ -72,8 +72,10 @@ auto make_at(const Scenario& s, const std::string& key, Make make) {
 }
 
 std::unique_ptr<StepModel> make_step_model(const Scenario& s, const CostModel& cost) {
-  return make_at(s, "step_model.type",
-                 [&] { return step_models().make(s.scheduler.step_model, s.scheduler.step_model_params, cost); });
+  return make_at(s, "step_model.type", [&] {
+    return step_models().make(s.scheduler.step_model, s.scheduler.step_model_params,
+                              StepModelInputs{cost, nullptr, nullptr});
+  });
 }
 
 // The schedulers of every replica, each feeding its metrics sink through the trace writer and the auditor when

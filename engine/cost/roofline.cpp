@@ -20,7 +20,7 @@ StepModelRegistry::Entry roofline_step_model() {
   return {"roofline",
           "max(FLOPs / FLOP/s, HBM bytes / bandwidth, all-reduce / NVLink) per step (the paper's Eq. 4-16)",
           {},
-          [](const Params&, const CostModel& cost) { return std::make_unique<RooflineStepModel>(cost); }};
+          [](const Params&, const StepModelInputs& in) { return std::make_unique<RooflineStepModel>(in.cost); }};
 }
 
 }  // namespace kvsim

@@ -8,6 +8,7 @@
 ///
 /// Adding a step model: one file in engine/cost/, one line in engine/cost/registry.cpp, one test.
 
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -32,9 +33,19 @@ class StepModel {
   }
 };
 
-/// @brief Step models by name; the key is `step_model.type`, parameters under `step_model`. Each is made for one
-/// replica's model and deployment, given as its CostModel (the KV footprint and the model's arithmetic).
-using StepModelRegistry = Registry<StepModel, const CostModel&>;
+struct ProfileTables;
+struct FittedCoefficients;
+
+/// @brief What a step model is made with, for one replica: its CostModel (the KV footprint, the model's arithmetic
+/// and the deployment) and the data files a scenario names, read by sim/ before the run.
+struct StepModelInputs {
+  const CostModel& cost;
+  std::shared_ptr<const ProfileTables> profile;      ///< `step_model.profile`: measured kernel tables, or null
+  std::shared_ptr<const FittedCoefficients> fitted;  ///< `step_model.coefficients`: a fitted model, or null
+};
+
+/// @brief Step models by name; the key is `step_model.type`, parameters under `step_model`.
+using StepModelRegistry = Registry<StepModel, const StepModelInputs&>;
 StepModelRegistry& step_models();
 
 }  // namespace kvsim

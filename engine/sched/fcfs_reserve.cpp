@@ -18,7 +18,7 @@ FcfsReserveScheduler::FcfsReserveScheduler(const CostModel& cost, SchedulerConfi
                                            std::unique_ptr<OffloadPolicy> policy, std::unique_ptr<VictimPolicy> victims,
                                            MetricsSink& sink, double nvme_bytes, const StepModel* steps)
     : cost_(cost),
-      own_steps_(steps ? nullptr : step_models().make("roofline", cost)),
+      own_steps_(steps ? nullptr : step_models().make("roofline", StepModelInputs{cost, nullptr, nullptr})),
       steps_(steps ? *steps : *own_steps_),
       config_(config),
       policy_(std::move(policy)),

@@ -19,17 +19,18 @@ class ConstantStepModel final : public StepModel {
 }  // namespace
 
 StepModelRegistry::Entry constant_step_model() {
-  return {
-      "toy-constant",
-      "every step lasts step_seconds",
-      {ParamSpec{.name = "step_seconds",
-                 .dim = Dim::kTime,
-                 .default_value = "10ms",
-                 .min = 0,
-                 .max = 1,
-                 .min_exclusive = true,
-                 .description = "length of every step"}},
-      [](const Params& p, const CostModel&) { return std::make_unique<ConstantStepModel>(p.number("step_seconds")); }};
+  return {"toy-constant",
+          "every step lasts step_seconds",
+          {ParamSpec{.name = "step_seconds",
+                     .dim = Dim::kTime,
+                     .default_value = "10ms",
+                     .min = 0,
+                     .max = 1,
+                     .min_exclusive = true,
+                     .description = "length of every step"}},
+          [](const Params& p, const StepModelInputs&) {
+            return std::make_unique<ConstantStepModel>(p.number("step_seconds"));
+          }};
 }
 
 }  // namespace kvsim::toys

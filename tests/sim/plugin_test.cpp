@@ -68,7 +68,8 @@ TEST(Plugins, UnknownNamesAndParametersListTheValidOnes) {
         << e.what();
   }
   try {
-    step_models().make("nope", CostModel(ModelSpec{}, Deployment{}));
+    const CostModel cost(ModelSpec{}, Deployment{});
+    step_models().make("nope", StepModelInputs{cost, nullptr, nullptr});
     ADD_FAILURE() << "no error";
   } catch (const UnknownChoice& e) {
     EXPECT_NE(std::string(e.what()).find("valid: roofline, toy-constant"), std::string::npos) << e.what();
