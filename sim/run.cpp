@@ -74,7 +74,7 @@ auto make_at(const Scenario& s, const std::string& key, Make make) {
 std::unique_ptr<StepModel> make_step_model(const Scenario& s, const CostModel& cost) {
   return make_at(s, "step_model.type", [&] {
     return step_models().make(s.scheduler.step_model, s.scheduler.step_model_params,
-                              StepModelInputs{cost, nullptr, nullptr});
+                              StepModelInputs{cost, s.step_profile, nullptr});
   });
 }
 

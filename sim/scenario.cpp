@@ -13,6 +13,7 @@
 #include "engine/units.hpp"
 #include "sim/plausible.hpp"
 #include "sim/plugin_keys.hpp"
+#include "sim/profile_bundle.hpp"
 #include "sim/scenario_checks.hpp"
 #include "sim/trace_input.hpp"
 #include "sim/yaml_load.hpp"
@@ -371,6 +372,7 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   }
   s.replicas = std::max(1, s.gpu_count / s.deployment.tensor_parallel);
   check_scenario_rules(s, diag);
+  if (diag.empty()) s.step_profile = read_step_profile(v, file, s.scheduler.step_model, s.model, s.deployment, diag);
   set_host_memory(v, catalog, s, diag);
   s.deployment.nvme_capacity = v.quantity("hardware.nvme.capacity") / s.replicas;
   s.deployment.nvme_bandwidth = v.quantity("hardware.nvme.bandwidth");

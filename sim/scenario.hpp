@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@
 #include "workloads/session.hpp"
 
 namespace kvsim {
+
+struct ProfileTables;
 
 /// @brief Batching and KV management knobs.
 struct SchedulerSpec {
@@ -52,6 +55,7 @@ struct Scenario {
   std::string router = "least-loaded";  ///< router.type, from the router registry
   Params router_params;                 ///< its parameters (router.*)
   SloSpec slo;
+  std::shared_ptr<const ProfileTables> step_profile;  ///< step_model.profile, read; null unless it is set
   std::uint64_t seed = 1;
   double timeline_period = 1.0;
   std::string host_memory_origin;  ///< where deployment.host_memory comes from, for the report
