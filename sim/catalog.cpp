@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+#include <sstream>
+
 #include "sim/plausible.hpp"
 #include "sim/yaml_load.hpp"
 
@@ -44,7 +47,10 @@ Schema gpu_schema() {
   for (auto k : {q("hbm_capacity", Dim::kBytes, "HBM capacity", plausible::kMemory),
                  q("hbm_bandwidth", Dim::kBandwidth, "HBM bandwidth", plausible::kBandwidth),
                  text("host_link", "links.yaml entry from GPU to CPU memory", true),
-                 text("nvlink", "links.yaml entry from GPU to GPU (omit if none)"), sources()}) {
+                 text("nvlink", "links.yaml entry from GPU to GPU (omit if none)"),
+                 text("device_names",
+                      "the names torch/vLLM report for the GPU (torch.cuda.get_device_name), separated by ';'"),
+                 sources()}) {
     keys.push_back(std::move(k));
   }
   return Schema(std::move(keys));
@@ -181,6 +187,7 @@ Catalog Catalog::load(const fs::path& dir) {
                    return;
                  }
                  m.name = name;
+                 if (v.has("hf_name") && !v.string("hf_name").empty()) c.hf_names_[name] = v.string("hf_name");
                  if (auto err = validate_model(m); !err.empty()) {
                    diag.add(Diagnostic{(dir / "models.yaml").string(), name, 0, 0, "", err});
                  }
@@ -199,6 +206,10 @@ Catalog Catalog::load(const fs::path& dir) {
       }
     }
     c.gpus_[name] = g;
+    std::stringstream names(opt_string(v, "device_names"));
+    for (std::string d; std::getline(names, d, ';');) {
+      if (!trim(d).empty()) c.device_names_[name].push_back(trim(d));
+    }
   });
   load_entries(dir / "nodes.yaml", node_schema(), diag, [&](const std::string& name, const ValueMap& v) {
     NodeSpec n{name,
@@ -234,6 +245,56 @@ const NodeSpec* Catalog::node_of_gpu(const std::string& gpu) const {
   }
   return nullptr;
 }
+namespace {
+// Lower case, letters and digits only: "RTXPRO6000", "rtx-pro-6000" and "RTX PRO 6000" are one key.
+std::string folded(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c)) out += char(std::tolower(c));
+  }
+  return out;
+}
+}  // namespace
+
+std::string Catalog::gpu_by_device_name(const std::string& device) const {
+  for (const auto& [name, devices] : device_names_) {
+    for (const auto& d : devices) {
+      if (d == trim(device)) return name;
+    }
+  }
+  return "";
+}
+
+std::string Catalog::gpu_by_folder_name(const std::string& folder) const {
+  const std::string key = folded(folder);
+  if (key.empty()) return "";
+  for (const auto& [name, _] : gpus_) {
+    if (folded(name) == key) return name;
+  }
+  for (const auto& [name, devices] : device_names_) {
+    for (const auto& d : devices) {
+      if (folded(d) == key || folded(d) == "nvidia" + key || folded(d) == "nvidiageforce" + key) return name;
+    }
+  }
+  return "";
+}
+
+std::string Catalog::model_by_hf_name(const std::string& hf_name) const {
+  auto lower = [](std::string t) {
+    for (char& c : t) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return t;
+  };
+  for (const auto& [name, hf] : hf_names_) {
+    if (lower(hf) == lower(trim(hf_name))) return name;
+  }
+  return "";
+}
+
+std::string Catalog::hf_name(const std::string& model) const {
+  const auto it = hf_names_.find(model);
+  return it == hf_names_.end() ? "" : it->second;
+}
+
 std::vector<std::string> Catalog::gpu_names() const {
   return names_of(gpus_);
 }

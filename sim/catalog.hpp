@@ -52,6 +52,17 @@ class Catalog {
   const NodeSpec& node(const std::string& name) const;
   /// @brief The node built around `gpu` (the first such node by name), or nullptr when nodes.yaml has none.
   const NodeSpec* node_of_gpu(const std::string& gpu) const;
+  /// @brief The gpus.yaml entry whose `device_names` lists `device` exactly (the name torch and vLLM report, such
+  /// as "NVIDIA GeForce RTX 4090"), or "" when none does.
+  std::string gpu_by_device_name(const std::string& device) const;
+  /// @brief The entry a folder name stands for ("RTXPRO6000" for rtx-pro-6000, "RTX4090" for rtx-4090): the entry
+  /// name or one of its device names (without "NVIDIA"/"NVIDIA GeForce") equal to it in lower-case letters and
+  /// digits; "" when none.
+  std::string gpu_by_folder_name(const std::string& folder) const;
+  /// @brief The models.yaml entry whose `hf_name` is `hf_name` (case-insensitive, e.g. "Qwen/Qwen3-32B"), or "".
+  std::string model_by_hf_name(const std::string& hf_name) const;
+  /// @brief The `hf_name` of a models.yaml entry, "" when it has none.
+  std::string hf_name(const std::string& model) const;
   std::vector<std::string> gpu_names() const;
   std::vector<std::string> link_names() const;
   std::vector<std::string> model_names() const;
@@ -62,6 +73,8 @@ class Catalog {
   std::map<std::string, LinkSpec> links_;
   std::map<std::string, ModelSpec> models_;
   std::map<std::string, NodeSpec> nodes_;
+  std::map<std::string, std::vector<std::string>> device_names_;  ///< gpus.yaml device_names by entry
+  std::map<std::string, std::string> hf_names_;                   ///< models.yaml hf_name by entry
 };
 
 }  // namespace kvsim

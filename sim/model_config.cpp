@@ -86,6 +86,10 @@ std::vector<KeySpec> model_keys(const std::string& prefix, bool catalog_entry) {
                            .type = KeyType::kString,
                            .description = "one line saying which variant of the model the entry is (a paper's "
                                           "simplification, the released checkpoint), printed in reports"});
+    keys.push_back(KeySpec{.path = "hf_name",
+                           .type = KeyType::kString,
+                           .description = "the Hugging Face repository name of the checkpoint (e.g. "
+                                          "meta-llama/Llama-3.1-8B), by which `kvsim replay` finds the entry"});
     keys.push_back(KeySpec{.path = "source",
                            .type = KeyType::kStringMap,
                            .required = true,

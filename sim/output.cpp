@@ -93,14 +93,20 @@ std::vector<std::string> run_output_names() {
   return {"summary.json", "sessions.csv", "rounds.csv", "timeline.csv", "transfers.csv", "plots"};
 }
 
-void write_run_outputs(const fs::path& dir, const Scenario& s, const RunResult& r) {
+void write_run_outputs(const fs::path& dir, const Scenario& s, const RunResult& r,
+                       const std::vector<std::pair<std::string, std::string>>& extra) {
   StagedDir staged(dir);
   staged.write("summary.json", summary_json(s, r).dump(2) + "\n");
   staged.write("sessions.csv", sessions_csv(*r.metrics));
   staged.write("rounds.csv", rounds_csv(*r.metrics));
   staged.write("timeline.csv", timeline_csv(*r.metrics));
   staged.write("transfers.csv", transfers_csv(*r.metrics));
-  staged.keep_others(run_output_names());
+  std::vector<std::string> names = run_output_names();
+  for (const auto& [name, text] : extra) {
+    staged.write(name, text);
+    names.push_back(name);
+  }
+  staged.keep_others(names);
   staged.commit();
 }
 

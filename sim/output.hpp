@@ -20,8 +20,10 @@ nlohmann::ordered_json summary_json(const Scenario& s, const RunResult& r);
 /// `--out` holding anything else is refused, since write_run_outputs() replaces the directory as a whole.
 std::vector<std::string> run_output_names();
 /// @brief Writes the five files into a fresh directory and swaps it in place of `dir` (old contents removed), so
-/// `dir` always holds the old run's set or the new one's, never a mix.
-void write_run_outputs(const std::filesystem::path& dir, const Scenario& s, const RunResult& r);
+/// `dir` always holds the old run's set or the new one's, never a mix. `extra` files (name, content) are written
+/// beside them in the same swap (`kvsim replay` adds its comparison), and kept by name like the five.
+void write_run_outputs(const std::filesystem::path& dir, const Scenario& s, const RunResult& r,
+                       const std::vector<std::pair<std::string, std::string>>& extra = {});
 /// @brief A readable report of the run.
 void print_report(std::ostream& out, const Scenario& s, const RunResult& r);
 

@@ -254,12 +254,18 @@ WorkloadSpec build_workload(const ValueMap& v, Diagnostics& diag) {
   return w;
 }
 
-// workload.trace: reads the trace now, so that a bad trace is refused before anything runs.
-void read_trace_section(const ValueMap& v, const fs::path& file, WorkloadSpec& w, Diagnostics& diag) {
+// workload.trace: reads the trace now, so that a bad trace is refused before anything runs. A `preloaded` trace
+// (kvsim replay) stands for the file at workload.trace.path, which is then not read.
+void read_trace_section(const ValueMap& v, const fs::path& file, WorkloadSpec& w, Diagnostics& diag,
+                        std::shared_ptr<const Trace> preloaded) {
   const std::string path = v.has("workload.trace.path") ? v.string("workload.trace.path") : "";
   if (path.empty()) return;
   w.trace.path = fs::path(path).is_absolute() ? path : (file.parent_path() / path).lexically_normal().string();
   w.trace.speedup = v.quantity("workload.trace.speedup");
+  if (preloaded) {
+    w.trace.trace = std::move(preloaded);
+    return;
+  }
   TraceOptions o;
   o.format = v.string("workload.trace.format") == "auto" ? "" : v.string("workload.trace.format");
   o.block_tokens = v.integer("workload.trace.block_tokens");
@@ -286,7 +292,7 @@ void read_trace_section(const ValueMap& v, const fs::path& file, WorkloadSpec& w
 
 namespace {
 Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector<std::string>& overrides,
-                        const Catalog& catalog);
+                        const Catalog& catalog, std::shared_ptr<const Trace> trace = nullptr);
 }  // namespace
 
 double parse_flag_quantity(const std::string& flag, const std::string& text, Dim dim, double min) {
@@ -329,9 +335,14 @@ Scenario load_scenario_text(const std::string& text, const fs::path& name, const
   return build_scenario(load_yaml_text(text, name.string()), name, overrides, catalog);
 }
 
+Scenario load_scenario_text(const std::string& text, const fs::path& name, const std::vector<std::string>& overrides,
+                            const Catalog& catalog, std::shared_ptr<const Trace> trace) {
+  return build_scenario(load_yaml_text(text, name.string()), name, overrides, catalog, std::move(trace));
+}
+
 namespace {
 Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector<std::string>& overrides,
-                        const Catalog& catalog) {
+                        const Catalog& catalog, std::shared_ptr<const Trace> trace) {
   Diagnostics diag;
   for (const auto& o : overrides) apply_override(root, o, diag);
   Scenario s;
@@ -344,7 +355,7 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   s.compute_dtype = v.string("model.compute_dtype");
   set_compute_dtype(v, s.compute_dtype, s.model, s.deployment, diag);
   s.workload = build_workload(v, diag);
-  read_trace_section(v, file, s.workload, diag);
+  read_trace_section(v, file, s.workload, diag, std::move(trace));
   s.scheduler = SchedulerSpec{v.string("scheduler.type"),
                               plugin_params(v, "scheduler.type", "scheduler", schedulers(), diag),
                               v.string("step_model.type"),

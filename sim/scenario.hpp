@@ -74,6 +74,13 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<std:
 Scenario load_scenario_text(const std::string& text, const std::filesystem::path& name,
                             const std::vector<std::string>& overrides, const Catalog& catalog);
 
+/// @brief Like load_scenario_text, with the workload's trace already in memory: `trace` stands for the file named by
+/// workload.trace.path (which must be set, and is not read); the trace reader's options (max_requests,
+/// session_sample, on_error) do not apply to it. Used by `kvsim replay`.
+Scenario load_scenario_text(const std::string& text, const std::filesystem::path& name,
+                            const std::vector<std::string>& overrides, const Catalog& catalog,
+                            std::shared_ptr<const Trace> trace);
+
 /// @brief Parses a command-line quantity; throws InputError naming the flag. `min` is inclusive.
 double parse_flag_quantity(const std::string& flag, const std::string& text, Dim dim, double min);
 

@@ -11,6 +11,7 @@
 #include "sim/cli/compare_cmd.hpp"
 #include "sim/cli/compare_runner.hpp"
 #include "sim/cli/plot_cmd.hpp"
+#include "sim/cli/replay_cmd.hpp"
 #include "sim/cli/sweep_cmd.hpp"
 #include "sim/cli/trace_cmd.hpp"
 #include "engine/log.hpp"
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
   kvsim::cli::add_capacity_command(app, capacity);
   kvsim::cli::PlotOptions plot;
   kvsim::cli::add_plot_command(app, plot);
+  kvsim::cli::ReplayOptions replay;
+  kvsim::cli::add_replay_command(app, replay);
   kvsim::cli::TraceCmdOptions trace;
   kvsim::cli::add_trace_command(app, trace);
   try {
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
     capacity.log_level = log_level;
     if (app.got_subcommand("capacity")) return kvsim::cli::run_capacity(capacity);
     if (app.got_subcommand("plot")) return kvsim::cli::run_plot(plot);
+    if (app.got_subcommand("replay")) return kvsim::cli::run_replay(replay);
     if (app.got_subcommand("trace")) return kvsim::cli::run_trace(app, trace);
     return kvsim::cli::run_commands(app, commands);
   } catch (const kvsim::InputError& e) {

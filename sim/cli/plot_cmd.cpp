@@ -14,6 +14,7 @@
 #include "engine/units.hpp"
 #include "sim/cli/compare_runner.hpp"
 #include "sim/cli/plot_data.hpp"
+#include "sim/cli/replay_compare.hpp"
 #include "sim/diagnostics.hpp"
 #include "sim/output.hpp"
 
@@ -340,7 +341,8 @@ void plot_directory(const fs::path& dir, std::ostream& out) {
   } else if (compare) {
     script = compare_script(dir);
   } else {
-    script = hbm_plot({{dir.filename().string(), dir / "timeline.csv"}}) + run_ttft_plot(dir);
+    script = hbm_plot({{dir.filename().string(), dir / "timeline.csv"}}) + run_ttft_plot(dir) +
+             replay_plot_script(dir);  // "" unless `dir` is a kvsim replay
   }
   script = "cd " + gp_quote(fs::absolute(plots).string()) + "\n" + script;
   run_gnuplot(plots, script);

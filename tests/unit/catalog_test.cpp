@@ -79,7 +79,8 @@ TEST(Catalog, EveryPerDtypePeakIsSourcedAndDense) {
       EXPECT_NE(text.find("dense"), std::string::npos) << g << "." << f.key << ": " << text;
     }
   }
-  EXPECT_EQ(listed, 7 + 7 + 6 + 7 + 1);  // bf16 and fp16 everywhere, fp8 but on the A100, int8 everywhere, fp4 on B200
+  // bf16 and fp16 on all 9, fp8 on all but the A100, int8 on all but the RTX PRO 6000, fp4 on B200 and RTX PRO 6000
+  EXPECT_EQ(listed, 9 + 9 + 8 + 8 + 2);
 }
 
 // The FP8 figures the issue names, and the A100's lack of FP8.
@@ -95,6 +96,52 @@ TEST(Catalog, Fp8PeaksAreTheDatasheets) {
   EXPECT_DOUBLE_EQ(c.gpu("rtx-4090").flops_fp8, 330.3e12);
   EXPECT_DOUBLE_EQ(c.gpu("b200").flops_fp8, 4.5e15);
   EXPECT_DOUBLE_EQ(c.gpu("b200").flops_fp4, 9e15);
+}
+
+// The GPUs and models of the recorded vLLM runs and kernel profiles (/work/shared/vllm-runs), with their datasheet
+// and config.json figures, found by the names torch and Hugging Face give them (kvsim replay).
+TEST(Catalog, VllmRunHardwareAndModels) {
+  const Catalog c = Catalog::load(KVSIM_PLATFORMS_DIR);
+  const GpuSpec& pro = c.gpu("rtx-pro-6000");
+  EXPECT_DOUBLE_EQ(pro.hbm_capacity, 96.0 * (1ull << 30));
+  EXPECT_DOUBLE_EQ(pro.hbm_bandwidth, 1597e9);
+  EXPECT_DOUBLE_EQ(pro.flops_bf16, 503.8e12);
+  EXPECT_EQ(pro.host_link.name, "pcie-gen5-x16");
+  const GpuSpec& l40s = c.gpu("l40s");
+  EXPECT_DOUBLE_EQ(l40s.hbm_capacity, 48.0 * (1ull << 30));
+  EXPECT_DOUBLE_EQ(l40s.hbm_bandwidth, 864e9);
+  EXPECT_DOUBLE_EQ(l40s.flops_bf16, 362.05e12);
+  EXPECT_EQ(l40s.host_link.name, "pcie-gen4-x16");
+  EXPECT_NE(c.node_of_gpu("rtx-pro-6000"), nullptr);  // HostMemory's default comes from the GPU's node
+  EXPECT_NE(c.node_of_gpu("l40s"), nullptr);
+
+  const ModelSpec& q32 = c.model("qwen3-32b");
+  EXPECT_EQ(q32.layers, 64);
+  EXPECT_EQ(q32.num_kv_heads, 8);
+  EXPECT_EQ(q32.head_dim, 128);
+  EXPECT_EQ(kv_bytes_per_token(q32), 2.0 * 64 * 8 * 128 * 2);  // 262144 B/token
+  const ModelSpec& moe = c.model("qwen3-30b-a3b");
+  EXPECT_EQ(moe.num_experts, 128);
+  EXPECT_EQ(moe.experts_per_token, 8);
+  EXPECT_DOUBLE_EQ(moe.params, 30.5e9);
+  EXPECT_DOUBLE_EQ(moe.params_active, 3.3e9);
+  EXPECT_EQ(kv_bytes_per_token(moe), 2.0 * 48 * 4 * 128 * 2);  // 98304 B/token
+
+  EXPECT_EQ(c.gpu_by_device_name("NVIDIA GeForce RTX 4090"), "rtx-4090");
+  EXPECT_EQ(c.gpu_by_device_name("NVIDIA RTX PRO 6000 Blackwell Server Edition"), "rtx-pro-6000");
+  EXPECT_EQ(c.gpu_by_device_name("NVIDIA L40S"), "l40s");
+  EXPECT_EQ(c.gpu_by_device_name("NVIDIA A100-SXM4-80GB"), "a100-sxm-80g");
+  EXPECT_EQ(c.gpu_by_device_name("NVIDIA H100 80GB HBM3"), "h100-sxm");
+  EXPECT_EQ(c.gpu_by_device_name("NVIDIA H100 PCIe"), "");  // not in the catalog: no guess
+  EXPECT_EQ(c.gpu_by_folder_name("RTXPRO6000"), "rtx-pro-6000");
+  EXPECT_EQ(c.gpu_by_folder_name("RTX4090"), "rtx-4090");
+  EXPECT_EQ(c.gpu_by_folder_name("L40S"), "l40s");
+  EXPECT_EQ(c.gpu_by_folder_name("TPUv5"), "");
+  EXPECT_EQ(c.model_by_hf_name("meta-llama/Llama-3.1-8B"), "llama-3.1-8b");
+  EXPECT_EQ(c.model_by_hf_name("Qwen/Qwen3-32B"), "qwen3-32b");
+  EXPECT_EQ(c.model_by_hf_name("qwen/qwen3-30b-a3b-instruct-2507"), "qwen3-30b-a3b");
+  EXPECT_EQ(c.model_by_hf_name("Qwen/Qwen3-8B"), "");
+  EXPECT_EQ(c.hf_name("qwen3-32b"), "Qwen/Qwen3-32B");
 }
 
 TEST(Catalog, UnknownNamesListTheValidOnes) {
