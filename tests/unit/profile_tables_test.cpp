@@ -62,6 +62,31 @@ TEST(ProfileTables, SeveralPrefillChunksUseTheQueryWeightedKey) {
   EXPECT_DOUBLE_EQ(s.kv_decode, 2000);
 }
 
+// The legacy skew correction on the tiny grid: decodes at 16 and 48 tokens (mean 32, skew rate (32 - 16) / 32 =
+// 0.5) look up 18 at the mean and 18 + (48 - 32) / 32 x (30 - 18) = 24 at the longest; alpha 0.5 gives 21.
+TEST(ProfileTables, SkewFitMovesUnequalDecodesTowardTheLongest) {
+  ProfileTables t;
+  t.attention = tiny_attention();
+  SkewFit fit;
+  fit.n_bins = {0, 2, 1e6};
+  fit.n_labels = {"n<=2", "n>2"};
+  fit.skew_rate_bins = {-0.01, 0.4, 1.01};
+  fit.skew_rate_labels = {"sr<=40%", "sr>40%"};
+  fit.kv_big_bins = {0, 32, 1e9};
+  fit.kv_big_labels = {"kvB<=32", "kvB>32"};
+  fit.kp_bins = {-1, 0, 1e9};
+  fit.kp_labels = {"kp=0", "kp>0"};
+  fit.alpha[SkewFit::bucket_key("0", "n<=2", "sr>40%", "kvB>32", "kp=0")] = 0.5;
+  fit.alpha_default = 0.1;
+  t.skew = fit;
+  const SeqWork unequal[] = {{1, 16, true}, {1, 48, true}};
+  EXPECT_DOUBLE_EQ(t.attention_us(attention_shape(unequal)), 21);
+  const SeqWork equal[] = {{1, 32, true}, {1, 32, true}};
+  EXPECT_DOUBLE_EQ(t.attention_us(attention_shape(equal)), 18);  // no skew: the table at 32
+  t.skew->alpha.clear();
+  EXPECT_DOUBLE_EQ(t.attention_us(attention_shape(unequal)), 18 + 0.1 * 6);  // no bucket: the pooled alpha
+}
+
 TEST(ProfileTables, MoeExpertsAreTheExpectedDistinctOnesOfUniformTopK) {
   ProfileTables t;
   t.moe = {{1, 8, 50}, {2, 8, 56}, {2, 16, 134}, {4, 32, 200}, {16, 128, 400}};
@@ -98,6 +123,17 @@ TEST(ProfileTables, RealBundleGridPointsReturnTheirRowsExactly) {
     EXPECT_EQ(t.attention.at(std::stod(r[0]), std::stod(r[1]), std::stod(r[2]), std::stod(r[3])), std::stod(r[4]))
         << "line " << i + 2;
   }
+}
+
+// The skew fit of the real bundles: the PRO6000 tp1 row `0,n<=128,sr<=15%,kvB<=16k,kp=0,0.0328,4` is the bucket of
+// 100 decodes at skew rate 0.1, longest 8000 tokens, no prefill; the RTX4090 bundle has the fit disabled.
+TEST(ProfileTables, RealBundleSkewFitIsReadByBucket) {
+  const ProfileTables t = load_profile_bundle(kBundle, 1);
+  ASSERT_TRUE(t.skew);
+  EXPECT_DOUBLE_EQ(t.skew->alpha_for(0, 100, 0.1, 8000, 0), 0.0328);
+  EXPECT_DOUBLE_EQ(t.skew->alpha_default, 0.0543);  // meta.yaml skew_fit.per_tp.1.alpha_default
+  const ProfileTables rtx = load_profile_bundle(kBundle / "../../../../RTX4090/meta-llama/Llama-3.1-8B/bf16", 1);
+  EXPECT_FALSE(rtx.skew);
 }
 
 TEST(ProfileTables, RealBundleDecodeStepAddsItsMeasuredRows) {
