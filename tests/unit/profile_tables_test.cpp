@@ -164,6 +164,34 @@ TEST(ProfileTables, RealBundleDecodeStepAddsItsMeasuredRows) {
   EXPECT_EQ(b.moe_per_layer_us, 0);
 }
 
+// Qwen3-30B-A3B's bundle: moe.csv gives 128 experts, top-8 (8 activated at 1 token); a one-token decode step
+// charges the measured MoE row at (1 token, 8 experts) per layer. The bundle has no moe.csv at tp2: refused for
+// the MoE model there, as is a model whose top-k differs.
+TEST(ProfileTables, RealMoeBundleChargesTheMeasuredExpertBlock) {
+  const fs::path dir = kBundle / "../../../../RTXPRO6000/Qwen/Qwen3-30B-A3B-Instruct-2507/bf16";
+  const ProfileTables t = load_profile_bundle(dir, 1);
+  EXPECT_EQ(t.moe_experts(), 128);
+  EXPECT_EQ(t.moe_top_k(), 8);
+  double row = 0;
+  for (const auto& r : csv_rows(dir / "tp1/moe.csv")) {
+    if (r[0] == "1" && r[1] == "8") row = std::stod(r[2]);
+  }
+  ASSERT_GT(row, 0);
+  const SeqWork decode{1, 1000, true};
+  EXPECT_DOUBLE_EQ(t.step(std::span<const SeqWork>(&decode, 1), 48).moe_per_layer_us, row);
+  ModelSpec m;
+  m.name = "Qwen3-30B-A3B-Instruct-2507";
+  m.num_experts = 128;
+  m.experts_per_token = 8;
+  EXPECT_EQ(profile_model_mismatch(t, m), "");
+  EXPECT_NE(profile_model_mismatch(load_profile_bundle(dir, 2), m).find("no tp2/moe.csv"), std::string::npos);
+  m.experts_per_token = 4;
+  EXPECT_NE(profile_model_mismatch(t, m).find("moe.csv measures 128 experts, top-8"), std::string::npos);
+  m.name = "llama-3.1-8b";
+  EXPECT_NE(profile_model_mismatch(t, m).find("the bundle measures Qwen/Qwen3-30B-A3B-Instruct-2507"),
+            std::string::npos);
+}
+
 // A copy of the real bundle's small files, written under a temp dir, with one file replaced.
 fs::path bad_bundle(const std::string& name, const std::string& file, const std::string& text) {
   const fs::path dir = fs::temp_directory_path() / ("kvsim_profile_" + name);
