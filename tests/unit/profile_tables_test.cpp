@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "engine/cost/profile_tables.hpp"
+#include "engine/cost/step_model.hpp"
+#include "sim/catalog.hpp"
 #include "sim/diagnostics.hpp"
 #include "sim/profile_bundle.hpp"
 
@@ -162,6 +164,28 @@ TEST(ProfileTables, RealBundleDecodeStepAddsItsMeasuredRows) {
   EXPECT_NEAR(b.total_us, expected, 1e-9 * expected);
   EXPECT_NEAR(b.attention_per_layer_us, attention, 1e-12 * attention);
   EXPECT_EQ(b.moe_per_layer_us, 0);
+}
+
+// The step model at tensor_parallel 2: the tp2 tables' time as GPU compute, no HBM demand, and the roofline's
+// NVLink all-reduce: 2 per layer x 32 layers x 2048 tokens x 4096 x 2 B, times 2 (n - 1) / n = 1 per GPU, over
+// the GPU's NVLink.
+TEST(ProfileTables, ProfiledStepModelAddsTheAllReduceAtTp2) {
+  const Catalog c = Catalog::load(KVSIM_PLATFORMS_DIR);
+  Deployment d;
+  d.gpu = c.gpu("h100-sxm");
+  d.tensor_parallel = 2;
+  const CostModel cost(c.model("llama-3.1-8b"), d);
+  auto tables = std::make_shared<const ProfileTables>(load_profile_bundle(kBundle, 2));
+  const auto model = step_models().make("profiled", {}, StepModelInputs{cost, tables, nullptr});
+  const SeqWork prefill{2048, 0};
+  const StepCost s = model->prefill(2048, 0);
+  const double bytes = 2.0 * 32 * 2048 * 4096 * 2;
+  EXPECT_DOUBLE_EQ(s.nvlink_bytes_per_gpu, bytes);
+  EXPECT_DOUBLE_EQ(s.nvlink_s, bytes / d.gpu.nvlink.bandwidth);
+  EXPECT_DOUBLE_EQ(s.compute_s, tables->step(std::span<const SeqWork>(&prefill, 1), 32).total_us * 1e-6);
+  EXPECT_EQ(s.hbm_s, 0);
+  EXPECT_DOUBLE_EQ(s.seconds, std::max(s.compute_s, s.nvlink_s));
+  EXPECT_DOUBLE_EQ(s.flops_per_gpu, cost.step(std::span<const SeqWork>(&prefill, 1)).flops_per_gpu);
 }
 
 // Qwen3-30B-A3B's bundle: moe.csv gives 128 experts, top-8 (8 activated at 1 token); a one-token decode step
