@@ -218,6 +218,21 @@ void write_scenario_files(const ReplayOptions& opt, const ReplayScenario& rs) {
   write_file_atomic(opt.write_scenario, rs.yaml);
 }
 
+// Loads the replay's scenario; on a problem (such as a bad --set) shows the YAML with line numbers first, since
+// the messages name lines of a scenario that exists only in memory.
+Scenario load_replay_scenario(const ReplayScenario& rs, const fs::path& name, const std::vector<std::string>& sets,
+                              const Catalog& cat) {
+  try {
+    return load_scenario_text(rs.yaml, name, sets, cat, rs.trace);
+  } catch (const InputError&) {
+    std::cerr << "the scenario kvsim replay built from the run (" << name.string() << "):\n";
+    std::istringstream lines(rs.yaml);
+    int n = 0;
+    for (std::string line; std::getline(lines, line);) std::cerr << fmt::format("{:4} | {}\n", ++n, line);
+    throw;
+  }
+}
+
 }  // namespace
 
 int run_replay(const ReplayOptions& opt) {
@@ -236,7 +251,7 @@ int run_replay(const ReplayOptions& opt) {
   const VllmRun run = load_vllm_run_input(opt.run_dir);
   const ReplayScenario rs = replay_scenario(run, opt, cat, trace_name);
   const fs::path name = opt.write_scenario.empty() ? out / "replay.yaml" : fs::path(opt.write_scenario);
-  const Scenario s = load_scenario_text(rs.yaml, name, opt.sets, cat, rs.trace);
+  const Scenario s = load_replay_scenario(rs, name, opt.sets, cat);
   const RunResult r = run_scenario(s, RunOptions{});
 
   const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);

@@ -82,7 +82,18 @@ TEST(ReplayCli, ComparisonHoldsTheMeasuredFiguresOfTheRun) {
   EXPECT_TRUE(fs::exists(out / "summary.json"));      // kvsim's usual run outputs are there too
   EXPECT_EQ(kvsim_test::csv_rows(out / "rounds.csv").size(), 300u);
   EXPECT_EQ(kvsim_test::csv_rows(out / "replay_timeseries.csv").size(), 67u);
-  EXPECT_EQ(kvsim_test::csv_rows(out / "replay_requests.csv").size(), 2u * (300 + 300 + 300));
+  const auto requests = kvsim_test::csv_rows(out / "replay_requests.csv");
+  ASSERT_EQ(requests.size(), 2u * (300 + 300 + 300));  // every request's TTFT, TPOT, latency, on both sides
+  EXPECT_EQ(requests[299].at("cdf"), "1");             // the last measured TTFT closes its CDF
+  const double max_ttft = numpy_percentile(raw.at("ttft_s"), 100);
+  EXPECT_NEAR(std::stod(requests[299].at("value")), max_ttft, 1e-9 * max_ttft);  // CSV: 10 significant digits
+
+  // kvsim plot draws the measured and simulated CDFs and the queue of a replay directory.
+  const auto plot = run("plot " + out.string());
+  ASSERT_EQ(plot.code, 0) << plot.out;
+  for (const char* name : {"replay_ttft_cdf", "replay_tpot_cdf", "replay_latency_cdf", "replay_queue"}) {
+    EXPECT_TRUE(fs::exists(out / "plots" / (std::string(name) + ".png"))) << name;
+  }
 }
 
 TEST(ReplayCli, TheWrittenScenarioRunsToTheSameFigures) {

@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 
 TEST(Catalog, EveryEntryLoads) {
   const Catalog c = Catalog::load(KVSIM_PLATFORMS_DIR);
-  for (const char* g : {"rtx-4090", "a100-sxm-80g", "h100-sxm", "h200", "b200", "mi300x", "gh200"}) {
+  for (const char* g : {"rtx-4090", "a100-sxm-80g", "h100-sxm", "h200", "b200", "mi300x", "gh200", "rtx-pro-6000"}) {
     const GpuSpec& gpu = c.gpu(g);
     EXPECT_GT(gpu.flops_bf16, 1e14) << g;
     EXPECT_GT(gpu.hbm_capacity, 20e9) << g;
@@ -26,7 +26,8 @@ TEST(Catalog, EveryEntryLoads) {
     EXPECT_GT(c.link(l).bandwidth, 30e9) << l;
   }
   for (const char* m : {"yi-34b-200k", "yi-34b-200k-hf", "command-r-plus-104b", "llama-3-8b", "llama-3.1-8b",
-                        "llama-3-70b", "llama-2-7b", "mixtral-8x7b", "deepseek-v2", "qwen2-72b"}) {
+                        "llama-3-70b", "llama-2-7b", "mixtral-8x7b", "deepseek-v2", "qwen2-72b", "qwen3-32b",
+                        "qwen3-30b-a3b"}) {
     EXPECT_EQ(validate_model(c.model(m)), "") << m;
     EXPECT_GE(c.model(m).max_context, 4096) << m;  // required; the smallest is Llama 2's 4K
   }

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "engine/cost/profile_tables.hpp"
+#include "engine/cost/step_model.hpp"
+#include "sim/catalog.hpp"
 #include "sim/diagnostics.hpp"
 #include "sim/profile_bundle.hpp"
 
@@ -62,6 +64,31 @@ TEST(ProfileTables, SeveralPrefillChunksUseTheQueryWeightedKey) {
   EXPECT_DOUBLE_EQ(s.kv_decode, 2000);
 }
 
+// The legacy skew correction on the tiny grid: decodes at 16 and 48 tokens (mean 32, skew rate (32 - 16) / 32 =
+// 0.5) look up 18 at the mean and 18 + (48 - 32) / 32 x (30 - 18) = 24 at the longest; alpha 0.5 gives 21.
+TEST(ProfileTables, SkewFitMovesUnequalDecodesTowardTheLongest) {
+  ProfileTables t;
+  t.attention = tiny_attention();
+  SkewFit fit;
+  fit.n_bins = {0, 2, 1e6};
+  fit.n_labels = {"n<=2", "n>2"};
+  fit.skew_rate_bins = {-0.01, 0.4, 1.01};
+  fit.skew_rate_labels = {"sr<=40%", "sr>40%"};
+  fit.kv_big_bins = {0, 32, 1e9};
+  fit.kv_big_labels = {"kvB<=32", "kvB>32"};
+  fit.kp_bins = {-1, 0, 1e9};
+  fit.kp_labels = {"kp=0", "kp>0"};
+  fit.alpha[SkewFit::bucket_key("0", "n<=2", "sr>40%", "kvB>32", "kp=0")] = 0.5;
+  fit.alpha_default = 0.1;
+  t.skew = fit;
+  const SeqWork unequal[] = {{1, 16, true}, {1, 48, true}};
+  EXPECT_DOUBLE_EQ(t.attention_us(attention_shape(unequal)), 21);
+  const SeqWork equal[] = {{1, 32, true}, {1, 32, true}};
+  EXPECT_DOUBLE_EQ(t.attention_us(attention_shape(equal)), 18);  // no skew: the table at 32
+  t.skew->alpha.clear();
+  EXPECT_DOUBLE_EQ(t.attention_us(attention_shape(unequal)), 18 + 0.1 * 6);  // no bucket: the pooled alpha
+}
+
 TEST(ProfileTables, MoeExpertsAreTheExpectedDistinctOnesOfUniformTopK) {
   ProfileTables t;
   t.moe = {{1, 8, 50}, {2, 8, 56}, {2, 16, 134}, {4, 32, 200}, {16, 128, 400}};
@@ -100,6 +127,17 @@ TEST(ProfileTables, RealBundleGridPointsReturnTheirRowsExactly) {
   }
 }
 
+// The skew fit of the real bundles: the PRO6000 tp1 row `0,n<=128,sr<=15%,kvB<=16k,kp=0,0.0328,4` is the bucket of
+// 100 decodes at skew rate 0.1, longest 8000 tokens, no prefill; the RTX4090 bundle has the fit disabled.
+TEST(ProfileTables, RealBundleSkewFitIsReadByBucket) {
+  const ProfileTables t = load_profile_bundle(kBundle, 1);
+  ASSERT_TRUE(t.skew);
+  EXPECT_DOUBLE_EQ(t.skew->alpha_for(0, 100, 0.1, 8000, 0), 0.0328);
+  EXPECT_DOUBLE_EQ(t.skew->alpha_default, 0.0543);  // meta.yaml skew_fit.per_tp.1.alpha_default
+  const ProfileTables rtx = load_profile_bundle(kBundle / "../../../../RTX4090/meta-llama/Llama-3.1-8B/bf16", 1);
+  EXPECT_FALSE(rtx.skew);
+}
+
 TEST(ProfileTables, RealBundleDecodeStepAddsItsMeasuredRows) {
   const ProfileTables t = load_profile_bundle(kBundle, 1);
   double embedding = 0, final_norm = 0, layer = 0, per_sequence = 0, attention = 0;
@@ -126,6 +164,56 @@ TEST(ProfileTables, RealBundleDecodeStepAddsItsMeasuredRows) {
   EXPECT_NEAR(b.total_us, expected, 1e-9 * expected);
   EXPECT_NEAR(b.attention_per_layer_us, attention, 1e-12 * attention);
   EXPECT_EQ(b.moe_per_layer_us, 0);
+}
+
+// The step model at tensor_parallel 2: the tp2 tables' time as GPU compute, no HBM demand, and the roofline's
+// NVLink all-reduce: 2 per layer x 32 layers x 2048 tokens x 4096 x 2 B, times 2 (n - 1) / n = 1 per GPU, over
+// the GPU's NVLink.
+TEST(ProfileTables, ProfiledStepModelAddsTheAllReduceAtTp2) {
+  const Catalog c = Catalog::load(KVSIM_PLATFORMS_DIR);
+  Deployment d;
+  d.gpu = c.gpu("h100-sxm");
+  d.tensor_parallel = 2;
+  const CostModel cost(c.model("llama-3.1-8b"), d);
+  auto tables = std::make_shared<const ProfileTables>(load_profile_bundle(kBundle, 2));
+  const auto model = step_models().make("profiled", {}, StepModelInputs{cost, tables, nullptr});
+  const SeqWork prefill{2048, 0};
+  const StepCost s = model->prefill(2048, 0);
+  const double bytes = 2.0 * 32 * 2048 * 4096 * 2;
+  EXPECT_DOUBLE_EQ(s.nvlink_bytes_per_gpu, bytes);
+  EXPECT_DOUBLE_EQ(s.nvlink_s, bytes / d.gpu.nvlink.bandwidth);
+  EXPECT_DOUBLE_EQ(s.compute_s, tables->step(std::span<const SeqWork>(&prefill, 1), 32).total_us * 1e-6);
+  EXPECT_EQ(s.hbm_s, 0);
+  EXPECT_DOUBLE_EQ(s.seconds, std::max(s.compute_s, s.nvlink_s));
+  EXPECT_DOUBLE_EQ(s.flops_per_gpu, cost.step(std::span<const SeqWork>(&prefill, 1)).flops_per_gpu);
+}
+
+// Qwen3-30B-A3B's bundle: moe.csv gives 128 experts, top-8 (8 activated at 1 token); a one-token decode step
+// charges the measured MoE row at (1 token, 8 experts) per layer. The bundle has no moe.csv at tp2: refused for
+// the MoE model there, as is a model whose top-k differs.
+TEST(ProfileTables, RealMoeBundleChargesTheMeasuredExpertBlock) {
+  const fs::path dir = kBundle / "../../../../RTXPRO6000/Qwen/Qwen3-30B-A3B-Instruct-2507/bf16";
+  const ProfileTables t = load_profile_bundle(dir, 1);
+  EXPECT_EQ(t.moe_experts(), 128);
+  EXPECT_EQ(t.moe_top_k(), 8);
+  double row = 0;
+  for (const auto& r : csv_rows(dir / "tp1/moe.csv")) {
+    if (r[0] == "1" && r[1] == "8") row = std::stod(r[2]);
+  }
+  ASSERT_GT(row, 0);
+  const SeqWork decode{1, 1000, true};
+  EXPECT_DOUBLE_EQ(t.step(std::span<const SeqWork>(&decode, 1), 48).moe_per_layer_us, row);
+  ModelSpec m;
+  m.name = "Qwen3-30B-A3B-Instruct-2507";
+  m.num_experts = 128;
+  m.experts_per_token = 8;
+  EXPECT_EQ(profile_model_mismatch(t, m), "");
+  EXPECT_NE(profile_model_mismatch(load_profile_bundle(dir, 2), m).find("no tp2/moe.csv"), std::string::npos);
+  m.experts_per_token = 4;
+  EXPECT_NE(profile_model_mismatch(t, m).find("moe.csv measures 128 experts, top-8"), std::string::npos);
+  m.name = "llama-3.1-8b";
+  EXPECT_NE(profile_model_mismatch(t, m).find("the bundle measures Qwen/Qwen3-30B-A3B-Instruct-2507"),
+            std::string::npos);
 }
 
 // A copy of the real bundle's small files, written under a temp dir, with one file replaced.
