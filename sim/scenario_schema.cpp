@@ -226,6 +226,9 @@ std::vector<KeySpec> scheduler_keys() {
                            "which replica a new session goes to; it stays there, where its KV lives"));
   append(keys, plugin_keys("step_model.type", "roofline", "step_model", step_models(),
                            "how long a forward step takes (the executor runs its demand per resource)"));
+  keys.push_back(str("step_model.coefficients", "",
+                     "fitted: the coefficient file written by `kvsim calibrate`, relative to the scenario file "
+                     "(required for step_model.type fitted, refused otherwise)"));
   append(keys, plugin_keys("scheduler.kv_offload.policy", "swap", "scheduler.kv_offload", offload_policies(),
                            "what happens to KV when HBM is short"));
   append(keys, plugin_keys("scheduler.kv_offload.victim", "lru", "scheduler.kv_offload.victim", victim_policies(),

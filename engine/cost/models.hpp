@@ -6,4 +6,5 @@
 
 namespace kvsim {
 StepModelRegistry::Entry roofline_step_model();
+StepModelRegistry::Entry fitted_step_model();
 }  // namespace kvsim

@@ -6,6 +6,7 @@ namespace kvsim {
 StepModelRegistry& step_models() {
   static StepModelRegistry r("step model", {
                                                roofline_step_model(),
+                                               fitted_step_model(),
                                            });
   return r;
 }

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "sim/cli/analyze_cmd.hpp"
+#include "sim/cli/calibrate_cmd.hpp"
 #include "sim/cli/capacity_cmd.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/compare_cmd.hpp"
@@ -47,6 +48,8 @@ int main(int argc, char** argv) {
   kvsim::cli::add_plot_command(app, plot);
   kvsim::cli::TraceCmdOptions trace;
   kvsim::cli::add_trace_command(app, trace);
+  kvsim::cli::CalibrateOptions calibrate;
+  kvsim::cli::add_calibrate_command(app, calibrate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -70,6 +73,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("capacity")) return kvsim::cli::run_capacity(capacity);
     if (app.got_subcommand("plot")) return kvsim::cli::run_plot(plot);
     if (app.got_subcommand("trace")) return kvsim::cli::run_trace(app, trace);
+    if (app.got_subcommand("calibrate")) return kvsim::cli::run_calibrate(calibrate);
     return kvsim::cli::run_commands(app, commands);
   } catch (const kvsim::InputError& e) {
     return report_input_error(e);
