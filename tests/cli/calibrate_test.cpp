@@ -63,9 +63,45 @@ TEST(FittedStepModel, StepsLastTheirCoefficients) {
   ASSERT_EQ(r.code, 0) << r.out;
   const auto rounds = kvsim_test::csv_rows(dir / "out" / "rounds.csv");
   ASSERT_FALSE(rounds.empty());
-  // 250 answer tokens: the first comes with the prefill, 249 decode steps of 0.02 s follow: 4.98 s.
+  // The 50,100-token prompt fits one step (max_batch_tokens 65536): 0.02 s. 250 answer tokens: the first comes with
+  // the prefill, 249 decode steps of 0.02 s follow: 4.98 s.
   const auto& first = rounds.front();
+  EXPECT_NEAR(std::stod(first.at("prefill_s")), 0.02, 1e-9) << r.out;
   EXPECT_NEAR(std::stod(first.at("decode_s")), 249 * 0.02, 1e-6) << r.out;
+}
+
+// Fast-forward sums identical decode steps through the step model: with fitted coefficients on every term (the
+// RTX PRO 6000 Llama-3.1-8B fit's, rounded), every round ends at the same time with it on and off.
+TEST(FittedStepModel, FastForwardAgrees) {
+  const fs::path dir = kvsim_test::fresh_dir("fitted_ff");
+  fs::create_directories(dir);
+  nlohmann::ordered_json j{
+      {"format", "kvsim-fitted-step-model"},
+      {"version", 1},
+      {"fitted_on", {{"source", "test"}, {"hardware", "x"}, {"model", "y"}, {"tensor_parallel", 1}}},
+      {"coefficients",
+       {{"gemm_compute", 0.48},
+        {"gemm_memory", 0.54},
+        {"gemm_roofline", 0.68},
+        {"prefill_attention", 2.9},
+        {"prefill_kv", 9.3},
+        {"decode_kv", 1.3},
+        {"mixed_decode_kv", 2.7},
+        {"per_layer", 1e-5},
+        {"per_step", 2e-5},
+        {"per_sequence", 6e-6}}}};
+  std::ofstream(dir / "fit.json") << j.dump(2);
+  std::string rounds[2];
+  for (int ff = 0; ff < 2; ++ff) {
+    const fs::path out = dir / ("out" + std::to_string(ff));
+    const auto r = run("run " + kSource + "scenarios/default.yaml --quiet --set step_model.type=fitted " +
+                       "--set step_model.coefficients=" + (dir / "fit.json").string() +
+                       " --set scheduler.fast_forward=" + (ff ? "true" : "false") + " --out " + out.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    rounds[ff] = kvsim_test::slurp(out / "rounds.csv");
+  }
+  EXPECT_GT(rounds[0].size(), 1000u);
+  EXPECT_EQ(rounds[0], rounds[1]);
 }
 
 #if __has_include("sim/profile_bundle.hpp")
