@@ -10,10 +10,11 @@
 #include "sim/diagnostics.hpp"
 #include "sim/yaml_load.hpp"
 
-#if __has_include("sim/profile_bundle.hpp")
+// Defined by sim/CMakeLists.txt when the tree has the bundle reader (a compile definition, so that ccache, which
+// does not see __has_include, rebuilds this file when the reader arrives).
+#ifdef KVSIM_HAVE_PROFILE_BUNDLE
 #include "engine/cost/profile_tables.hpp"
 #include "sim/profile_bundle.hpp"
-#define KVSIM_HAVE_PROFILE_BUNDLE 1
 #endif
 
 namespace kvsim::cli {
