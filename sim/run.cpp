@@ -15,6 +15,7 @@
 #include "engine/units.hpp"
 #include "sim/clients.hpp"
 #include "sim/context_check.hpp"
+#include "sim/fitted_file.hpp"
 #include "sim/platform.hpp"
 #include "sim/replica_actor.hpp"
 #include "sim/run_size.hpp"
@@ -71,10 +72,18 @@ auto make_at(const Scenario& s, const std::string& key, Make make) {
   }
 }
 
+// The data files the scenario's step model reads (checked when the scenario was loaded).
+std::shared_ptr<const FittedCoefficients> fitted_coefficients(const Scenario& s) {
+  if (s.scheduler.step_model != "fitted") return nullptr;
+  return std::make_shared<const FittedCoefficients>(
+      load_fitted_coefficients(beside(s.file, s.values.string("step_model.coefficients"))));
+}
+
 std::unique_ptr<StepModel> make_step_model(const Scenario& s, const CostModel& cost) {
+  const auto fitted = fitted_coefficients(s);
   return make_at(s, "step_model.type", [&] {
     return step_models().make(s.scheduler.step_model, s.scheduler.step_model_params,
-                              StepModelInputs{cost, s.step_profile, nullptr});
+                              StepModelInputs{cost, s.step_profile, fitted});
   });
 }
 

@@ -229,6 +229,9 @@ std::vector<KeySpec> scheduler_keys() {
   keys.push_back(str("step_model.profile", "",
                      "profiled: an LLMServingSim profile bundle directory (meta.yaml, tp<N>/*.csv) of the model on "
                      "the GPU, relative to the scenario file; its tp<N> is hardware.tensor_parallel"));
+  keys.push_back(str("step_model.coefficients", "",
+                     "fitted: the coefficient file written by `kvsim calibrate`, relative to the scenario file "
+                     "(required for step_model.type fitted, refused otherwise)"));
   append(keys, plugin_keys("scheduler.kv_offload.policy", "swap", "scheduler.kv_offload", offload_policies(),
                            "what happens to KV when HBM is short"));
   append(keys, plugin_keys("scheduler.kv_offload.victim", "lru", "scheduler.kv_offload.victim", victim_policies(),

@@ -7,4 +7,5 @@
 namespace kvsim {
 StepModelRegistry::Entry roofline_step_model();
 StepModelRegistry::Entry profiled_step_model();
+StepModelRegistry::Entry fitted_step_model();
 }  // namespace kvsim

@@ -7,6 +7,7 @@ StepModelRegistry& step_models() {
   static StepModelRegistry r("step model", {
                                                roofline_step_model(),
                                                profiled_step_model(),
+                                               fitted_step_model(),
                                            });
   return r;
 }

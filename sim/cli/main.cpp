@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "sim/cli/analyze_cmd.hpp"
+#include "sim/cli/calibrate_cmd.hpp"
 #include "sim/cli/capacity_cmd.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/compare_cmd.hpp"
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
   kvsim::cli::add_replay_command(app, replay);
   kvsim::cli::TraceCmdOptions trace;
   kvsim::cli::add_trace_command(app, trace);
+  kvsim::cli::CalibrateOptions calibrate;
+  kvsim::cli::add_calibrate_command(app, calibrate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("plot")) return kvsim::cli::run_plot(plot);
     if (app.got_subcommand("replay")) return kvsim::cli::run_replay(replay);
     if (app.got_subcommand("trace")) return kvsim::cli::run_trace(app, trace);
+    if (app.got_subcommand("calibrate")) return kvsim::cli::run_calibrate(calibrate);
     return kvsim::cli::run_commands(app, commands);
   } catch (const kvsim::InputError& e) {
     return report_input_error(e);
