@@ -227,7 +227,8 @@ std::vector<KeySpec> scheduler_keys() {
   append(keys, plugin_keys("step_model.type", "roofline", "step_model", step_models(),
                            "how long a forward step takes (the executor runs its demand per resource)"));
   append(keys, plugin_keys("scheduler.kv_offload.policy", "swap", "scheduler.kv_offload", offload_policies(),
-                           "what happens to KV when HBM is short"));
+                           "what happens to KV when HBM is short; when not written, recompute with scheduler.type "
+                           "vllm-v1 (vLLM's preemption), swap otherwise"));
   append(keys, plugin_keys("scheduler.kv_offload.victim", "lru", "scheduler.kv_offload.victim", victim_policies(),
                            "which idle session's KV leaves HBM first"));
   append(
