@@ -73,8 +73,9 @@ void VllmV1Scheduler::finish(Request& r, double now) {
   sessions_.erase(round.session);
 }
 
-// _preempt_request: the request goes back to the front of the waiting queue. Recompute frees its blocks (they stay
-// cached until reused) and resets its progress; a swap keeps them until its KV has reached DDR.
+// _preempt_request: the request goes back to the front of the waiting queue and its blocks are freed (they stay
+// cached until reused). Recompute resets its progress; a swap keeps it and copies the KV to DDR, ordered before the
+// step's own writes to those blocks as vLLM v0's swap_out was (the step does not wait for the copy here).
 void VllmV1Scheduler::preempt(Request& r, double now) {
   ++preemptions_;
   preempted_ = true;
@@ -99,8 +100,8 @@ void VllmV1Scheduler::preempt(Request& r, double now) {
     sink_.on_kv_dropped(id, r.written, double(r.written) * cost_.kv_bytes_per_token(), now);
     r.written = 0;
     r.computed = 0;
-    free_blocks(r);
   }
+  free_blocks(r);
   waiting_.push_front(&r);
 }
 
@@ -123,7 +124,6 @@ void VllmV1Scheduler::on_transfer_done(std::uint64_t id, double now) {
   transfers_.erase(it);
   sink_.on_swap_done(r.round.session, r.where == Where::kSwappingOut, r.ddr_bytes, now);
   if (r.where == Where::kSwappingOut) {
-    free_blocks(r);
     r.where = Where::kSwapped;
   } else {
     ddr_.release(r.ddr_bytes);
