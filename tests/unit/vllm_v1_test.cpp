@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,34 @@ BatchEntry decode(SessionId s, std::int64_t cached) {
 }
 BatchEntry prefill(SessionId s, std::int64_t n, std::int64_t cached) {
   return BatchEntry{s, n, cached, true};
+}
+
+// The block pool: 3 blocks. Allocation that cannot be served changes nothing; freed blocks join the free queue's
+// tail with their hashes, and are handed out (their hashes evicted) oldest freed first.
+TEST(BlockPool, FreeQueueKeepsHashesUntilReused) {
+  BlockPool pool(3, 4, 128);
+  const auto a = pool.allocate(2);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(*a, (std::vector<BlockId>{0, 1}));
+  EXPECT_FALSE(pool.allocate(2));  // 1 free
+  EXPECT_EQ(pool.num_free(), 1);
+  EXPECT_EQ(pool.ledger().used_blocks(), 2);
+  pool.cache(0, 100);
+  pool.cache(1, 101);
+  const std::vector<BlockId> back{1, 0};  // freed tail first, as kv_cache_manager.free does
+  pool.free(back);
+  EXPECT_EQ(pool.ledger().used_blocks(), 0);
+  EXPECT_EQ(pool.lookup(100), std::optional<BlockId>(0));
+  // Queue: 2, 1, 0. Two blocks: 2 (never cached) and 1, whose hash 101 is evicted.
+  EXPECT_EQ(*pool.allocate(2), (std::vector<BlockId>{2, 1}));
+  EXPECT_FALSE(pool.lookup(101));
+  EXPECT_EQ(pool.lookup(100), std::optional<BlockId>(0));
+  // A hit on the cached free block takes it out of the queue.
+  const std::vector<BlockId> hit{0};
+  pool.touch(hit);
+  EXPECT_EQ(pool.ref_count(0), 1);
+  EXPECT_EQ(pool.num_free(), 0);
+  EXPECT_EQ(pool.ledger().used_blocks(), 3);
 }
 
 // Budget 10: three running decodes take 1 token each, and the waiting prompt of 20 gets the 7 left.
