@@ -181,7 +181,8 @@ StepCost VllmV1Scheduler::split_stretch(double done_fraction, double now) {
 ReplicaState VllmV1Scheduler::state() const {
   int stalled = 0;
   for (const Request* r : running_) stalled += r->where == Where::kSwappingIn ? 1 : 0;
-  return ReplicaState{static_cast<int>(sessions_.size()),
+  // Resident: the requests holding blocks (a finished round's blocks are only cached, free for reuse).
+  return ReplicaState{static_cast<int>(running_.size()),
                       static_cast<int>(running_.size()),
                       static_cast<int>(waiting_.size()),
                       stalled,
