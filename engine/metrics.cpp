@@ -34,6 +34,7 @@ class RunMetrics::ReplicaSink final : public MetricsSink {
   void on_swap_done(SessionId s, bool to_host, double bytes, double now) override;
   void on_kv_dropped(SessionId s, std::int64_t tokens, double, double) override {
     m_.totals_->recompute_tokens += tokens;
+    m_.totals_->recompute_count += 1;
     auto it = m_.open_rounds_.find(s);  // charged to the waiting round, or else to the session's next round
     if (it != m_.open_rounds_.end()) {
       it->second.recompute_tokens += tokens;

@@ -129,6 +129,7 @@ class RunMetrics {
     double bytes_demoted = 0;                         ///< DDR to NVMe, whole run
     long swap_count = 0;
     std::int64_t recompute_tokens = 0;
+    std::int64_t recompute_count = 0;  ///< times KV was dropped (vllm-v1: preemptions by recompute)
     std::int64_t steps = 0;  ///< forward steps over the whole run, for performance reports
     std::int64_t step_activities = 0;  ///< SimGrid activities that ran them (fewer with fast-forward)
     std::int64_t prefix_blocks = 0;        ///< full prompt blocks looked up in the prefix cache, whole run

@@ -81,6 +81,7 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
       {"swap.stall_mean_s", mean(stall)},
       {"swap.stall_p99_s", percentile(stall, 99)},
       {"recompute.tokens", double(t.recompute_tokens)},
+      {"recompute.count", double(t.recompute_count)},
       {"prefix.hit_ratio_hbm", t.prefix_blocks > 0 ? double(t.prefix_hbm_hits) / double(t.prefix_blocks) : 0},
       {"prefix.hit_ratio_ddr", t.prefix_blocks > 0 ? double(t.prefix_ddr_hits) / double(t.prefix_blocks) : 0},
       {"prefix.tokens_saved", double(t.prefix_tokens_saved)},

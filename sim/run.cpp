@@ -246,6 +246,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   result.end_s = sg4::Engine::get_clock();
   result.metrics->finish(result.end_s);
   result.sessions_started = clients.sessions_started();
+  result.kv_pool_blocks = set.raw.front()->hbm().total_blocks();
+  result.kv_block_tokens = set.raw.front()->hbm().block_tokens();
   throw_failure(s, failure);
   if (options.audit) {
     for (const auto& a : set.auditors) a->finish(result.end_s);

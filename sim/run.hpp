@@ -17,6 +17,8 @@ struct RunResult {
   std::unique_ptr<RunMetrics> metrics;
   double end_s = 0;
   std::uint64_t sessions_started = 0;
+  std::int64_t kv_pool_blocks = 0;  ///< KV blocks of each replica's pool (vllm-v1: num_gpu_blocks - 1, the null block)
+  std::int64_t kv_block_tokens = 0;
 };
 
 /// @brief Refuses deployments that can never work, with the arithmetic: a session longer than the model's context

@@ -376,6 +376,10 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   s.file = file;
   s.values = scenario_schema().read(root, file.string(), diag);
   if (!diag.empty()) throw InputError(diag.items());
+  // vLLM preempts by recompute unless told otherwise: vllm-v1's default policy.
+  if (s.values.string("scheduler.type") == "vllm-v1" && !s.values.origins.count("scheduler.kv_offload.policy")) {
+    s.values.values["scheduler.kv_offload.policy"] = std::string("recompute");
+  }
   const ValueMap& v = s.values;
   s.model = build_model(v, file, catalog, diag);
   s.deployment = build_deployment(v, catalog, diag);

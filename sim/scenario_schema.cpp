@@ -233,7 +233,8 @@ std::vector<KeySpec> scheduler_keys() {
                      "fitted: the coefficient file written by `kvsim calibrate`, relative to the scenario file "
                      "(required for step_model.type fitted, refused otherwise)"));
   append(keys, plugin_keys("scheduler.kv_offload.policy", "swap", "scheduler.kv_offload", offload_policies(),
-                           "what happens to KV when HBM is short"));
+                           "what happens to KV when HBM is short; when not written, recompute with scheduler.type "
+                           "vllm-v1 (vLLM's preemption), swap otherwise"));
   append(keys, plugin_keys("scheduler.kv_offload.victim", "lru", "scheduler.kv_offload.victim", victim_policies(),
                            "which idle session's KV leaves HBM first"));
   append(

@@ -6,6 +6,7 @@ namespace kvsim {
 SchedulerRegistry& schedulers() {
   static SchedulerRegistry r("scheduler", {
                                               fcfs_reserve_scheduler(),
+                                              vllm_v1_scheduler(),
                                           });
   return r;
 }

@@ -6,4 +6,5 @@
 
 namespace kvsim {
 SchedulerRegistry::Entry fcfs_reserve_scheduler();
+SchedulerRegistry::Entry vllm_v1_scheduler();
 }  // namespace kvsim
