@@ -248,6 +248,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   result.sessions_started = clients.sessions_started();
   result.kv_pool_blocks = set.raw.front()->hbm().total_blocks();
   result.kv_block_tokens = set.raw.front()->hbm().block_tokens();
+  result.kv_pool_bytes = double(result.kv_pool_blocks) * set.raw.front()->hbm().bytes_per_block();
   throw_failure(s, failure);
   if (options.audit) {
     for (const auto& a : set.auditors) a->finish(result.end_s);

@@ -19,6 +19,7 @@ struct RunResult {
   std::uint64_t sessions_started = 0;
   std::int64_t kv_pool_blocks = 0;  ///< KV blocks of each replica's pool (vllm-v1: num_gpu_blocks - 1, the null block)
   std::int64_t kv_block_tokens = 0;
+  double kv_pool_bytes = 0;  ///< bytes of that pool, in the units of ReplicaState::hbm_kv_bytes
 };
 
 /// @brief Refuses deployments that can never work, with the arithmetic: a session longer than the model's context

@@ -15,11 +15,17 @@
 namespace kvsim {
 namespace {
 
-std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
-  std::uint64_t x = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;  // splitmix64's finaliser
+// splitmix64's finaliser, a bijection of 64-bit words.
+std::uint64_t scramble(std::uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
+}
+
+// Combines two words so that small integers (session ids, block indices) never collide: a boost-style
+// a ^ (b + C + (a << 6) + (a >> 2)) makes (session 1, block j) equal (session 0, block j + 63).
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  return scramble(a ^ scramble(b + 0x9e3779b97f4a7c15ULL));
 }
 
 VllmPool size_pool(const SchedulerContext& ctx, double utilization, std::int64_t blocks) {

@@ -87,35 +87,50 @@ std::pair<std::string, std::string> pick_model(const VllmRun& run, const ReplayO
       "--set model=NAME")});
 }
 
-// The one place that picks the replay's scheduler. COORDINATOR: when `scheduler.type: vllm-v1` is merged, switch
-// here to `type: vllm-v1` with its registry parameters `num_gpu_blocks: <run.meta.num_gpu_blocks>` (when recorded)
-// and `gpu_memory_utilization: <run.meta.gpu_memory_utilization>`; the KV pool then comes from the run, and
-// comparison kv_use_pct follows it. kv_offload.policy stays recompute: vLLM v1 preempts by recomputing.
+// The one place that picks the replay's scheduler: vLLM v1's, with the run's engine settings and, when the run
+// recorded it, the KV pool vLLM chose (num_gpu_blocks), so the replay preempts where vLLM did. vLLM v1 preempts by
+// recomputing.
 std::string scheduler_yaml(const VllmRun& run) {
   const auto& m = run.meta;
+  std::string pool;
+  if (m.num_gpu_blocks) {
+    pool = fmt::format("  num_gpu_blocks: {}  # kv_cache.num_gpu_blocks\n", *m.num_gpu_blocks);
+  } else {
+    pool = fmt::format("  gpu_memory_utilization: {}  # {}\n", m.gpu_memory_utilization.value_or(0.9),
+                       m.gpu_memory_utilization ? "kv_cache.gpu_memory_utilization"
+                                                : "not recorded: vLLM's default, 0.9; num_gpu_blocks not recorded");
+  }
   return fmt::format(
       "scheduler:\n"
-      "  type: fcfs-reserve\n"
+      "  type: vllm-v1\n"
       "  max_batch_tokens: {}  # max_num_batched_tokens\n"
       "  max_batch_size: {}  # max_num_seqs\n"
       "  block_tokens: {}  # kv_cache.block_size{}\n"
       "  prefix_cache: {}  # kv_cache.enable_prefix_caching{}\n"
+      "{}"
       "  kv_offload:\n"
-      "    policy: recompute  # vLLM preempts by recomputing\n",
+      "    policy: recompute  # vLLM v1 preempts by recomputing\n",
       m.max_num_batched_tokens, m.max_num_seqs, m.block_size.value_or(16), m.block_size ? "" : " (not recorded: 16)",
       m.enable_prefix_caching.value_or(true) ? "true" : "false",
-      m.enable_prefix_caching ? "" : " (not recorded: vLLM's default, on)");
+      m.enable_prefix_caching ? "" : " (not recorded: vLLM's default, on)", pool);
 }
 
 // The one place that picks the replay's step model. --profile DIR is `step_model.type: profiled` with
-// `step_model.profile: DIR` (COORDINATOR: accepted once the profiled step model is merged); --step-model NAME any
-// registered one; neither: roofline.
+// `step_model.profile: DIR`; --step-model NAME any registered one, and NAME:FILE one with its data file (fitted:FILE
+// is `step_model.coefficients: FILE`, profiled:DIR as --profile); neither: roofline.
 std::string step_model_yaml(const ReplayOptions& opt) {
-  if (!opt.profile.empty()) {
-    return fmt::format("step_model:\n  type: profiled\n  profile: {}\n",
-                       quoted(fs::absolute(opt.profile).lexically_normal().string()));
+  const auto path = [](const std::string& p) { return quoted(fs::absolute(p).lexically_normal().string()); };
+  if (!opt.profile.empty()) return fmt::format("step_model:\n  type: profiled\n  profile: {}\n", path(opt.profile));
+  const std::string choice = opt.step_model.empty() ? "roofline" : opt.step_model;
+  const auto colon = choice.find(':');
+  if (colon == std::string::npos) return fmt::format("step_model:\n  type: {}\n", choice);
+  const std::string name = choice.substr(0, colon), file = choice.substr(colon + 1);
+  const char* key = name == "fitted" ? "coefficients" : name == "profiled" ? "profile" : nullptr;
+  if (key == nullptr || file.empty()) {
+    throw InputError(std::vector<Diagnostic>{
+        Diagnostic{"", "--step-model", 0, 0, choice, "NAME:FILE is fitted:COEFFICIENTS_FILE or profiled:BUNDLE_DIR"}});
   }
-  return fmt::format("step_model:\n  type: {}\n", opt.step_model.empty() ? "roofline" : opt.step_model);
+  return fmt::format("step_model:\n  type: {}\n  {}: {}\n", name, key, path(file));
 }
 
 std::string hardware_yaml(const VllmRun& run, const GpuChoice& gpu) {
@@ -185,7 +200,9 @@ void add_replay_command(CLI::App& app, ReplayOptions& opt) {
                   "timeseries.csv)")
       ->required();
   auto* profile = cmd->add_option("--profile", opt.profile, "Kernel-profile bundle: step_model profiled");
-  cmd->add_option("--step-model", opt.step_model, "Step model by name (default roofline)")->excludes(profile);
+  cmd->add_option("--step-model", opt.step_model,
+                  "Step model: NAME, or fitted:COEFFICIENTS_FILE / profiled:BUNDLE_DIR (default roofline)")
+      ->excludes(profile);
   cmd->add_option("--set", opt.sets, "Override a key of the replay's scenario: key.path=value (repeatable)");
   cmd->add_option("--out", opt.out_dir, "Output directory (default: out/replay-<GPU folder>-<model folder>)");
   cmd->add_option("--write-scenario", opt.write_scenario,
@@ -256,7 +273,7 @@ int run_replay(const ReplayOptions& opt) {
 
   const CostModel cost(s.model, s.deployment, s.scheduler.attention_flops);
   const RequestFigures measured = measured_figures(run), simulated = simulated_figures(*r.metrics);
-  const auto queue = simulated_queue(*r.metrics, run.timeseries, cost.kv_capacity_bytes() * s.replicas, r.end_s);
+  const auto queue = simulated_queue(*r.metrics, run.timeseries, r.kv_pool_bytes * s.replicas, r.end_s);
   nlohmann::ordered_json comparison = comparison_json(measured, simulated, run.timeseries, queue);
   comparison["run"] = {{"dir", run.dir}, {"model", run.meta.model}, {"notes", rs.notes}};
   write_run_outputs(out, s, r,

@@ -59,8 +59,13 @@ RequestFigures simulated_figures(const RunMetrics& m) {
     f.ttft.push_back(r.ttft_s);
     if (r.answer_tokens > 1) f.tpot.push_back(r.decode_s / double(r.answer_tokens - 1));
     f.latency.push_back(r.end_s - r.arrival_s);
+    if (r.recompute_tokens > 0 || r.swap_out_bytes > 0) ++f.preempted_requests;
   }
   f.requests = m.rounds().size();
+  for (const auto& [key, value] : m.summary()) {
+    if (key == "recompute.count") f.preemptions += static_cast<std::int64_t>(value);
+  }
+  f.preemptions += static_cast<std::int64_t>(m.transfers().size()) / 2;  // one swap out and one in per preemption
   return f;
 }
 
@@ -98,11 +103,17 @@ nlohmann::ordered_json comparison_json(const RequestFigures& measured, const Req
   ts["samples"] = timeseries.size();
   ts["running_rmse"] = rmse(timeseries, queue, &VllmSample::running, &QueueSample::running);
   ts["waiting_rmse"] = rmse(timeseries, queue, &VllmSample::waiting, &QueueSample::waiting);
-  ts["kv_use_pct_rmse"] = rmse(timeseries, queue, &VllmSample::kv_cache_pct, &QueueSample::kv_use_pct);
-  j["counts"] = {{"requests_measured", measured.requests},
-                 {"requests_simulated", simulated.requests},
-                 {"tpot_requests_measured", measured.tpot.size()},
-                 {"tpot_requests_simulated", simulated.tpot.size()}};
+  const bool kv_recorded =
+      std::any_of(timeseries.begin(), timeseries.end(), [](const VllmSample& v) { return v.kv_cache_pct > 0; });
+  if (kv_recorded) {
+    ts["kv_use_pct_rmse"] = rmse(timeseries, queue, &VllmSample::kv_cache_pct, &QueueSample::kv_use_pct);
+  } else {
+    ts["kv_use_pct_rmse"] = nullptr;  // the run's kv_cache_pct column is 0 throughout: not recorded
+  }
+  j["counts"] = {
+      {"requests_measured", measured.requests},         {"requests_simulated", simulated.requests},
+      {"tpot_requests_measured", measured.tpot.size()}, {"tpot_requests_simulated", simulated.tpot.size()},
+      {"preemptions_simulated", simulated.preemptions}, {"preempted_requests_simulated", simulated.preempted_requests}};
   return j;
 }
 
@@ -182,9 +193,16 @@ void print_comparison(std::ostream& out, const nlohmann::ordered_json& c) {
     }
   }
   const auto& ts = c["timeseries"];
-  out << fmt::format("  timeline RMSE over {} s: running {:.2f}, waiting {:.2f}, KV use {:.2f} points\n",
+  const auto& kv = ts["kv_use_pct_rmse"];
+  out << fmt::format("  timeline RMSE over {} s: running {:.2f}, waiting {:.2f}, KV use {}\n",
                      ts["samples"].get<std::size_t>(), ts["running_rmse"].get<double>(),
-                     ts["waiting_rmse"].get<double>(), ts["kv_use_pct_rmse"].get<double>());
+                     ts["waiting_rmse"].get<double>(),
+                     kv.is_null() ? std::string("not recorded by the run (kv_cache_pct 0 throughout)")
+                                  : fmt::format("{:.2f} points", kv.get<double>()));
+  const auto& n = c["counts"];
+  out << fmt::format("  preemptions (simulated): {} of {} requests, {} in all; the run does not record vLLM's\n",
+                     n["preempted_requests_simulated"].get<std::size_t>(), n["requests_simulated"].get<std::size_t>(),
+                     n["preemptions_simulated"].get<std::int64_t>());
 }
 
 }  // namespace kvsim::cli

@@ -19,6 +19,9 @@ namespace kvsim::cli {
 struct RequestFigures {
   std::vector<double> ttft, tpot, latency;  ///< tpot only for requests of more than one output token
   std::size_t requests = 0;
+  std::int64_t preemptions =
+      0;  ///< simulated only: KV dropped for recompute plus swaps out (vLLM's count is not recorded)
+  std::size_t preempted_requests = 0;  ///< simulated only: requests that were preempted at least once
 };
 
 /// @brief What vLLM measured: TTFT = first_token_ts - queued_ts, TPOT = (last_token_ts - first_token_ts) /

@@ -292,5 +292,25 @@ TEST(VllmV1, RefusesARequestLongerThanThePool) {
   EXPECT_THROW(r.arrive(1, 10, 8), ImpossibleRound);
 }
 
+// Requests of different sessions never share cached blocks: each request's blocks are its own. With 300 sessions in
+// turn, each of 400 tokens (100 blocks of 4), no lookup may hit.
+// A boost-style hash combine made (session 1, block j) collide with (session 0, block j + 63) and let ShareGPT
+// requests of a real run "hit" each other's prompts.
+TEST(VllmV1, SessionsNeverHitEachOthersBlocks) {
+  Options o;
+  o.usable = 40000;
+  o.budget = 512;
+  VRig rig(o);
+  for (SessionId s = 0; s < 300; ++s) {
+    rig.arrive(s, 400, 2);
+    for (int i = 0; i < 3; ++i) rig.step();
+  }
+  ASSERT_EQ(rig.sink.lookups.size(), 300u);
+  for (const auto& l : rig.sink.lookups) {
+    EXPECT_EQ(l.hbm_hits, 0) << "session " << l.session;
+    EXPECT_EQ(l.tokens_saved, 0) << "session " << l.session;
+  }
+}
+
 }  // namespace
 }  // namespace kvsim
