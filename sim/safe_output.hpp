@@ -27,8 +27,8 @@ void check_output_place(const std::filesystem::path& dir, const std::string& fla
 /// work, so a bad `--out` costs nothing.
 void check_output_dir(const std::filesystem::path& dir, const std::string& flag, const std::vector<std::string>& owned);
 
-/// @brief Refuses (InputError naming `flag`) an output file that is an existing directory or symlink, or is the
-/// same file (device and inode) as one of `inputs`.
+/// @brief Refuses (InputError naming `flag`) an output file whose directory does not exist, that is an existing
+/// directory, or is the same file (device and inode) as one of `inputs`.
 void check_output_file(const std::filesystem::path& file, const std::string& flag,
                        const std::vector<std::filesystem::path>& inputs);
 

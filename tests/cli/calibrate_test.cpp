@@ -17,12 +17,19 @@ const fs::path kProfiles = fs::path(KVSIM_SOURCE_DIR) / ".." / "shared" / "vllm-
 
 TEST(Calibrate, NotABundleExits2) {
   const fs::path out = kvsim_test::fresh_dir("calibrate_bad") / "fit.json";
+  // The output's directory is missing: refused before any work, naming the flag.
   auto r = run("calibrate /nonexistent/bundle -o " + out.string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--out: is in '" + out.parent_path().string() + "', which is not an existing directory"),
+            std::string::npos)
+      << r.out;
+
+  fs::create_directories(out.parent_path());
+  r = run("calibrate /nonexistent/bundle -o " + out.string());
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("/nonexistent/bundle"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("is not a directory"), std::string::npos) << r.out;
 
-  fs::create_directories(out.parent_path());
   r = run("calibrate " + out.parent_path().string() + " -o " + out.string());
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("holds no meta.yaml"), std::string::npos) << r.out;
@@ -33,6 +40,7 @@ TEST(Calibrate, UnknownCatalogNamesExit2) {
   const fs::path bundle = kProfiles / "RTX4090" / "meta-llama" / "Llama-3.1-8B" / "bf16";
   ASSERT_TRUE(fs::exists(bundle / "meta.yaml")) << "the profile bundles are missing: " << bundle;
   const fs::path out = kvsim_test::fresh_dir("calibrate_names") / "fit.json";
+  fs::create_directories(out.parent_path());
   auto r = run("calibrate " + bundle.string() + " --model llama-9 -o " + out.string());
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("--model"), std::string::npos) << r.out;
