@@ -149,8 +149,9 @@ void check_output_file(const fs::path& file, const std::string& flag, const std:
   const fs::path parent = plain(file).parent_path().empty() ? fs::path(".") : plain(file).parent_path();
   std::error_code ec;
   if (!fs::is_directory(parent, ec)) {
-    refuse(file, flag, fmt::format("is in '{}', which is not an existing directory; create it or give another path",
-                                   escape_token(parent.string())));
+    refuse(file, flag,
+           fmt::format("directory '{}' does not exist (or is not a directory); create it or give another path",
+                       escape_token(parent.string())));
   }
   struct stat out {};
   if (::stat(file.c_str(), &out) != 0) return;  // a new file (or a dangling link, which the rename replaces)

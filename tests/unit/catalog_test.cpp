@@ -21,13 +21,13 @@ TEST(Catalog, EveryEntryLoads) {
     EXPECT_GT(gpu.hbm_bandwidth, 0.9e12) << g;
     EXPECT_GT(gpu.host_link.bandwidth, 30e9) << g;
   }
-  for (const char* l : {"pcie-gen4-x16", "pcie-gen5-x16", "pcie-gen6-x16", "nvlink3", "nvlink4", "nvlink5",
-                        "nvlink-c2c"}) {
+  for (const char* l :
+       {"pcie-gen4-x16", "pcie-gen5-x16", "pcie-gen6-x16", "nvlink3", "nvlink4", "nvlink5", "nvlink-c2c"}) {
     EXPECT_GT(c.link(l).bandwidth, 30e9) << l;
   }
-  for (const char* m : {"yi-34b-200k", "yi-34b-200k-hf", "command-r-plus-104b", "llama-3-8b", "llama-3.1-8b",
-                        "llama-3-70b", "llama-2-7b", "mixtral-8x7b", "deepseek-v2", "qwen2-72b", "qwen3-32b",
-                        "qwen3-30b-a3b"}) {
+  for (const char* m :
+       {"yi-34b-200k", "yi-34b-200k-hf", "command-r-plus-104b", "llama-3-8b", "llama-3.1-8b", "llama-3-70b",
+        "llama-2-7b", "mixtral-8x7b", "deepseek-v2", "qwen2-72b", "qwen3-32b", "qwen3-30b-a3b"}) {
     EXPECT_EQ(validate_model(c.model(m)), "") << m;
     EXPECT_GE(c.model(m).max_context, 4096) << m;  // required; the smallest is Llama 2's 4K
   }
@@ -160,11 +160,12 @@ TEST(Catalog, UnknownNamesListTheValidOnes) {
 // A copy of the catalog with one file replaced, to check the loader's diagnostics.
 fs::path broken_catalog(const std::string& file, const std::string& text) {
   // One directory per test: ctest runs tests in parallel, and two tests breaking the same file must not share it.
-  const fs::path dir = fs::temp_directory_path() /
-                       ("kvsim_catalog_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-                        "_" + file);
+  const fs::path dir =
+      fs::temp_directory_path() /
+      ("kvsim_catalog_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" + file);
   fs::create_directories(dir);
   for (const auto& e : fs::directory_iterator(KVSIM_PLATFORMS_DIR)) {
+    if (!e.is_regular_file()) continue;  // the catalog is the YAML files; platforms/fitted/ holds step models
     fs::copy_file(e.path(), dir / e.path().filename(), fs::copy_options::overwrite_existing);
   }
   std::ofstream(dir / file) << text;
