@@ -180,7 +180,9 @@ RunMetrics::RunMetrics(Capacities caps, double warmup_s, double duration_s, doub
 
 RunMetrics::~RunMetrics() = default;
 
-MetricsSink& RunMetrics::sink(int replica) { return *sinks_.at(static_cast<std::size_t>(replica)); }
+MetricsSink& RunMetrics::sink(int replica) {
+  return *sinks_.at(static_cast<std::size_t>(replica));
+}
 
 void RunMetrics::on_session_start(SessionId s, int replica, double now) {
   SessionRow row;

@@ -125,13 +125,13 @@ class RunMetrics {
     double flops = 0, hbm_bytes = 0;
     double prefill_s = 0, decode_s = 0, stalled_s = 0, idle_s = 0;
     double bytes_out = 0, bytes_in = 0, swap_s = 0;  ///< whole run
-    double link_bytes_in_window = 0;                  ///< transfer bytes pro rata inside the window
-    double bytes_demoted = 0;                         ///< DDR to NVMe, whole run
+    double link_bytes_in_window = 0;                 ///< transfer bytes pro rata inside the window
+    double bytes_demoted = 0;                        ///< DDR to NVMe, whole run
     long swap_count = 0;
     std::int64_t recompute_tokens = 0;
-    std::int64_t recompute_count = 0;  ///< times KV was dropped (vllm-v1: preemptions by recompute)
-    std::int64_t steps = 0;  ///< forward steps over the whole run, for performance reports
-    std::int64_t step_activities = 0;  ///< SimGrid activities that ran them (fewer with fast-forward)
+    std::int64_t recompute_count = 0;      ///< times KV was dropped (vllm-v1: preemptions by recompute)
+    std::int64_t steps = 0;                ///< forward steps over the whole run, for performance reports
+    std::int64_t step_activities = 0;      ///< SimGrid activities that ran them (fewer with fast-forward)
     std::int64_t prefix_blocks = 0;        ///< full prompt blocks looked up in the prefix cache, whole run
     std::int64_t prefix_hbm_hits = 0;      ///< of those, found in HBM
     std::int64_t prefix_ddr_hits = 0;      ///< of those, found in DDR

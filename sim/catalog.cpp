@@ -44,13 +44,13 @@ Schema gpu_schema() {
     keys.push_back(q(f.key, Dim::kFlopRate, "dense " + dtype_name(f.dtype) + " tensor peak, no sparsity",
                      plausible::kFlopRate, f.dtype == DType::kBf16));
   }
-  for (auto k : {q("hbm_capacity", Dim::kBytes, "HBM capacity", plausible::kMemory),
-                 q("hbm_bandwidth", Dim::kBandwidth, "HBM bandwidth", plausible::kBandwidth),
-                 text("host_link", "links.yaml entry from GPU to CPU memory", true),
-                 text("nvlink", "links.yaml entry from GPU to GPU (omit if none)"),
-                 text("device_names",
-                      "the names torch/vLLM report for the GPU (torch.cuda.get_device_name), separated by ';'"),
-                 sources()}) {
+  for (auto k :
+       {q("hbm_capacity", Dim::kBytes, "HBM capacity", plausible::kMemory),
+        q("hbm_bandwidth", Dim::kBandwidth, "HBM bandwidth", plausible::kBandwidth),
+        text("host_link", "links.yaml entry from GPU to CPU memory", true),
+        text("nvlink", "links.yaml entry from GPU to GPU (omit if none)"),
+        text("device_names", "the names torch/vLLM report for the GPU (torch.cuda.get_device_name), separated by ';'"),
+        sources()}) {
     keys.push_back(std::move(k));
   }
   return Schema(std::move(keys));

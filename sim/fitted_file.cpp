@@ -9,6 +9,7 @@
 
 #include "sim/diagnostics.hpp"
 #include "sim/input_file.hpp"
+#include "sim/schema.hpp"
 
 namespace kvsim {
 namespace {
@@ -158,6 +159,32 @@ FittedCoefficients load_fitted_coefficients(const std::filesystem::path& file) {
     }
   }
   return c;
+}
+
+// step_model.coefficients: required by the fitted step model, refused by the others, read now so that a bad file
+// is refused before anything runs (the run reads it again, sim/run.cpp make_step_model).
+void check_fitted_coefficients_key(const ValueMap& v, const std::filesystem::path& file, Diagnostics& diag) {
+  const bool fitted = v.string("step_model.type") == "fitted";
+  const std::string path = v.has("step_model.coefficients") ? v.string("step_model.coefficients") : "";
+  if (!fitted) {
+    if (!path.empty()) {
+      diag.add(v.at("step_model.coefficients",
+                    "only step_model.type 'fitted' reads coefficients; remove the key or "
+                    "set step_model.type to fitted"));
+    }
+    return;
+  }
+  if (path.empty()) {
+    diag.add(v.at("step_model.type",
+                  "step model 'fitted' needs step_model.coefficients, a file written by `kvsim calibrate`"));
+    return;
+  }
+  try {
+    load_fitted_coefficients(beside(file, path));
+  } catch (const InputError& e) {
+    for (const auto& d : e.items()) diag.add(d);
+    diag.add(v.at("step_model.coefficients", "names a coefficient file kvsim cannot use (see above)"));
+  }
 }
 
 }  // namespace kvsim

@@ -26,4 +26,11 @@ FittedCoefficients load_fitted_coefficients(const std::filesystem::path& file);
 /// @brief `path` as a scenario names it: itself when absolute, else relative to the scenario file's directory.
 std::filesystem::path beside(const std::filesystem::path& scenario_file, const std::string& path);
 
+class Diagnostics;
+struct ValueMap;
+
+/// @brief The scenario key step_model.coefficients: required by step_model.type fitted, refused for the others,
+/// its file read now so that a bad one is refused (added to `diag`) before anything runs.
+void check_fitted_coefficients_key(const ValueMap& v, const std::filesystem::path& scenario_file, Diagnostics& diag);
+
 }  // namespace kvsim

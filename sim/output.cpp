@@ -9,7 +9,9 @@ namespace kvsim {
 namespace fs = std::filesystem;
 namespace {
 
-std::string num(double v) { return fmt::format("{:.10g}", v); }
+std::string num(double v) {
+  return fmt::format("{:.10g}", v);
+}
 
 std::string rounds_csv(const RunMetrics& m) {
   std::string out =
@@ -18,8 +20,8 @@ std::string rounds_csv(const RunMetrics& m) {
   for (const auto& r : m.rounds()) {
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.session, r.round, r.replica,
                        num(r.arrival_s), num(r.queue_s), num(r.swap_in_stall_s), num(r.prefill_s), num(r.ttft_s),
-                       num(r.decode_s), num(r.end_s), r.answer_tokens, num(r.decode_tokens_per_s),
-                       num(r.swap_in_bytes), num(r.swap_out_bytes), r.recompute_tokens, r.counted ? 1 : 0);
+                       num(r.decode_s), num(r.end_s), r.answer_tokens, num(r.decode_tokens_per_s), num(r.swap_in_bytes),
+                       num(r.swap_out_bytes), r.recompute_tokens, r.counted ? 1 : 0);
   }
   return out;
 }

@@ -292,32 +292,6 @@ void read_trace_section(const ValueMap& v, const fs::path& file, WorkloadSpec& w
 }  // namespace
 
 namespace {
-// step_model.coefficients: required by the fitted step model, refused by the others, read now so that a bad file
-// is refused before anything runs (the run reads it again, sim/run.cpp make_step_model).
-void check_step_model_files(const ValueMap& v, const fs::path& file, Diagnostics& diag) {
-  const bool fitted = v.string("step_model.type") == "fitted";
-  const std::string path = v.has("step_model.coefficients") ? v.string("step_model.coefficients") : "";
-  if (!fitted) {
-    if (!path.empty()) {
-      diag.add(v.at("step_model.coefficients",
-                    "only step_model.type 'fitted' reads coefficients; remove the key or "
-                    "set step_model.type to fitted"));
-    }
-    return;
-  }
-  if (path.empty()) {
-    diag.add(v.at("step_model.type",
-                  "step model 'fitted' needs step_model.coefficients, a file written by `kvsim calibrate`"));
-    return;
-  }
-  try {
-    load_fitted_coefficients(beside(file, path));
-  } catch (const InputError& e) {
-    for (const auto& d : e.items()) diag.add(d);
-    diag.add(v.at("step_model.coefficients", "names a coefficient file kvsim cannot use (see above)"));
-  }
-}
-
 Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector<std::string>& overrides,
                         const Catalog& catalog, std::shared_ptr<const Trace> trace = nullptr);
 }  // namespace
@@ -387,21 +361,21 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
   set_compute_dtype(v, s.compute_dtype, s.model, s.deployment, diag);
   s.workload = build_workload(v, diag);
   read_trace_section(v, file, s.workload, diag, std::move(trace));
-  s.scheduler = SchedulerSpec{v.string("scheduler.type"),
-                              plugin_params(v, "scheduler.type", "scheduler", schedulers(), diag),
-                              v.string("step_model.type"),
-                              plugin_params(v, "step_model.type", "step_model", step_models(), diag),
-                              v.integer("scheduler.max_batch_tokens"),
-                              v.integer("scheduler.max_batch_size"),
-                              v.integer("scheduler.block_tokens"),
-                              v.string("scheduler.kv_offload.policy"),
-                              v.string("scheduler.kv_offload.victim"),
-                              *parse_attention_flops(v.string("scheduler.attention_flops")),
-                              plugin_params(v, "scheduler.kv_offload.policy", "scheduler.kv_offload",
-                                            offload_policies(), diag),
-                              v.boolean("scheduler.prefix_cache"),
-                              v.boolean("scheduler.fast_forward")};
-  check_step_model_files(v, file, diag);
+  s.scheduler =
+      SchedulerSpec{v.string("scheduler.type"),
+                    plugin_params(v, "scheduler.type", "scheduler", schedulers(), diag),
+                    v.string("step_model.type"),
+                    plugin_params(v, "step_model.type", "step_model", step_models(), diag),
+                    v.integer("scheduler.max_batch_tokens"),
+                    v.integer("scheduler.max_batch_size"),
+                    v.integer("scheduler.block_tokens"),
+                    v.string("scheduler.kv_offload.policy"),
+                    v.string("scheduler.kv_offload.victim"),
+                    *parse_attention_flops(v.string("scheduler.attention_flops")),
+                    plugin_params(v, "scheduler.kv_offload.policy", "scheduler.kv_offload", offload_policies(), diag),
+                    v.boolean("scheduler.prefix_cache"),
+                    v.boolean("scheduler.fast_forward")};
+  check_fitted_coefficients_key(v, file, diag);
   s.router = v.string("router.type");
   s.router_params = plugin_params(v, "router.type", "router", routers(), diag);
   s.slo = SloSpec{v.quantity("slo.ttft"), v.quantity("slo.decode_rate")};

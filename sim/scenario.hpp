@@ -21,8 +21,8 @@ struct ProfileTables;
 
 /// @brief Batching and KV management knobs.
 struct SchedulerSpec {
-  std::string type = "fcfs-reserve";  ///< scheduler.type, from the scheduler registry
-  Params params;                      ///< its parameters
+  std::string type = "fcfs-reserve";    ///< scheduler.type, from the scheduler registry
+  Params params;                        ///< its parameters
   std::string step_model = "roofline";  ///< step_model.type, from the step model registry
   Params step_model_params;             ///< its parameters (step_model.*)
   long max_batch_tokens = 8192;
@@ -31,7 +31,7 @@ struct SchedulerSpec {
   std::string offload_policy = "swap";
   std::string victim = "lru";
   AttentionFlops attention_flops = AttentionFlops::kCausal;  ///< how prefill attention FLOPs are counted
-  Params offload_params;  ///< the chosen offload policy's parameters (scheduler.kv_offload.*)
+  Params offload_params;     ///< the chosen offload policy's parameters (scheduler.kv_offload.*)
   bool prefix_cache = true;  ///< reuse cached prompt blocks of trace requests
   bool fast_forward = true;
 };
@@ -59,7 +59,7 @@ struct Scenario {
   std::uint64_t seed = 1;
   double timeline_period = 1.0;
   std::string host_memory_origin;  ///< where deployment.host_memory comes from, for the report
-  ValueMap values;  ///< validated values with origins, for messages and echoing
+  ValueMap values;                 ///< validated values with origins, for messages and echoing
 };
 
 /// @brief The declared keys of a scenario file.

@@ -28,9 +28,10 @@ Trace load_trace_input(const std::string& path, const TraceOptions& options) {
 
 VllmRun load_vllm_run_input(const std::string& dir) {
   if (!std::filesystem::is_directory(dir)) {
-    throw InputError(std::vector<Diagnostic>{
-        {dir, "", 0, 0, "", "no such run directory (expected runs/<GPU>/<model> holding meta.json, requests.jsonl "
-                            "and timeseries.csv)"}});
+    throw InputError(
+        std::vector<Diagnostic>{{dir, "", 0, 0, "",
+                                 "no such run directory (expected runs/<GPU>/<model> holding meta.json, requests.jsonl "
+                                 "and timeseries.csv)"}});
   }
   const std::filesystem::path d(dir);
   check_input_file(d / "meta.json", "a vLLM run's meta.json", kMaxConfigBytes, "2 MiB");

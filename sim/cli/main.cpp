@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "engine/log.hpp"
 #include "sim/cli/analyze_cmd.hpp"
 #include "sim/cli/calibrate_cmd.hpp"
 #include "sim/cli/capacity_cmd.hpp"
@@ -15,7 +16,6 @@
 #include "sim/cli/replay_cmd.hpp"
 #include "sim/cli/sweep_cmd.hpp"
 #include "sim/cli/trace_cmd.hpp"
-#include "engine/log.hpp"
 #include "sim/diagnostics.hpp"
 
 namespace {
