@@ -68,10 +68,7 @@ void FcfsReserveScheduler::on_round_arrival(const RoundRequest& r, double now) {
 }
 
 const Plan& FcfsReserveScheduler::schedule(double now, bool gpu_free) {
-  plan_.transfers.clear();
-  plan_.batch.clear();
-  plan_.has_step = false;
-  plan_.load_bytes = 0;
+  plan_.clear();
   admit(now);
   run_prefetches(now);
   if (gpu_free) build_step(now);

@@ -107,6 +107,14 @@ struct Plan {
   double wake_at_s = 0;
   /// Identical decode steps the step runs back to back (fast-forward); `cost` is their sum.
   std::int64_t steps = 1;
+
+  /// @brief Empties the step and the transfers before a new decision (keeping the vectors' capacity).
+  void clear() {
+    batch.clear();
+    transfers.clear();
+    has_step = false;
+    load_bytes = 0;
+  }
 };
 
 /// @brief A round that completed in the last step.

@@ -105,10 +105,7 @@ void VllmV1Scheduler::on_round_arrival(const RoundRequest& r, double now) {
 }
 
 const Plan& VllmV1Scheduler::schedule(double now, bool gpu_free) {
-  plan_.batch.clear();
-  plan_.transfers.clear();
-  plan_.has_step = false;
-  plan_.load_bytes = 0;
+  plan_.clear();
   plan_.steps = 1;
   plan_.wake_at_s = std::numeric_limits<double>::infinity();
   if (gpu_free) {

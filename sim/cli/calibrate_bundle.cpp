@@ -10,12 +10,8 @@
 #include "sim/diagnostics.hpp"
 #include "sim/yaml_load.hpp"
 
-// Defined by sim/CMakeLists.txt when the tree has the bundle reader (a compile definition, so that ccache, which
-// does not see __has_include, rebuilds this file when the reader arrives).
-#ifdef KVSIM_HAVE_PROFILE_BUNDLE
 #include "engine/cost/profile_tables.hpp"
 #include "sim/profile_bundle.hpp"
-#endif
 
 namespace kvsim::cli {
 namespace {
@@ -23,15 +19,6 @@ namespace {
 [[noreturn]] void fail(const std::string& file, const std::string& key, const std::string& value,
                        const std::string& message) {
   throw InputError(std::vector<Diagnostic>{{file, key, 0, 0, value, message}});
-}
-
-// Lower-case letters and digits only: "RTX PRO 6000" = "rtx-pro-6000" = "RTXPRO6000".
-std::string folded(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c)) out.push_back(char(std::tolower(c)));
-  }
-  return out;
 }
 
 std::string scalar(const YAML::Node& root, const std::string& key, const std::string& file) {
@@ -78,9 +65,10 @@ const GpuSpec& bundle_gpu(const Catalog& cat, const BundleInfo& b, const std::st
     }
     return cat.gpu(gpu_name);
   }
-  for (const auto& n : names) {
-    if (folded(n) == folded(b.hardware)) return cat.gpu(n);
-  }
+  // The device name the bundle recorded, else its hardware folder name (RTXPRO6000), as kvsim replay finds a run's.
+  std::string found = cat.gpu_by_device_name(b.gpu);
+  if (found.empty()) found = cat.gpu_by_folder_name(b.hardware);
+  if (!found.empty()) return cat.gpu(found);
   fail((b.dir / "meta.yaml").string(), "hardware", b.hardware,
        fmt::format("no catalog GPU of that name; pass --gpu, one of {}", join(names)));
 }
@@ -93,29 +81,26 @@ const ModelSpec& bundle_model(const Catalog& cat, const BundleInfo& b, const std
     }
     return cat.model(model_name);
   }
-  const std::string base = b.model.substr(b.model.find_last_of('/') + 1);
-  for (const auto& n : names) {
-    if (folded(n) == folded(base)) return cat.model(n);
-  }
+  if (const std::string found = cat.model_by_hf_name(b.model); !found.empty()) return cat.model(found);
   fail((b.dir / "meta.yaml").string(), "model", b.model,
        fmt::format("no catalog model of that name; pass --model, one of {}", join(names)));
 }
 
-StepTimer bundle_step_timer(const BundleInfo& b, int tp, int layers) {
+StepTimer bundle_step_timer(const BundleInfo& b, int tp, const ModelSpec& model) {
   if (std::find(b.tp_degrees.begin(), b.tp_degrees.end(), tp) == b.tp_degrees.end()) {
     std::vector<std::string> tps;
     for (int t : b.tp_degrees) tps.push_back(std::to_string(t));
     fail((b.dir / "meta.yaml").string(), "--tp", std::to_string(tp),
          fmt::format("the bundle measured TP {} only", join(tps)));
   }
-#ifdef KVSIM_HAVE_PROFILE_BUNDLE
   auto tables = std::make_shared<const ProfileTables>(load_profile_bundle(b.dir, tp));
+  // The same check as a profiled scenario's: an MoE model's bundle without its MoE table at this TP would fit
+  // step times that leave the experts out.
+  if (const std::string why = profile_model_mismatch(*tables, model); !why.empty()) {
+    fail((b.dir / fmt::format("tp{}", tp)).string(), "--tp", std::to_string(tp), why);
+  }
+  const int layers = model.layers;
   return [tables, layers](std::span<const SeqWork> batch) { return tables->step(batch, layers).total_us * 1e-6; };
-#else
-  (void)layers;
-  fail(b.dir.string(), "BUNDLE_DIR", "",
-       "this kvsim build has no profile bundle reader (sim/profile_bundle.hpp); build one that has it");
-#endif
 }
 
 }  // namespace kvsim::cli

@@ -38,8 +38,8 @@ const ModelSpec& bundle_model(const Catalog& cat, const BundleInfo& b, const std
 
 /// @brief Seconds a batch takes by the bundle's tables.
 using StepTimer = std::function<double(std::span<const SeqWork>)>;
-/// @brief The measured step time of `b` at `tp` for a model of `layers` layers (load_profile_bundle and
-/// ProfileTables::step). InputError when the tables are missing or bad, or when this build has no bundle reader.
-StepTimer bundle_step_timer(const BundleInfo& b, int tp, int layers);
+/// @brief The measured step time of `b` at `tp` for `model` (load_profile_bundle and ProfileTables::step).
+/// InputError when the tables are missing or bad, or do not fit the model (profile_model_mismatch).
+StepTimer bundle_step_timer(const BundleInfo& b, int tp, const ModelSpec& model);
 
 }  // namespace kvsim::cli

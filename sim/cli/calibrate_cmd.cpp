@@ -31,7 +31,7 @@ BundleSetup setup(const Catalog& cat, const std::string& dir, const std::string&
 
 std::vector<TrainingStep> measure(const BundleSetup& s, int tp) {
   const CostModel cost(s.model, s.deployment);
-  const StepTimer timer = bundle_step_timer(s.info, tp, s.model.layers);
+  const StepTimer timer = bundle_step_timer(s.info, tp, s.model);
   const auto shapes = training_shapes(s.info.max_context);
   return measure_steps(cost, shapes, timer);
 }
