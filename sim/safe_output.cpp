@@ -151,7 +151,7 @@ void check_output_file(const fs::path& file, const std::string& flag, const std:
   if (!fs::is_directory(parent, ec)) {
     refuse(file, flag,
            fmt::format("directory '{}' does not exist (or is not a directory); create it or give another path",
-                       escape_token(parent.string())));
+                       escape_token(parent.string(), 200)));
   }
   struct stat out {};
   if (::stat(file.c_str(), &out) != 0) return;  // a new file (or a dangling link, which the rename replaces)
