@@ -10,6 +10,7 @@
 #include "engine/log.hpp"
 #include "engine/sched/fcfs_reserve.hpp"
 #include "engine/sched/schedulers.hpp"
+#include "engine/sched/stretch.hpp"
 #include "engine/units.hpp"
 
 namespace kvsim {
@@ -158,12 +159,7 @@ void FcfsReserveScheduler::build_step(double now) {
     add_to_batch(*s, budget, now);
   }
   if (plan_.batch.empty()) return;
-  plan_.has_step = true;
-  plan_.cost = steps_.step(work_);
-  plan_.prefill_flops = plan_.decode_flops = 0;
-  for (std::size_t i = 0; i < work_.size(); ++i) {
-    (plan_.batch[i].prefill ? plan_.prefill_flops : plan_.decode_flops) += cost_.seq_flops(work_[i]);
-  }
+  price_step(plan_, steps_, cost_, work_);
   inflight_ = plan_.batch;
   inflight_cost_ = plan_.cost;
   inflight_prefill_flops_ = plan_.prefill_flops;
@@ -203,21 +199,8 @@ void FcfsReserveScheduler::add_to_batch(Session& s, std::int64_t& budget, double
 const std::vector<FinishedRound>& FcfsReserveScheduler::on_step_done(double now) {
   finished_.clear();
   step_in_flight_ = false;
-  StepRecord rec{step_start_,
-                 now,
-                 0,
-                 0,
-                 static_cast<int>(inflight_.size()),
-                 0,
-                 0,
-                 inflight_prefill_flops_,
-                 inflight_decode_flops_,
-                 inflight_steps_};
-  const double n = cost_.deployment().tensor_parallel;
-  rec.flops = inflight_cost_.flops_per_gpu * n;
-  rec.hbm_bytes = inflight_cost_.hbm_bytes_per_gpu * n;
-  for (const auto& e : inflight_) (e.prefill ? rec.prefill_tokens : rec.decode_tokens) += e.new_tokens * rec.steps;
-  sink_.on_step(rec);
+  sink_.on_step(step_record(step_start_, now, inflight_, inflight_cost_, inflight_prefill_flops_,
+                            inflight_decode_flops_, inflight_steps_, cost_.deployment().tensor_parallel));
   finish_loads(now);
   credit_steps(inflight_steps_, now);
   report(now);

@@ -54,33 +54,16 @@ void FcfsReserveScheduler::credit_steps(std::int64_t steps, double now) {
 }
 
 StepCost FcfsReserveScheduler::split_stretch(double done_fraction, double now) {
-  const std::int64_t off = inflight_offset_;
-  const StretchSplit sp = split_stretch_at(steps_, stretch_base_, off, inflight_steps_, inflight_cost_, done_fraction);
-  const std::int64_t j = sp.whole;
-  const StepCost current = sp.current;
-  const double left = sp.left;
+  const StretchSplit sp =
+      split_stretch_at(steps_, stretch_base_, inflight_offset_, inflight_steps_, inflight_cost_, done_fraction);
   const double tp = cost_.deployment().tensor_parallel;
-  // The work done so far (j whole steps and part of step j) is reported now, the rest of step j at its end, so
-  // that work on either side of a split time (the metrics window's ends) is counted on its side.
-  const StepCost& done = sp.done;
-  const double part = 1 - left;
-  StepRecord rec{step_start_,
-                 now,
-                 0,
-                 0,
-                 static_cast<int>(inflight_.size()),
-                 (done.flops_per_gpu + part * current.flops_per_gpu) * tp,
-                 (done.hbm_bytes_per_gpu + part * current.hbm_bytes_per_gpu) * tp,
-                 0,
-                 (done.flops_per_gpu + part * current.flops_per_gpu) * tp,
-                 j};
-  for (const auto& e : inflight_) rec.decode_tokens += e.new_tokens * j;
-  sink_.on_step(rec);
-  credit_steps(j, now);
+  // The work done so far is reported now, the rest of the step in progress at its end.
+  sink_.on_step(split_record(sp, step_start_, now, inflight_, tp));
+  credit_steps(sp.whole, now);
   step_start_ = now;
-  inflight_offset_ = off + j;
+  inflight_offset_ += sp.whole;
   inflight_steps_ = 1;
-  inflight_cost_ = current.scaled(left);
+  inflight_cost_ = sp.current.scaled(sp.left);
   inflight_prefill_flops_ = 0;
   inflight_decode_flops_ = inflight_cost_.flops_per_gpu * tp;
   report(now);

@@ -72,4 +72,47 @@ StretchSplit split_stretch_at(const StepModel& steps, const std::vector<SeqWork>
   return s;
 }
 
+void price_step(Plan& plan, const StepModel& steps, const CostModel& cost, const std::vector<SeqWork>& work) {
+  plan.has_step = true;
+  plan.cost = steps.step(work);
+  plan.prefill_flops = plan.decode_flops = 0;
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    (plan.batch[i].prefill ? plan.prefill_flops : plan.decode_flops) += cost.seq_flops(work[i]);
+  }
+}
+
+StepRecord step_record(double start, double end, const std::vector<BatchEntry>& batch, const StepCost& cost,
+                       double prefill_flops, double decode_flops, std::int64_t steps, double tp) {
+  StepRecord rec{start,
+                 end,
+                 0,
+                 0,
+                 static_cast<int>(batch.size()),
+                 cost.flops_per_gpu * tp,
+                 cost.hbm_bytes_per_gpu * tp,
+                 prefill_flops,
+                 decode_flops,
+                 steps};
+  for (const auto& e : batch) (e.prefill ? rec.prefill_tokens : rec.decode_tokens) += e.new_tokens * steps;
+  return rec;
+}
+
+StepRecord split_record(const StretchSplit& s, double start, double end, const std::vector<BatchEntry>& batch,
+                        double tp) {
+  const double part = 1 - s.left;
+  const double flops = (s.done.flops_per_gpu + part * s.current.flops_per_gpu) * tp;
+  StepRecord rec{start,
+                 end,
+                 0,
+                 0,
+                 static_cast<int>(batch.size()),
+                 flops,
+                 (s.done.hbm_bytes_per_gpu + part * s.current.hbm_bytes_per_gpu) * tp,
+                 0,
+                 flops,
+                 s.whole};
+  for (const auto& e : batch) rec.decode_tokens += e.new_tokens * s.whole;
+  return rec;
+}
+
 }  // namespace kvsim

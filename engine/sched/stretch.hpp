@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "engine/cost/step_model.hpp"
+#include "engine/metrics_sink.hpp"
+#include "engine/sched/scheduler.hpp"
 
 namespace kvsim {
 
@@ -29,5 +31,19 @@ struct StretchSplit {
 /// @brief Finds the step in progress when `done_fraction` of the stretch's `total` cost is done.
 StretchSplit split_stretch_at(const StepModel& steps, const std::vector<SeqWork>& base, std::int64_t off,
                               std::int64_t n, const StepCost& total, double done_fraction);
+
+/// @brief Prices a planned step: `plan.cost` from the step model over `work` (one SeqWork per batch entry, in
+/// order), its FLOPs split between prefill and decode entries, and `plan.has_step` set.
+void price_step(Plan& plan, const StepModel& steps, const CostModel& cost, const std::vector<SeqWork>& work);
+
+/// @brief The metrics record of a finished step (or stretch of `steps` identical steps) over `batch`, whose work per
+/// GPU is `cost`, on `tp` GPUs.
+StepRecord step_record(double start, double end, const std::vector<BatchEntry>& batch, const StepCost& cost,
+                       double prefill_flops, double decode_flops, std::int64_t steps, double tp);
+
+/// @brief The record of what a stretch split at `s` has done by `end`: its whole decode steps and the done part of
+/// the step in progress, so that work on either side of a split time (the metrics window's ends) is counted there.
+StepRecord split_record(const StretchSplit& s, double start, double end, const std::vector<BatchEntry>& batch,
+                        double tp);
 
 }  // namespace kvsim

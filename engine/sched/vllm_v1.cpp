@@ -246,12 +246,7 @@ void VllmV1Scheduler::add_entry(Request& r, std::int64_t n, double now) {
 }
 
 void VllmV1Scheduler::build_step(double now) {
-  plan_.has_step = true;
-  plan_.cost = steps_.step(work_);
-  plan_.prefill_flops = plan_.decode_flops = 0;
-  for (std::size_t i = 0; i < work_.size(); ++i) {
-    (plan_.batch[i].prefill ? plan_.prefill_flops : plan_.decode_flops) += cost_.seq_flops(work_[i]);
-  }
+  price_step(plan_, steps_, cost_, work_);
   inflight_ = plan_.batch;
   step_start_ = now;
   step_in_flight_ = true;

@@ -11,18 +11,8 @@ const std::vector<FinishedRound>& VllmV1Scheduler::on_step_done(double now) {
   finished_.clear();
   step_in_flight_ = false;
   const double tp = cost_.deployment().tensor_parallel;
-  StepRecord rec{step_start_,
-                 now,
-                 0,
-                 0,
-                 static_cast<int>(inflight_.size()),
-                 inflight_cost_.flops_per_gpu * tp,
-                 inflight_cost_.hbm_bytes_per_gpu * tp,
-                 inflight_prefill_flops_,
-                 inflight_decode_flops_,
-                 inflight_steps_};
-  for (const auto& e : inflight_) (e.prefill ? rec.prefill_tokens : rec.decode_tokens) += e.new_tokens * rec.steps;
-  sink_.on_step(rec);
+  sink_.on_step(step_record(step_start_, now, inflight_, inflight_cost_, inflight_prefill_flops_,
+                            inflight_decode_flops_, inflight_steps_, tp));
   credit(inflight_steps_, now);
   inflight_steps_ = 1;
   report(now);
@@ -153,20 +143,8 @@ std::int64_t VllmV1Scheduler::stretch_length() const {
 StepCost VllmV1Scheduler::split_stretch(double done_fraction, double now) {
   const StretchSplit s =
       split_stretch_at(steps_, stretch_base_, inflight_offset_, inflight_steps_, inflight_cost_, done_fraction);
-  const double tp = cost_.deployment().tensor_parallel, part = 1 - s.left;
-  const double flops = (s.done.flops_per_gpu + part * s.current.flops_per_gpu) * tp;
-  StepRecord rec{step_start_,
-                 now,
-                 0,
-                 0,
-                 static_cast<int>(inflight_.size()),
-                 flops,
-                 (s.done.hbm_bytes_per_gpu + part * s.current.hbm_bytes_per_gpu) * tp,
-                 0,
-                 flops,
-                 s.whole};
-  for (const auto& e : inflight_) rec.decode_tokens += e.new_tokens * s.whole;
-  sink_.on_step(rec);
+  const double tp = cost_.deployment().tensor_parallel;
+  sink_.on_step(split_record(s, step_start_, now, inflight_, tp));
   credit(s.whole, now);
   step_start_ = now;
   inflight_offset_ += s.whole;
