@@ -26,6 +26,35 @@ sg4::ExecPtr StepLauncher::start(const StepCost& c, double load_bytes) {
   return exec;
 }
 
+sg4::ExecPtr StepLauncher::start(const StepCost& c, double load_bytes, const std::vector<KvStream>& streams,
+                                 const ReplicaHosts& self, const std::vector<ReplicaHosts>& all) {
+  if (streams.empty()) return start(c, load_bytes);
+  const std::size_t n = gpus_, base = hosts_.size();
+  std::vector<sg4::Host*> hosts = hosts_;
+  hosts.push_back(self.net);
+  for (const auto& s : streams) {
+    const ReplicaHosts& to = all.at(static_cast<std::size_t>(s.to));
+    hosts.push_back(to.node == self.node ? self.node_hub : self.fabric);
+    hosts.push_back(to.net);
+  }
+  const std::size_t w = hosts.size();
+  std::vector<double> flops(w, 0.0), bytes(w * w, 0.0);
+  for (std::size_t g = 0; g < n; ++g) {
+    flops[g] = c.compute_s;
+    bytes[g * w + n + g] = c.hbm_s;
+    if (n > 1) bytes[g * w + (g + 1) % n] = c.nvlink_s;
+    bytes[2 * n * w + n + g] = load_bytes / double(n);
+  }
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    const std::size_t hub = base + 1 + 2 * i;
+    bytes[base * w + hub] += streams[i].bytes;     // out of this replica
+    bytes[hub * w + hub + 1] += streams[i].bytes;  // into the decode replica
+  }
+  auto exec = sg4::this_actor::exec_init(hosts, flops, bytes);
+  exec->start();
+  return exec;
+}
+
 namespace {
 sg4::ExecPtr start_between(const ReplicaHosts& hosts, sg4::Host* host_side, bool to_host, double bytes) {
   const std::size_t n = hosts.hbms.size();

@@ -19,6 +19,10 @@ class StepLauncher {
   /// next over NVLink, and `load_bytes` of KV from the CPU to the HBM endpoints over the host link (layerwise
   /// loading). Alone, it lasts max(compute, memory, NVLink, host link).
   simgrid::s4u::ExecPtr start(const StepCost& c, double load_bytes = 0);
+  /// @brief Like start(), and the step also sends `streams` to other replicas (`all` holds every replica's hosts)
+  /// from this replica's network endpoint through a switch, so it lasts at least as long as those sends.
+  simgrid::s4u::ExecPtr start(const StepCost& c, double load_bytes, const std::vector<KvStream>& streams,
+                              const ReplicaHosts& self, const std::vector<ReplicaHosts>& all);
 
  private:
   std::size_t gpus_;

@@ -98,6 +98,7 @@ Pool read_pool(const Scenario& s, const std::string& base, const Catalog& cat, D
   p.name = base.substr(std::string("cluster.pools.").size());
   p.role = role_of(v.string(base + ".role"));
   p.replicas = v.has(base + ".replicas") ? static_cast<int>(v.integer(base + ".replicas")) : 1;
+  p.own_nodes = v.boolean(base + ".own_nodes");
   p.deployment = pool_deployment(s, base, cat, diag);
   p.scheduler = plugin_name(v, base + ".scheduler", s.scheduler.type, schedulers(), diag);
   p.step_model = plugin_name(v, base + ".step_model", s.scheduler.step_model, step_models(), diag);

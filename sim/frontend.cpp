@@ -49,6 +49,7 @@ void Frontend::move(SessionPlace& p, int to, RoundRequest& req, bool always_move
     req.context_tokens = d.context_tokens;
     req.remote_kv_tokens = d.kv_tokens;
     req.remote = KvPlace{p.home, d.tier};
+    req.prestreamed_bytes = d.streamed_bytes;
     --sessions_[static_cast<std::size_t>(p.home)];
     send_wake(p.home);
   }
@@ -70,9 +71,14 @@ int Frontend::place(SessionPlace& p, RoundRequest& req, double now) {
   }
   const int r = route(kPrefill, p, req);
   move(p, r, req, false, now);
-  req.leg = Leg::kPrefill;
+  if (topology_.pd.layerwise) {  // the KV streams to its decode replica during the prefill: choose it now
+    SessionPlace fresh = p;
+    fresh.home = -1;
+    p.decode_target = route(kDecode, fresh, req);
+    req.stream_to = p.decode_target;
+  }
+  req.leg = Leg::kPrefill;  // keeps `last`: a one-round session's prompt may go to the prefill replica's cache
   req.answer_tokens = 1;
-  req.last = false;
   p.prefill_replica = r;
   return r;
 }
@@ -82,12 +88,14 @@ int Frontend::handoff(SessionPlace& p, const RoundRequest& round, RoundRequest& 
   req.leg = Leg::kDecode;
   req.prompt_tokens = 0;
   req.prefix_blocks = {};
+  req.stream_to = -1;
   // The prefill made the first token; a one-token answer still decodes one token here (docs/cluster.md).
   req.answer_tokens = std::max<std::int64_t>(1, round.answer_tokens - 1);
   SessionPlace fresh = p;
   fresh.home = -1;
-  const int d = route(kDecode, fresh, req);
+  const int d = p.decode_target >= 0 ? p.decode_target : route(kDecode, fresh, req);
   p.prefill_replica = -1;
+  p.decode_target = -1;
   move(p, d, req, true, now);
   return d;
 }

@@ -69,7 +69,10 @@ void ReplicaActor::start_plan(double now, bool gpu_free) {
     transfers_.push_back(Transfer{start_transfer(hosts_, t, all_), t.id, t.local() ? -1 : t.from.replica, t.session});
   }
   if (plan.has_step && watchdog_) watchdog_->on_event(now);
-  if (plan.has_step) step_ = steps_.start(plan.cost, plan.load_bytes);
+  if (plan.has_step) {
+    step_ = all_ ? steps_.start(plan.cost, plan.load_bytes, plan.streams, hosts_, *all_)
+                 : steps_.start(plan.cost, plan.load_bytes);
+  }
   wake_at_ = plan.wake_at_s;
 }
 

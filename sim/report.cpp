@@ -58,10 +58,17 @@ void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
   const auto& d = s.deployment;
   auto pct = [](double x) { return fmt::format("{:.0f}%", 100 * x); };
   out << fmt::format("kvsim run: {} (seed {})\n", s.file.string(), s.seed);
-  out << fmt::format("  {} ({}, weights {}) on {} x {} (tp {}, {} replica{}), host link {} at {}, policy {}\n",
-                     s.model.name, kv_text(s, cost), format_bytes(cost.weight_bytes()), s.gpu_count, d.gpu.name,
-                     d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "", d.host_link.name,
-                     format_bandwidth(d.host_link_bandwidth()), s.scheduler.offload_policy);
+  if (s.topology.declared) {
+    out << fmt::format("  {} ({}, weights {}) on a cluster of {} GPUs in {} pool{} ({} replicas, below), policy {}\n",
+                       s.model.name, kv_text(s, cost), format_bytes(cost.weight_bytes()), s.gpu_count,
+                       s.topology.pools.size(), s.topology.pools.size() > 1 ? "s" : "", s.replicas,
+                       s.scheduler.offload_policy);
+  } else {
+    out << fmt::format("  {} ({}, weights {}) on {} x {} (tp {}, {} replica{}), host link {} at {}, policy {}\n",
+                       s.model.name, kv_text(s, cost), format_bytes(cost.weight_bytes()), s.gpu_count, d.gpu.name,
+                       d.tensor_parallel, s.replicas, s.replicas > 1 ? "s" : "", d.host_link.name,
+                       format_bandwidth(d.host_link_bandwidth()), s.scheduler.offload_policy);
+  }
   if (!s.model.variant.empty()) out << fmt::format("  model variant: {}\n", s.model.variant);
   out << fmt::format("  compute peak {}/s per GPU in {} x efficiency {:g}; prefill attention FLOPs {}\n",
                      format_flops(d.peak_flops()), dtype_name(d.compute_dtype), d.compute_efficiency,

@@ -140,7 +140,8 @@ class NullSink final : public MetricsSink {
 
 // Sessions move between replicas under disaggregation, or when the router may send a round away from its KV.
 void check_moves(const Scenario& s, const Pool& p, const CostModel& cost, const StepModel& steps) {
-  const bool moves = s.topology.disaggregated() || (s.replicas > 1 && s.router != "session-affinity");
+  const auto router = routers().make(s.router, s.router_params);
+  const bool moves = s.topology.disaggregated() || (s.replicas > 1 && !router->keeps_sessions_home());
   if (!moves) return;
   NullSink sink;
   const auto env = policy_env(s);

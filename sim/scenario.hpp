@@ -54,7 +54,7 @@ struct Scenario {
   Topology topology;  ///< the pools (one mixed pool of `deployment` without a cluster section)
   WorkloadSpec workload;
   SchedulerSpec scheduler;
-  std::string router = "least-loaded";  ///< router.type, from the router registry
+  std::string router = "session-affinity";  ///< router.type, from the router registry
   Params router_params;                 ///< its parameters (router.*)
   SloSpec slo;
   std::shared_ptr<const ProfileTables> step_profile;  ///< step_model.profile, read; null unless it is set

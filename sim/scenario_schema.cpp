@@ -279,6 +279,11 @@ std::vector<KeySpec> cluster_keys() {
       str("cluster.pools.*.node", "",
           "node type from platforms/nodes.yaml the pool's replicas are packed onto (default: hardware.node, else the "
           "node built around the GPU); replicas on one node share its CPU memory and its NIC"),
+      KeySpec{.path = "cluster.pools.*.own_nodes",
+              .type = KeyType::kBool,
+              .default_value = "false",
+              .description = "start the pool on nodes of its own; otherwise it fills the previous pool's last node "
+                             "when both use the same GPU and node type (pools are taken in name order)"},
       str("cluster.pools.*.scheduler", "", "the pool's scheduler.type (default: scheduler.type)"),
       str("cluster.pools.*.step_model", "", "the pool's step_model.type (default: step_model.type)"),
       quantity("cluster.network.bandwidth", Dim::kBandwidth, "50GBps",

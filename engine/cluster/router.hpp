@@ -48,6 +48,9 @@ class Router {
   /// @brief The index into `replicas` of the replica `request` goes to; `replicas` is never empty. Called once per
   /// round, and the round goes where it says: a router may remember its decisions (prefix-aware does).
   virtual std::size_t route(const RouteRequest& request, std::span<const ReplicaLoad> replicas) = 0;
+  /// @brief True when a later round always goes where its session's KV is (among the candidates): such a router
+  /// never moves a session between replicas of one pool, so schedulers that cannot hand sessions over can serve it.
+  virtual bool keeps_sessions_home() const { return false; }
 };
 
 /// @brief Routers by name; the key is `router.type`, parameters under `router`. One router is made per pool the

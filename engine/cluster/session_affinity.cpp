@@ -7,6 +7,7 @@ namespace {
 class SessionAffinityRouter final : public Router {
  public:
   std::string_view name() const override { return "session-affinity"; }
+  bool keeps_sessions_home() const override { return true; }
   std::size_t route(const RouteRequest& request, std::span<const ReplicaLoad> replicas) override {
     if (request.home >= 0) {
       for (std::size_t r = 0; r < replicas.size(); ++r) {

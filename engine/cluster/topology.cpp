@@ -52,13 +52,25 @@ int Topology::first_replica(int p) const {
   return r;
 }
 
+// Replicas fill nodes in order, a pool continuing on its predecessor's last node when both use the same GPU and
+// node size; a replica wider than a node takes whole nodes of its own.
 int Topology::node_of(int r) const {
-  int node = 0;
+  int node = -1, free_gpus = 0;
+  const Pool* previous = nullptr;
   for (const auto& p : pools) {
-    const int per = p.replicas_per_node();
-    if (r < p.replicas) return node + r / per;
-    r -= p.replicas;
-    node += (p.replicas + per - 1) / per;
+    const int tp = std::max(1, p.deployment.tensor_parallel), size = std::max(1, p.gpus_per_node);
+    const bool shares = previous && !p.own_nodes && previous->deployment.gpu.name == p.deployment.gpu.name &&
+                        previous->gpus_per_node == p.gpus_per_node;
+    if (!shares) free_gpus = 0;
+    for (int i = 0; i < p.replicas; ++i, --r) {
+      if (tp > free_gpus) {
+        node += 1 + (tp - 1) / size;  // a replica wider than a node spans whole nodes; counted as its last
+        free_gpus = tp > size ? 0 : size;
+      }
+      free_gpus -= std::min(tp, free_gpus);
+      if (r == 0) return node;
+    }
+    previous = &p;
   }
   throw std::out_of_range("replica index past the last pool");
 }

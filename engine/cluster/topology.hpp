@@ -25,6 +25,7 @@ struct Pool {
   std::string scheduler;   ///< scheduler.type of its replicas
   std::string step_model;  ///< step_model.type of its replicas
   int gpus_per_node = 8;   ///< GPUs of the node type its replicas are packed onto
+  bool own_nodes = false;  ///< never shares a node with the pool before it
 
   /// @brief Replicas sharing one node: gpus_per_node / tensor_parallel, at least 1 (a wider replica spans nodes).
   int replicas_per_node() const;
@@ -61,7 +62,9 @@ struct Topology {
   int pool_index(int r) const;
   /// @brief The first replica of pool `p`.
   int first_replica(int p) const;
-  /// @brief The node replica `r` sits on: pools never share nodes, and a pool fills each node before the next.
+  /// @brief The node replica `r` sits on: replicas fill nodes in order; a pool shares its predecessor's last node
+  /// when both have the same GPU and node size (and it does not ask for nodes of its own), and starts a new node
+  /// otherwise.
   int node_of(int r) const;
   /// @brief True when a pool has the prefill role (rounds are then disaggregated).
   bool disaggregated() const;

@@ -197,6 +197,7 @@ void FcfsReserveScheduler::add_to_batch(Session& s, std::int64_t& budget, double
     inflight_loads_.push_back(s.id);
     sink_.on_swap_start(s.id, false, s.ddr_bytes, now);
   }
+  if (pending > 0 && s.round.stream_to >= 0) stream_chunk(s, tokens, tokens == pending);
   budget -= tokens;
   const bool decode = pending == 0;
   const double done = decode ? 0.0 : double(s.kv - s.prefill_base);

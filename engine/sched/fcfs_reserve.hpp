@@ -79,6 +79,7 @@ class FcfsReserveScheduler final : public Scheduler {
     Tier remote_tier = Tier::kHbm;  ///< and in which tier there
     bool pinned = false;            ///< departed: its KV stays put until the replica that pulls it lets it go
     bool release_pending = false;   ///< released while a transfer of its own was in flight: freed when it lands
+    double streamed = 0;            ///< bytes of its KV streamed to its decode replica during its prefill leg
   };
   struct InFlight {
     SessionId session;
@@ -122,6 +123,7 @@ class FcfsReserveScheduler final : public Scheduler {
   void start_pull(Session& s, double now);
   void pull_done(Session& s, const InFlight& t, double now);
   void forget(Session& s, std::int64_t moved_tokens, double now);
+  void stream_chunk(Session& s, std::int64_t tokens, bool last_chunk);
   void set_blocks(Session& s, std::int64_t blocks);
   void report(double now);
   void offload_idle(Session& s, double now);

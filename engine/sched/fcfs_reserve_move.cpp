@@ -17,17 +17,28 @@ void FcfsReserveScheduler::arrive_from_elsewhere(Session& s, const RoundRequest&
   s.remote = r.remote.replica;
   s.remote_tier = r.remote.tier;
   s.ddr_bytes = cost_.ledger_bytes(s.kv);
+  s.streamed = std::min(r.prestreamed_bytes, s.ddr_bytes);  // already on its way: only the rest is pulled
   s.where = Where::kOffloaded;
+}
+
+// A prefill chunk's KV leaves for the decode replica layer by layer as the step computes it; the last layer's share
+// of the last chunk is computed at the step's very end and goes with the handoff's pull.
+void FcfsReserveScheduler::stream_chunk(Session& s, std::int64_t tokens, bool last_chunk) {
+  const double layers = std::max(1, cost_.model().layers);
+  const double bytes = cost_.ledger_bytes(tokens) * (last_chunk ? (layers - 1) / layers : 1.0);
+  if (bytes <= 0) return;
+  plan_.streams.push_back(KvStream{s.id, s.round.stream_to, bytes});
+  s.streamed += bytes;
 }
 
 void FcfsReserveScheduler::start_pull(Session& s, double now) {
   const std::uint64_t id = next_transfer_++;
-  InFlight t{s.id, false, s.ddr_bytes, s.remote_tier, false};
+  InFlight t{s.id, false, s.ddr_bytes - s.streamed, s.remote_tier, false};
   t.remote = s.remote;
   t.start_s = now;
   transfers_.emplace(id, t);
   const KvPlace from{s.remote, s.remote_tier}, to{KvPlace::kThisReplica, Tier::kHbm};
-  orders_.push_back(TransferOrder{id, s.id, s.ddr_bytes, from, to});
+  orders_.push_back(TransferOrder{id, s.id, s.ddr_bytes - s.streamed, from, to});
   s.where = Where::kSwappingIn;
   if (s.has_round) ++stalled_;
   sink_.on_kv_import_start(s.id, s.remote, s.kv, s.ddr_bytes, now);
@@ -38,7 +49,8 @@ void FcfsReserveScheduler::pull_done(Session& s, const InFlight& t, double now) 
   s.remote = -1;
   s.where = Where::kHbm;
   if (s.has_round && s.admitted) --stalled_;
-  sink_.on_kv_import_done(s.id, t.remote, s.kv, t.bytes, s.round.leg == Leg::kDecode, now);
+  sink_.on_kv_import_done(s.id, t.remote, s.kv, t.bytes + s.streamed, s.round.leg == Leg::kDecode, now);
+  s.streamed = 0;
 }
 
 Departure FcfsReserveScheduler::depart(SessionId id, bool move, double now) {
@@ -49,7 +61,8 @@ Departure FcfsReserveScheduler::depart(SessionId id, bool move, double now) {
   if (!move && at_rest && s.kv > 0 && s.shared == 0) {  // a move in flight, or a shared prefix, always goes whole
     move = policy_->on_evict(victim_info(s), policy_context(s, now)) == EvictAction::kSwapOut;
   }
-  Departure d{s.context, s.kv, s.where == Where::kHbm || s.where == Where::kSwappingOut ? Tier::kHbm : s.tier};
+  Departure d{s.context, s.kv, s.where == Where::kHbm || s.where == Where::kSwappingOut ? Tier::kHbm : s.tier,
+              s.streamed};
   if (s.kv == 0 || (!move && at_rest)) {
     if (s.kv > 0) sink_.on_kv_dropped(s.id, s.kv - s.shared, cost_.ledger_bytes(s.kv), now);
     d.kv_tokens = 0;

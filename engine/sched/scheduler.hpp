@@ -69,6 +69,10 @@ struct RoundRequest {
   std::int64_t context_tokens = 0;
   std::int64_t remote_kv_tokens = 0;
   KvPlace remote;
+  /// Prefill leg with layer-by-layer transfer: the decode replica chosen for it; each prefill chunk's KV streams
+  /// there during its step, all but the last layer's share of the last chunk (cluster.pd.transfer layerwise).
+  int stream_to = -1;
+  double prestreamed_bytes = 0;  ///< decode leg: bytes of the remote KV already streamed during the prefill
 };
 
 /// @brief What a replica gives up when a session's next round goes elsewhere (Scheduler::depart).
@@ -76,6 +80,14 @@ struct Departure {
   std::int64_t context_tokens = 0;  ///< the session's context
   std::int64_t kv_tokens = 0;       ///< KV kept for the next replica to pull (0: dropped, to be recomputed)
   Tier tier = Tier::kHbm;           ///< where that KV is pulled from
+  double streamed_bytes = 0;        ///< of its bytes, already streamed to the next replica during the prefill
+};
+
+/// @brief KV a step sends to another replica while it computes (layer-by-layer transfer under disaggregation).
+struct KvStream {
+  SessionId session = 0;
+  int to = 0;  ///< the receiving replica
+  double bytes = 0;
 };
 
 /// @brief One KV move to start, between two places.
@@ -122,6 +134,7 @@ struct Plan {
   double decode_flops = 0;
   std::vector<TransferOrder> transfers;
   double load_bytes = 0;  ///< KV loaded from DDR during this step, layer by layer (layerwise policy)
+  std::vector<KvStream> streams;  ///< KV sent to other replicas during this step, layer by layer
   /// Earliest time at which the scheduler wants to be asked again without any event (a prefetch); infinity if none.
   double wake_at_s = 0;
   /// Identical decode steps the step runs back to back (fast-forward); `cost` is their sum.
@@ -131,6 +144,7 @@ struct Plan {
   void clear() {
     batch.clear();
     transfers.clear();
+    streams.clear();
     has_step = false;
     load_bytes = 0;
   }

@@ -83,14 +83,14 @@ TEST(ClusterNetwork, MovesInOppositeDirectionsDoNotShare) {
 }
 
 // The paper's example as a P/D pair: one A100 prefills, one decodes, on two nodes joined by a 25 GB/s NIC with
-// 10 us of latency. Pools are numbered in name order: d is replica 0, p replica 1.
+// 10 us of latency (p asks for nodes of its own). Pools are numbered in name order: d is replica 0, p replica 1.
 std::vector<std::string> pd_pair(std::vector<std::string> sets) {
-  for (const char* s : {"cluster.pools.p.role=prefill", "cluster.pools.p.replicas=1", "cluster.pools.d.role=decode",
-                        "cluster.pools.d.replicas=1", "cluster.network.bandwidth=25GBps",
-                        "cluster.network.latency=10us"}) {
-    sets.emplace_back(s);
-  }
-  return sets;
+  std::vector<std::string> out{"cluster.pools.p.role=prefill", "cluster.pools.p.replicas=1", "cluster.pools.p.own_nodes=true",
+                               "cluster.pools.d.role=decode",
+                               "cluster.pools.d.replicas=1", "cluster.network.bandwidth=25GBps",
+                               "cluster.network.latency=10us"};
+  out.insert(out.end(), sets.begin(), sets.end());  // the test's own settings win
+  return out;
 }
 
 TEST(PrefillDecode, IdleRoundTtftIsPrefillPlusKvOverTheNetwork) {
@@ -111,6 +111,34 @@ TEST(PrefillDecode, IdleRoundTtftIsPrefillPlusKvOverTheNetwork) {
   EXPECT_NEAR(r.metrics->network()[0].bytes, kv_bytes, 1);
   // The decode replica makes tokens 2..250: 249 steps reading 50,101..50,349 tokens of KV.
   EXPECT_NEAR(row.decode_s, cost.decode_seconds(249, 50101), 1e-9 * row.decode_s);
+}
+
+TEST(PrefillDecode, LayerwiseTransferHidesAllButTheLastLayerBehindThePrefill) {
+  // Layer by layer, 59 of Yi-34B's 60 layers' KV leaves during the 14.87 s prefill step (0.48 s of sending at
+  // 25 GB/s: hidden); the last layer's 1/60, computed at the step's end, follows it: 12.31 GB / 60 / 25 GB/s = 8.2 ms.
+  // The step, which sends over the network, pays the 10 us latency once, and the last layer's move once more.
+  const Scenario s = scenario(pd_pair({"workload.rounds=1", "workload.arrival.times=0s", "cluster.pd.transfer=layerwise"}));
+  const RunResult r = run_scenario(s, RunOptions{true});
+  const RoundRow& row = r.metrics->rounds()[0];
+  const CostModel cost(s.model, s.topology.pools[0].deployment, s.scheduler.attention_flops);
+  const double prefill = analyze_peak(cost, 50100, 250).prefill_s;
+  const double prompt_bytes = 50100 * kKvPerToken, kv_bytes = 50101 * kKvPerToken;
+  const double last_layer = kv_bytes - prompt_bytes * 59.0 / 60.0;  // the rest: the last layer and the first token
+  EXPECT_NEAR(row.kv_transfer_s, last_layer / 25e9 + 10e-6, 1e-9);
+  EXPECT_NEAR(row.ttft_s, prefill + 10e-6 + last_layer / 25e9 + 10e-6, 1e-9 * prefill);
+  ASSERT_EQ(r.metrics->network().size(), 1u);
+  EXPECT_NEAR(r.metrics->network()[0].bytes, kv_bytes, 1);
+}
+
+TEST(PrefillDecode, LayerwiseTransferSlowerThanThePrefillSetsTheStep) {
+  // At 0.5 GB/s the 59 layers' KV takes 12.31 GB x 59/60 / 0.5 GB/s = 24.2 s, longer than the 14.87 s prefill: the
+  // step lasts as long as its sending, then the last layer follows (246 ms).
+  const Scenario s = scenario(pd_pair({"workload.rounds=1", "workload.arrival.times=0s", "cluster.pd.transfer=layerwise",
+                                       "cluster.network.bandwidth=0.5GBps"}));
+  const RunResult r = run_scenario(s, RunOptions{true});
+  const RoundRow& row = r.metrics->rounds()[0];
+  const double streamed = 50100 * kKvPerToken * 59.0 / 60.0, kv_bytes = 50101 * kKvPerToken;
+  EXPECT_NEAR(row.ttft_s, streamed / 0.5e9 + (kv_bytes - streamed) / 0.5e9 + 2 * 10e-6, 1e-6);
 }
 
 TEST(PrefillDecode, LaterRoundsStayOnTheDecodeReplicaAndMoveNoMoreKv) {
@@ -152,16 +180,28 @@ TEST(PrefillDecode, RecomputePolicyDropsTheKvInsteadOfMovingItBack) {
   EXPECT_EQ(paper_example::row(r, 0, 2).recompute_tokens, 50350);
 }
 
-TEST(ClusterRouting, RoundRobinMovesEachLaterRoundAndAffinityMovesNone) {
-  // Two mixed A100s on one DGX node (NVLink between them): round-robin sends each of a session's rounds to the
-  // other replica, so its KV moves over NVLink before each later round; session-affinity keeps it in place.
-  const std::vector<std::string> base{"workload.rounds=3", "workload.arrival.times=0s", "cluster.pools.m.replicas=2"};
-  auto rr = base;
-  rr.emplace_back("router.type=round-robin");
-  const RunResult moved = run_scenario(scenario(rr), RunOptions{true});
-  EXPECT_EQ(moved.metrics->network().size(), 2u);
-  const RunResult kept = run_scenario(scenario(base), RunOptions{true});
-  EXPECT_EQ(kept.metrics->network().size(), 0u);
+// Two mixed A100s on one DGX node, NVLink between them (300 GB/s per GPU), one session of 3 rounds.
+const std::vector<std::string> kTwoMixed{"workload.rounds=3", "workload.arrival.times=0s", "cluster.pools.m.replicas=2"};
+
+TEST(ClusterRouting, RoundRobinMovesTheKvBeforeEachLaterRound) {
+  // Rounds go to replicas 0, 1, 0: before rounds 2 and 3 the KV crosses NVLink, 50,350 then 50,700 tokens
+  // (12.37 GB / 300 GB/s = 41.2 ms; 12.46 GB = 41.5 ms), each stalling its round by that much.
+  auto sets = kTwoMixed;
+  sets.emplace_back("router.type=round-robin");
+  const RunResult r = run_scenario(scenario(sets), RunOptions{true});
+  const auto& net = r.metrics->network();
+  ASSERT_EQ(net.size(), 2u);
+  EXPECT_EQ(net[0].from, 0);
+  EXPECT_EQ(net[0].to, 1);
+  EXPECT_NEAR(net[0].bytes, 50350 * kKvPerToken, 1);
+  EXPECT_NEAR(net[1].bytes, 50700 * kKvPerToken, 1);
+  EXPECT_NEAR(paper_example::row(r, 0, 2).move_stall_s, 50350 * kKvPerToken / 300e9, 1e-9);
+}
+
+TEST(ClusterRouting, SessionAffinityMovesNothing) {
+  const RunResult r = run_scenario(scenario(kTwoMixed), RunOptions{true});
+  EXPECT_TRUE(r.metrics->network().empty());
+  EXPECT_EQ(paper_example::row(r, 0, 3).replica, 0);
 }
 
 }  // namespace
