@@ -47,9 +47,10 @@ void Auditor::check_ledgers(double now) const {
     fail(now, fmt::format("sessions hold {:.0f} NVMe bytes but the ledger says {:.0f}", c.nvme_bytes,
                           scheduler_->nvme().used_bytes()));
   }
-  if (written_ != c.kv_tokens_hbm + c.kv_tokens_ddr + dropped_ + freed_) {
-    fail(now, fmt::format("KV ledger: written {} != resident {} + swapped {} + dropped {} + freed {}", written_,
-                          c.kv_tokens_hbm, c.kv_tokens_ddr, dropped_, freed_));
+  if (written_ + imported_ != c.kv_tokens_hbm + c.kv_tokens_ddr + dropped_ + freed_ + exported_) {
+    fail(now, fmt::format("KV ledger: written {} + imported {} != resident {} + swapped {} + dropped {} + freed {} "
+                          "+ exported {}",
+                          written_, imported_, c.kv_tokens_hbm, c.kv_tokens_ddr, dropped_, freed_, exported_));
   }
 }
 
@@ -125,6 +126,68 @@ void Auditor::on_prefix_offload(double bytes, double start, double end) {
   tick(end);
   if (!(bytes > 0) || end < start) fail(end, fmt::format("prefix offload of {} bytes from {} s", bytes, start));
   next_.on_prefix_offload(bytes, start, end);
+}
+
+void Auditor::on_kv_import_start(SessionId s, int from, std::int64_t tokens, double bytes, double now) {
+  tick(now);
+  if (!(bytes > 0) || tokens <= 0) fail(now, fmt::format("session {} pulls {} tokens ({} bytes)", s, tokens, bytes));
+  if (from == replica_) fail(now, fmt::format("session {} pulls its KV from its own replica", s));
+  imported_ += tokens;
+  if (moves_) moves_->imported(s, tokens, now);
+  next_.on_kv_import_start(s, from, tokens, bytes, now);
+}
+
+void Auditor::on_kv_import_done(SessionId s, int from, std::int64_t tokens, double bytes, bool first, double now) {
+  tick(now);
+  next_.on_kv_import_done(s, from, tokens, bytes, first, now);
+}
+
+void Auditor::on_kv_export(SessionId s, std::int64_t moved, std::int64_t freed, double now) {
+  tick(now);
+  const auto it = open_rounds_.find(s);
+  if (it == open_rounds_.end()) fail(now, fmt::format("session {} left a replica it was not on", s));
+  if (it->second) fail(now, fmt::format("session {} left with a round open", s));
+  open_rounds_.erase(it);
+  exported_ += freed;
+  if (moves_ && moved > 0) moves_->exported(s, moved, now);
+  next_.on_kv_export(s, moved, freed, now);
+}
+
+void Auditor::on_handoff(SessionId s, double now) {
+  tick(now);
+  if (!open_rounds_[s]) fail(now, fmt::format("session {} handed off a round that was not open", s));
+  open_rounds_[s] = false;
+  next_.on_handoff(s, now);
+}
+
+void Auditor::on_leg_arrival(SessionId s, int round, double now) {
+  tick(now);
+  if (open_rounds_[s]) fail(now, fmt::format("session {} round {} decode leg arrived while a round is open", s, round));
+  open_rounds_[s] = true;
+  next_.on_leg_arrival(s, round, now);
+}
+
+void MoveLedger::imported(SessionId s, std::int64_t tokens, double now) {
+  if (in_flight_.count(s)) {
+    throw AuditFailure(fmt::format("audit: t={:.9f} s: session {} pulled twice at once", now, s));
+  }
+  in_flight_[s] = tokens;
+}
+
+void MoveLedger::exported(SessionId s, std::int64_t tokens, double now) {
+  const auto it = in_flight_.find(s);
+  if (it == in_flight_.end() || it->second != tokens) {
+    throw AuditFailure(fmt::format("audit: t={:.9f} s: session {} let go of {} KV tokens but {} were pulled", now, s,
+                                   tokens, it == in_flight_.end() ? 0 : it->second));
+  }
+  in_flight_.erase(it);
+}
+
+void MoveLedger::finish(double now) const {
+  for (const auto& [s, tokens] : in_flight_) {
+    throw AuditFailure(fmt::format("audit: t={:.9f} s: session {}'s {} KV tokens never left their source", now, s,
+                                   tokens));
+  }
 }
 
 void Auditor::on_step(const StepRecord& step) {

@@ -27,7 +27,16 @@ class RunMetrics::ReplicaSink final : public MetricsSink {
     m_.open_rounds_[s] = row;
   }
   void on_prefill_start(SessionId s, double now) override { m_.open_rounds_.at(s).prefill_start_s = now; }
-  void on_prefill_done(SessionId s, double now) override { m_.open_rounds_.at(s).first_token_s = now; }
+  void on_prefill_done(SessionId s, double now) override {
+    auto& row = m_.open_rounds_.at(s);
+    row.first_token_s = now;
+    row.prefill_end_s = now;
+  }
+  void on_leg_arrival(SessionId s, int, double) override { m_.open_rounds_.at(s).decode_replica = r_; }
+  void on_kv_import_start(SessionId s, int, std::int64_t, double, double now) override {
+    m_.totals_->pull_started[s] = now;
+  }
+  void on_kv_import_done(SessionId s, int from, std::int64_t, double bytes, bool first, double now) override;
   void on_round_done(SessionId s, std::int64_t answer_tokens, double now) override;
   void on_session_end(SessionId s, std::int64_t freed_tokens, double now) override;
   void on_swap_start(SessionId s, bool to_host, double bytes, double now) override;
@@ -73,6 +82,20 @@ class RunMetrics::ReplicaSink final : public MetricsSink {
   int r_;
 };
 
+void RunMetrics::ReplicaSink::on_kv_import_done(SessionId s, int from, std::int64_t, double bytes, bool first,
+                                                double now) {
+  auto& t = *m_.totals_;
+  const double start = t.pull_started.at(s);
+  t.pull_started.erase(s);
+  m_.network_.push_back(NetworkRow{s, from, r_, bytes, start, now, first});
+  auto& row = m_.open_rounds_.at(s);
+  if (first) {
+    row.first_token_s = now;  // the user sees the first token once the decode replica has the KV
+  } else {
+    row.move_stall_s += now - start;
+  }
+}
+
 void RunMetrics::ReplicaSink::on_round_done(SessionId s, std::int64_t answer_tokens, double now) {
   auto it = m_.open_rounds_.find(s);
   RoundRow row = it->second;
@@ -80,9 +103,11 @@ void RunMetrics::ReplicaSink::on_round_done(SessionId s, std::int64_t answer_tok
   row.end_s = now;
   row.answer_tokens = answer_tokens;
   row.ttft_s = row.first_token_s - row.arrival_s;
-  row.prefill_s = row.first_token_s - row.prefill_start_s - row.overlapped_stall_s;
-  // Waiting before the first prefill step, less the stall spent before it (a layerwise stall is inside the step).
-  row.queue_s = std::max(0.0, row.prefill_start_s - row.arrival_s - (row.swap_in_stall_s - row.overlapped_stall_s));
+  row.prefill_s = row.prefill_end_s - row.prefill_start_s - row.overlapped_stall_s;
+  if (row.decode_replica >= 0) row.kv_transfer_s = row.first_token_s - row.prefill_end_s;
+  // Waiting before the first prefill step, less the stalls spent before it (a layerwise stall is inside the step).
+  row.queue_s = std::max(0.0, row.prefill_start_s - row.arrival_s - (row.swap_in_stall_s - row.overlapped_stall_s) -
+                                  row.move_stall_s);
   row.decode_s = now - row.first_token_s;
   row.decode_tokens_per_s = row.decode_s > 0 ? double(answer_tokens - 1) / row.decode_s : 0;
   auto& sess = m_.open_sessions_.at(s);
@@ -159,6 +184,7 @@ void RunMetrics::ReplicaSink::on_step(const StepRecord& step) {
   double span = 0;
   m_.window_add(span, step.start_s, step.end_s, 1.0);
   if (span <= 0) return;
+  t.busy_s[static_cast<std::size_t>(r_)] += span;
   const double share = span / (step.end_s - step.start_s);
   t.flops += step.flops * share;
   t.hbm_bytes += step.hbm_bytes * share;
@@ -176,6 +202,7 @@ RunMetrics::RunMetrics(Capacities caps, double warmup_s, double duration_s, doub
       states_(static_cast<std::size_t>(caps.replicas)),
       totals_(std::make_unique<Totals>()) {
   for (int r = 0; r < caps.replicas; ++r) sinks_.push_back(std::make_unique<ReplicaSink>(*this, r));
+  totals_->busy_s.assign(static_cast<std::size_t>(caps.replicas), 0.0);
 }
 
 RunMetrics::~RunMetrics() = default;

@@ -42,6 +42,11 @@ struct RoundRow {
   double first_token_s = -1;
   double stall_start_s = -1;
   double overlapped_stall_s = 0;  ///< part of the stall inside its first prefill step (layerwise)
+  double move_stall_s = 0;   ///< waiting for its session's KV to come over the network before its prefill (cluster)
+  double kv_transfer_s = 0;  ///< prefill/decode: from the end of its prefill to its KV landing on its decode replica
+  int decode_replica = -1;   ///< prefill/decode: the replica that decoded it (`replica` prefilled it)
+  double prefill_end_s = -1;
+  double move_start_s = -1;
 };
 
 /// @brief One finished session; the columns of sessions.csv.
@@ -81,6 +86,26 @@ struct TransferRow {
   bool demotion = false;  ///< "demote": DDR to NVMe (tiered policy)
 };
 
+/// @brief One KV move between replicas over the network; the columns of network.csv.
+struct NetworkRow {
+  SessionId session = 0;
+  int from = 0;  ///< the replica the KV left
+  int to = 0;    ///< the replica that pulled it
+  double bytes = 0;
+  double start_s = 0;
+  double end_s = 0;
+  bool handoff = false;  ///< a prefilled round's KV to its decode replica (else a session moved between rounds)
+};
+
+/// @brief A pool's replicas, for per-pool figures.
+struct PoolSpan {
+  std::string name;
+  std::string role;
+  int first = 0;     ///< its first replica
+  int replicas = 0;
+  int gpus = 0;
+};
+
 /// @brief Capacities used to turn totals into utilizations.
 struct Capacities {
   int replicas = 1;
@@ -91,6 +116,9 @@ struct Capacities {
   int host_links = 1;
   double slo_ttft_s = 30;
   double slo_decode_rate = 6;
+  /// A cluster run (a scenario with cluster.pools): its pools, reported one by one, with the network's figures.
+  /// Empty otherwise, and the outputs are those of a single pool.
+  std::vector<PoolSpan> pools;
 };
 
 /// @brief Collects everything a run reports, from every replica.
@@ -109,6 +137,9 @@ class RunMetrics {
   const std::vector<SessionRow>& sessions() const { return sessions_; }
   const std::vector<TimelineRow>& timeline() const { return timeline_; }
   const std::vector<TransferRow>& transfers() const { return transfers_; }
+  const std::vector<NetworkRow>& network() const { return network_; }
+  /// @brief True for a cluster run (Capacities::pools given).
+  bool cluster() const { return !caps_.pools.empty(); }
 
   /// @brief The summary as flat dotted keys (e.g. "ttft.p90_s") in a stable order.
   std::vector<std::pair<std::string, double>> summary() const;
@@ -138,7 +169,10 @@ class RunMetrics {
     std::int64_t prefix_tokens_saved = 0;  ///< prompt tokens not prefilled thanks to the cache
     double prefix_bytes_offloaded = 0;     ///< cache blocks moved from HBM to DDR
     std::unordered_map<std::uint64_t, double> swap_started;  ///< (session << 1 | to_host) -> start time
+    std::unordered_map<SessionId, double> pull_started;       ///< session -> start of its pull over the network
+    std::vector<double> busy_s;                               ///< per replica, step time inside the window
   };
+  void cluster_summary(std::vector<std::pair<std::string, double>>& out) const;
 
   void advance(double now);
   void window_add(double& acc, double t0, double t1, double value) const;
@@ -162,6 +196,7 @@ class RunMetrics {
   std::vector<SessionRow> sessions_;
   std::vector<TimelineRow> timeline_;
   std::vector<TransferRow> transfers_;
+  std::vector<NetworkRow> network_;
   std::unique_ptr<Totals> totals_;
   double last_t_ = 0;
   std::int64_t samples_ = 0;

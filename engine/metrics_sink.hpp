@@ -62,6 +62,20 @@ class MetricsSink {
                                 std::int64_t /*ddr_hits*/, std::int64_t /*tokens_saved*/, double /*now*/) {}
   /// @brief Prefix cache blocks of `bytes` moved from HBM to DDR between `start` and `end` (no session's).
   virtual void on_prefix_offload(double /*bytes*/, double /*start*/, double /*end*/) {}
+  /// @brief The replica starts pulling `tokens` of session `s`'s KV (`bytes`) from replica `from` over the network.
+  virtual void on_kv_import_start(SessionId /*s*/, int /*from*/, std::int64_t /*tokens*/, double /*bytes*/,
+                                  double /*now*/) {}
+  /// @brief That pull landed. For the decode leg of a disaggregated round, the user sees the first token now.
+  virtual void on_kv_import_done(SessionId /*s*/, int /*from*/, std::int64_t /*tokens*/, double /*bytes*/,
+                                 bool /*first_token*/, double /*now*/) {}
+  /// @brief Session `s` left this replica for another: `moved_tokens` of its KV were pulled away (0 if dropped),
+  /// freeing `freed_tokens` here (its shared prefix stays in the prefix cache).
+  virtual void on_kv_export(SessionId /*s*/, std::int64_t /*moved_tokens*/, std::int64_t /*freed_tokens*/,
+                            double /*now*/) {}
+  /// @brief The prefill leg of a disaggregated round ended here; its decode leg runs on another replica.
+  virtual void on_handoff(SessionId /*s*/, double /*now*/) {}
+  /// @brief The decode leg of round `round` of `s`, prefilled on another replica, arrived here.
+  virtual void on_leg_arrival(SessionId /*s*/, int /*round*/, double /*now*/) {}
   virtual void on_step(const StepRecord& step) = 0;
   virtual void on_state(const ReplicaState& state, double now) = 0;
 };

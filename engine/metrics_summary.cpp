@@ -53,7 +53,7 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
   const double n = double(std::max<long>(1, rounds_completed));
   auto frac = [&](double x) { return gpu_time > 0 ? x / gpu_time : 0; };
   const double link_capacity = caps_.host_link_bandwidth * caps_.host_links * 2 * window;
-  return {
+  std::vector<std::pair<std::string, double>> out{
       {"session_throughput_per_hour", window > 0 ? double(in_window) / window * 3600 : 0},
       {"session_completion_rate_per_hour", window > 0 ? double(ended_in_window) / window * 3600 : 0},
       {"sessions_completed", double(completed)},
@@ -103,6 +103,62 @@ std::vector<std::pair<std::string, double>> RunMetrics::summary() const {
       {"steps_executed", double(t.steps)},
       {"step_activities", double(t.step_activities)},
   };
+  if (cluster()) cluster_summary(out);
+  return out;
+}
+
+// A cluster's network and each pool: the bytes and time of KV moves, TTFT split into queue, prefill and transfer,
+// and per pool its GPUs' busy time and its rounds' queueing.
+void RunMetrics::cluster_summary(std::vector<std::pair<std::string, double>>& out) const {
+  const double window = std::max(0.0, duration_ - warmup_);
+  double bytes = 0, seconds = 0, handoffs = 0;
+  for (const auto& n : network_) {
+    bytes += n.bytes;
+    seconds += n.end_s - n.start_s;
+    handoffs += n.handoff ? 1 : 0;
+  }
+  std::vector<double> queue, prefill, transfer, moved;
+  for (const auto& r : rounds_) {
+    if (!r.counted) continue;
+    queue.push_back(r.queue_s + r.swap_in_stall_s + r.move_stall_s);
+    prefill.push_back(r.prefill_s);
+    transfer.push_back(r.kv_transfer_s);
+  }
+  const double moves = double(network_.size());
+  out.insert(out.end(), {
+                            {"network.moves", moves},
+                            {"network.handoffs", handoffs},
+                            {"network.bytes", bytes},
+                            {"network.transfer_mean_s", moves > 0 ? seconds / moves : 0},
+                            {"ttft_split.queue_mean_s", mean(queue)},
+                            {"ttft_split.prefill_mean_s", mean(prefill)},
+                            {"ttft_split.transfer_mean_s", mean(transfer)},
+                        });
+  for (const auto& p : caps_.pools) {
+    double busy = 0;
+    for (int r = p.first; r < p.first + p.replicas; ++r) busy += totals_->busy_s[static_cast<std::size_t>(r)];
+    std::vector<double> q, ttft;
+    double pool_bytes = 0;
+    for (const auto& r : rounds_) {
+      const bool here = r.replica >= p.first && r.replica < p.first + p.replicas;
+      const bool decoded_here = r.decode_replica >= p.first && r.decode_replica < p.first + p.replicas;
+      if (!r.counted || !(here || decoded_here)) continue;
+      if (here) q.push_back(r.queue_s + r.move_stall_s);
+      if (here) ttft.push_back(r.ttft_s);
+    }
+    for (const auto& n : network_) {
+      if (n.to >= p.first && n.to < p.first + p.replicas) pool_bytes += n.bytes;
+    }
+    const std::string k = "pool." + p.name + ".";
+    out.insert(out.end(), {
+                              {k + "replicas", double(p.replicas)},
+                              {k + "gpus", double(p.gpus)},
+                              {k + "utilization", window > 0 ? busy / (window * p.replicas) : 0},
+                              {k + "queue_mean_s", mean(q)},
+                              {k + "ttft_p90_s", percentile(ttft, 90)},
+                              {k + "network_bytes_in", pool_bytes},
+                          });
+  }
 }
 
 }  // namespace kvsim

@@ -65,6 +65,26 @@ class SinkTee final : public MetricsSink {
     a_.on_prefix_offload(bytes, start, end);
     b_.on_prefix_offload(bytes, start, end);
   }
+  void on_kv_import_start(SessionId s, int from, std::int64_t tokens, double bytes, double now) override {
+    a_.on_kv_import_start(s, from, tokens, bytes, now);
+    b_.on_kv_import_start(s, from, tokens, bytes, now);
+  }
+  void on_kv_import_done(SessionId s, int from, std::int64_t tokens, double bytes, bool first, double now) override {
+    a_.on_kv_import_done(s, from, tokens, bytes, first, now);
+    b_.on_kv_import_done(s, from, tokens, bytes, first, now);
+  }
+  void on_kv_export(SessionId s, std::int64_t moved, std::int64_t freed, double now) override {
+    a_.on_kv_export(s, moved, freed, now);
+    b_.on_kv_export(s, moved, freed, now);
+  }
+  void on_handoff(SessionId s, double now) override {
+    a_.on_handoff(s, now);
+    b_.on_handoff(s, now);
+  }
+  void on_leg_arrival(SessionId s, int round, double now) override {
+    a_.on_leg_arrival(s, round, now);
+    b_.on_leg_arrival(s, round, now);
+  }
   void on_step(const StepRecord& step) override {
     a_.on_step(step);
     b_.on_step(step);

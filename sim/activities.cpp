@@ -45,8 +45,20 @@ sg4::ExecPtr start_transfer(const ReplicaHosts& hosts, bool to_host, double byte
   return start_between(hosts, hosts.cpu, to_host, bytes);
 }
 
-sg4::ExecPtr start_transfer(const ReplicaHosts& hosts, const TransferOrder& order) {
-  if (!order.local()) throw std::logic_error("KV moves between replicas are not modeled yet");
+sg4::ExecPtr start_transfer(const ReplicaHosts& hosts, const TransferOrder& order,
+                            const std::vector<ReplicaHosts>* all) {
+  if (!order.local()) {
+    if (!all || order.to.replica != KvPlace::kThisReplica || order.from.replica < 0) {
+      throw std::logic_error("a KV move between replicas must be a pull from another replica into this one's HBM");
+    }
+    const ReplicaHosts& src = all->at(static_cast<std::size_t>(order.from.replica));
+    sg4::Host* hub = src.node == hosts.node ? hosts.node_hub : hosts.fabric;
+    sg4::Host* from = order.from.tier == Tier::kHbm ? src.net : src.cpu;
+    auto exec = sg4::this_actor::exec_init(std::vector<sg4::Host*>{from, hub, hosts.net}, std::vector<double>{0, 0, 0},
+                                           std::vector<double>{0, order.bytes, 0, 0, 0, order.bytes, 0, 0, 0});
+    exec->start();
+    return exec;
+  }
   if (order.demotion()) {
     auto exec = sg4::this_actor::exec_init(std::vector<sg4::Host*>{hosts.cpu, hosts.nvme}, std::vector<double>{0, 0},
                                            std::vector<double>{0, order.bytes, 0, 0});

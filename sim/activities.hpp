@@ -29,7 +29,10 @@ class StepLauncher {
 /// @brief Starts a KV move of `bytes` split evenly over the replica's GPUs, across the host link(s): HBM to the
 /// CPU when `to_host`, CPU to HBM otherwise.
 simgrid::s4u::ExecPtr start_transfer(const ReplicaHosts& hosts, bool to_host, double bytes);
-/// @brief Starts the move that `order` describes: between HBM and DDR or NVMe, or from DDR to NVMe.
-simgrid::s4u::ExecPtr start_transfer(const ReplicaHosts& hosts, const TransferOrder& order);
+/// @brief Starts the move that `order` describes: between HBM and DDR or NVMe, or from DDR to NVMe, on the replica
+/// `hosts`; or, for a pull from another replica, from `all[order.from.replica]` (its HBM, or its CPU memory) to
+/// `hosts` through their node's switch or the network's (sim/platform.hpp).
+simgrid::s4u::ExecPtr start_transfer(const ReplicaHosts& hosts, const TransferOrder& order,
+                                     const std::vector<ReplicaHosts>* all = nullptr);
 
 }  // namespace kvsim

@@ -8,51 +8,52 @@
 namespace kvsim {
 namespace sg4 = simgrid::s4u;
 
-ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector<Scheduler*> replicas,
-                       std::vector<sg4::Host*> hosts, RunMetrics& metrics, Router& router)
+ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, Frontend& frontend,
+                       std::vector<sg4::Host*> hosts, RunMetrics& metrics)
     : spec_(spec),
       seed_(seed),
       factory_(spec, seed),
-      replicas_(std::move(replicas)),
+      frontend_(frontend),
       hosts_(std::move(hosts)),
       metrics_(metrics),
-      router_(router),
-      loads_(replicas_.size()),
-      assigned_(replicas_.size(), 0),
       trace_gap_s_(spec.trace.trace ? trace_stats(*spec.trace.trace).gap_s.mean / spec.trace.speedup : 0) {}
 
-// The router's choice for a new session, from each replica's live sessions and occupancy. A session stays on its
-// replica, where its KV lives.
-int ClientSide::pick_replica(SessionId id) {
-  for (std::size_t r = 0; r < loads_.size(); ++r) {
-    const HbmLedger& hbm = replicas_[r]->hbm();
-    loads_[r] =
-        ReplicaLoad{static_cast<int>(r), assigned_[r], replicas_[r]->state(), hbm.total_blocks(), hbm.free_blocks()};
-  }
-  return static_cast<int>(router_.route(RouteRequest{id}, loads_));
+// Sends `req` to replica `r` and waits for its answer (a round, or one leg of it).
+void ClientSide::exchange(int r, const RoundRequest& req, sg4::Semaphore* done) {
+  sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(r)]);  // messages to a replica stay on its host
+  ReplicaMessage msg{false, req, done};
+  sg4::Mailbox::by_name(replica_mailbox(r))->put(&msg, 0);
+  done->acquire();
 }
 
-// One session: its rounds one after the other, each sent to the session's replica, with think time between.
+// The rest of a round whose first leg has run: its decode leg, under prefill/decode disaggregation.
+void ClientSide::finish_round(SessionPlace& place, const RoundRequest& round, sg4::Semaphore* done) {
+  if (frontend_.has_decode_leg(place)) {
+    RoundRequest leg;
+    const int d = frontend_.handoff(place, round, leg, sg4::Engine::get_clock());
+    exchange(d, leg, done);
+  }
+  frontend_.round_done(place, round);
+}
+
+// One session: its rounds one after the other, each placed by the frontend, with think time between.
 void ClientSide::run_session(std::uint64_t key) {
   const SessionPlan plan = factory_.make(key);
-  const SessionId id = next_id_++;
-  const int replica = pick_replica(id);
-  ++assigned_[static_cast<std::size_t>(replica)];
-  metrics_.on_session_start(id, replica, sg4::Engine::get_clock());
-  sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(replica)]);  // messages to a replica stay on its host
-  sg4::Mailbox* mailbox = sg4::Mailbox::by_name(replica_mailbox(replica));
+  SessionPlace place{next_id_++};
   auto done = sg4::Semaphore::create(0);
   const double mean_think = spec_.think_time.expected();
   for (std::size_t i = 0; i < plan.rounds.size(); ++i) {
     const RoundPlan& r = plan.rounds[i];
     const bool last = i + 1 == plan.rounds.size();
-    const RoundRequest req{id, static_cast<int>(i), r.prompt_tokens, r.answer_tokens, last, mean_think};
-    ReplicaMessage msg{false, req, done.get()};
-    mailbox->put(&msg, 0);
-    done->acquire();
+    const RoundRequest req{place.id, static_cast<int>(i), r.prompt_tokens, r.answer_tokens, last, mean_think};
+    RoundRequest sent = req;
+    const int replica = frontend_.place(place, sent, sg4::Engine::get_clock());
+    if (i == 0) metrics_.on_session_start(place.id, replica, sg4::Engine::get_clock());
+    exchange(replica, sent, done.get());
+    finish_round(place, req, done.get());
     if (!last) sg4::this_actor::sleep_for(r.think_after_s);
   }
-  --assigned_[static_cast<std::size_t>(replica)];
+  frontend_.session_done(place);
 }
 
 void ClientSide::open_loop() {
@@ -94,16 +95,16 @@ std::shared_ptr<ClientSide::TraceSend> ClientSide::post_first_round(const TraceS
   const auto index = static_cast<std::size_t>(&ts - spec_.trace.trace->sessions.data());
   int& home = home_[index];
   auto send = std::make_shared<TraceSend>();
-  send->id = next_id_++;
-  send->replica = home >= 0 ? home : pick_replica(send->id);
-  home = send->replica;
-  ++assigned_[static_cast<std::size_t>(send->replica)];
-  metrics_.on_session_start(send->id, send->replica, sg4::Engine::get_clock());
-  send->done = sg4::Semaphore::create(0);
+  send->place.id = next_id_++;
+  send->place.hint = home;
   const TraceRound& r = ts.rounds[first];
-  send->msg = ReplicaMessage{
-      false, RoundRequest{send->id, 0, r.prompt_tokens, r.output_tokens, count == 1, trace_gap_s_, r.blocks},
-      send->done.get(), true, false};
+  send->round = RoundRequest{send->place.id, 0, r.prompt_tokens, r.output_tokens, count == 1, trace_gap_s_, r.blocks};
+  RoundRequest sent = send->round;
+  send->replica = frontend_.place(send->place, sent, sg4::Engine::get_clock());
+  home = send->replica;
+  metrics_.on_session_start(send->place.id, send->replica, sg4::Engine::get_clock());
+  send->done = sg4::Semaphore::create(0);
+  send->msg = ReplicaMessage{false, sent, send->done.get(), true, false};
   sg4::Host* home_host = sg4::this_actor::get_host();
   sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(send->replica)]);  // messages stay on the replica's host
   sg4::Mailbox::by_name(replica_mailbox(send->replica))->put_init(&send->msg, 0)->detach();
@@ -127,20 +128,20 @@ void ClientSide::flush(std::vector<bool>& touched) {
 void ClientSide::trace_session(const TraceSession& ts, std::size_t first, std::size_t count,
                                std::shared_ptr<TraceSend> send) {
   const double speedup = spec_.trace.speedup;
-  sg4::this_actor::set_host(hosts_[static_cast<std::size_t>(send->replica)]);
-  sg4::Mailbox* mailbox = sg4::Mailbox::by_name(replica_mailbox(send->replica));
+  SessionPlace& place = send->place;
   send->done->acquire();
+  finish_round(place, send->round, send->done.get());
   for (std::size_t i = 1; i < count; ++i) {
     const TraceRound& r = ts.rounds[first + i];
     if (r.arrival_s >= 0) sg4::this_actor::sleep_until(r.arrival_s / speedup);
     if (r.arrival_s < 0) sg4::this_actor::sleep_for(r.think_s / speedup);
-    const RoundRequest req{send->id,       static_cast<int>(i), r.prompt_tokens, r.output_tokens,
+    const RoundRequest req{place.id,       static_cast<int>(i), r.prompt_tokens, r.output_tokens,
                            i + 1 == count, trace_gap_s_,        r.blocks};
-    ReplicaMessage msg{false, req, send->done.get()};
-    mailbox->put(&msg, 0);
-    send->done->acquire();
+    RoundRequest sent = req;
+    exchange(frontend_.place(place, sent, sg4::Engine::get_clock()), sent, send->done.get());
+    finish_round(place, req, send->done.get());
   }
-  --assigned_[static_cast<std::size_t>(send->replica)];
+  frontend_.session_done(place);
 }
 
 // Starts the trace's sessions at their recorded times: a session that keeps its context as one scheduler session,
@@ -190,7 +191,7 @@ void ClientSide::coordinator() {
     std::unique_lock lock(*mutex_);
     while (generators_ > 0 || live_ > 0) all_done_->wait(lock);
   }
-  for (std::size_t r = 0; r < replicas_.size(); ++r) {
+  for (std::size_t r = 0; r < hosts_.size(); ++r) {
     static ReplicaMessage shutdown{true, {}, nullptr};
     sg4::this_actor::set_host(hosts_[r]);
     sg4::Mailbox::by_name(replica_mailbox(static_cast<int>(r)))->put(&shutdown, 0);

@@ -10,22 +10,21 @@
 #include <memory>
 #include <vector>
 
-#include "engine/cluster/router.hpp"
 #include "engine/metrics.hpp"
 #include "engine/sched/scheduler.hpp"
+#include "sim/frontend.hpp"
 #include "sim/replica_actor.hpp"
 #include "workloads/session.hpp"
 
 namespace kvsim {
 
-/// @brief The frontend and the users of one run: it asks the router where each new session goes, and runs the
-/// sessions' actors.
+/// @brief The users of one run: the actors that start sessions and run them, each round placed by the frontend.
 class ClientSide {
  public:
-  /// `hosts[r]` is the CPU host of replica r: a session's actor moves there to talk to its replica.
-  /// `router` places each new session on a replica.
-  ClientSide(const WorkloadSpec& spec, std::uint64_t seed, std::vector<Scheduler*> replicas,
-             std::vector<simgrid::s4u::Host*> hosts, RunMetrics& metrics, Router& router);
+  /// `hosts[r]` is the CPU host of replica r: a session's actor moves there to talk to its replica. `frontend`
+  /// places each round on a replica.
+  ClientSide(const WorkloadSpec& spec, std::uint64_t seed, Frontend& frontend, std::vector<simgrid::s4u::Host*> hosts,
+             RunMetrics& metrics);
   /// @brief Creates the actors that generate sessions, and the coordinator that shuts the replicas down once
   /// every session has ended.
   void start();
@@ -34,14 +33,16 @@ class ClientSide {
 
  private:
   void run_session(std::uint64_t key);
-  int pick_replica(SessionId id);
+  void exchange(int r, const RoundRequest& req, simgrid::s4u::Semaphore* done);
+  void finish_round(SessionPlace& place, const RoundRequest& round, simgrid::s4u::Semaphore* done);
   void open_loop();
   void closed_user(long user);
   void coordinator();
   void trace_loop();
   /// @brief A trace session's identity and its first round's message, posted by the trace loop.
   struct TraceSend {
-    SessionId id = 0;
+    SessionPlace place;
+    RoundRequest round;  ///< the first round as the trace has it (the message holds what the replica runs)
     int replica = 0;
     simgrid::s4u::SemaphorePtr done;
     ReplicaMessage msg;
@@ -54,13 +55,10 @@ class ClientSide {
   const WorkloadSpec& spec_;
   std::uint64_t seed_;
   SessionFactory factory_;
-  std::vector<Scheduler*> replicas_;
+  Frontend& frontend_;
   std::vector<simgrid::s4u::Host*> hosts_;
   RunMetrics& metrics_;
-  Router& router_;
-  std::vector<ReplicaLoad> loads_;  ///< what the router sees, refreshed before each decision
-  std::vector<long> assigned_;  ///< live sessions per replica
-  std::vector<int> home_;       ///< trace replay: the replica of each trace session once it has one (-1: none)
+  std::vector<int> home_;  ///< trace replay: the replica of each trace session's latest request (-1: none)
   double trace_gap_s_;  ///< trace replay: the mean gap between a session's rounds, the think time schedulers expect
   SessionId next_id_ = 0;
   long live_ = 0;           ///< session actors and users still running

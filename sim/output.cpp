@@ -17,11 +17,25 @@ std::string rounds_csv(const RunMetrics& m) {
   std::string out =
       "session,round,replica,arrival_s,queue_s,swap_in_stall_s,prefill_s,ttft_s,decode_s,end_s,answer_tokens,"
       "decode_tokens_per_s,swap_in_bytes,swap_out_bytes,recompute_tokens,counted\n";
+  const bool cluster = m.cluster();
+  if (cluster) out.insert(out.size() - 1, ",move_stall_s,kv_transfer_s,decode_replica");
   for (const auto& r : m.rounds()) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.session, r.round, r.replica,
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", r.session, r.round, r.replica,
                        num(r.arrival_s), num(r.queue_s), num(r.swap_in_stall_s), num(r.prefill_s), num(r.ttft_s),
                        num(r.decode_s), num(r.end_s), r.answer_tokens, num(r.decode_tokens_per_s), num(r.swap_in_bytes),
                        num(r.swap_out_bytes), r.recompute_tokens, r.counted ? 1 : 0);
+    if (cluster) out += fmt::format(",{},{},{}", num(r.move_stall_s), num(r.kv_transfer_s), r.decode_replica);
+    out += '\n';
+  }
+  return out;
+}
+
+// Cluster runs: every KV move between replicas over the network.
+std::string network_csv(const RunMetrics& m) {
+  std::string out = "session,from_replica,to_replica,kind,bytes,start_s,end_s\n";
+  for (const auto& n : m.network()) {
+    out += fmt::format("{},{},{},{},{},{},{}\n", n.session, n.from, n.to, n.handoff ? "handoff" : "move", num(n.bytes),
+                       num(n.start_s), num(n.end_s));
   }
   return out;
 }
@@ -85,6 +99,9 @@ nlohmann::ordered_json summary_json(const Scenario& s, const RunResult& r) {
     const auto dot = key.find('.');
     if (dot == std::string::npos) {
       j[key] = value;
+    } else if (key.starts_with("pool.")) {  // pool.<name>.<figure>
+      const auto second = key.find('.', dot + 1);
+      j["pool"][key.substr(dot + 1, second - dot - 1)][key.substr(second + 1)] = value;
     } else {
       j[key.substr(0, dot)][key.substr(dot + 1)] = value;
     }
@@ -105,6 +122,10 @@ void write_run_outputs(const fs::path& dir, const Scenario& s, const RunResult& 
   staged.write("timeline.csv", timeline_csv(*r.metrics));
   staged.write("transfers.csv", transfers_csv(*r.metrics));
   std::vector<std::string> names = run_output_names();
+  if (r.metrics->cluster()) {
+    staged.write("network.csv", network_csv(*r.metrics));
+    names.push_back("network.csv");
+  }
   for (const auto& [name, text] : extra) {
     staged.write(name, text);
     names.push_back(name);

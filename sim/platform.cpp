@@ -100,11 +100,67 @@ bool guard_pages_fit(double actors) {
   return kMapsPerActor * actors + kMapsReserved <= max_maps;
 }
 
+namespace {
+
+sg4::Link* host_link(int r, const char* direction) {
+  return sg4::Engine::get_instance()->link_by_name(fmt::format("r{}.{}0", r, direction));
+}
+
+// Within a node: each replica's NVLink ports, both directions, at its GPUs' NVLink bandwidth; without NVLink, its
+// host links (PCIe peer to peer through the CPU).
+void connect_in_node(sg4::NetZone* zone, const Deployment& d, int r, ReplicaHosts& h) {
+  const double nvlink = d.gpu.nvlink.bandwidth * d.tensor_parallel;
+  if (nvlink > 0) {
+    auto* out = link(zone, fmt::format("r{}.nvl_out", r), nvlink);
+    auto* in = link(zone, fmt::format("r{}.nvl_in", r), nvlink);
+    route(zone, h.net, h.node_hub, {out}, false);
+    route(zone, h.node_hub, h.net, {in}, false);
+    route(zone, h.cpu, h.node_hub, {host_link(r, "h2d"), out}, false);
+    return;
+  }
+  route(zone, h.net, h.node_hub, {host_link(r, "d2h")}, false);
+  route(zone, h.node_hub, h.net, {host_link(r, "h2d")}, false);
+  route(zone, h.cpu, h.node_hub, {host_link(r, "h2d")}, false);  // DDR to another GPU: out of the root complex
+}
+
+// Between nodes: the node's NIC, one link per direction; the latency is paid once, on the sending side.
+void connect_to_fabric(sg4::NetZone* zone, const Network& net, std::vector<std::pair<sg4::Link*, sg4::Link*>>& nics,
+                       int r, ReplicaHosts& h) {
+  const auto n = static_cast<std::size_t>(h.node);
+  if (nics.size() <= n) nics.resize(n + 1, {nullptr, nullptr});
+  if (!nics[n].first) {
+    nics[n].first = zone->create_link(fmt::format("node{}.nic_tx", n), net.bandwidth)->set_latency(net.latency_s)->seal();
+    nics[n].second = link(zone, fmt::format("node{}.nic_rx", n), net.bandwidth);
+  }
+  route(zone, h.net, h.fabric, {nics[n].first}, false);
+  route(zone, h.fabric, h.net, {nics[n].second}, false);
+  route(zone, h.cpu, h.fabric, {host_link(r, "h2d"), nics[n].first}, false);
+}
+
+}  // namespace
+
 std::vector<ReplicaHosts> build_platform(const Topology& t) {
   auto* zone = sg4::create_full_zone("kvsim");
   std::vector<ReplicaHosts> out;
   for (const Pool& p : t.pools) {
     for (int i = 0; i < p.replicas; ++i) out.push_back(build_replica(zone, p.deployment, static_cast<int>(out.size())));
+  }
+  if (out.size() > 1) {
+    auto* fabric = zone->create_host("fabric", 1.0)->seal();
+    std::vector<sg4::Host*> hubs;
+    std::vector<std::pair<sg4::Link*, sg4::Link*>> nics;
+    for (std::size_t r = 0; r < out.size(); ++r) {
+      ReplicaHosts& h = out[r];
+      h.node = t.node_of(static_cast<int>(r));
+      while (hubs.size() <= static_cast<std::size_t>(h.node)) {
+        hubs.push_back(zone->create_host(fmt::format("node{}.hub", hubs.size()), 1.0)->seal());
+      }
+      h.net = zone->create_host(fmt::format("r{}.net", r), 1.0)->seal();
+      h.node_hub = hubs[static_cast<std::size_t>(h.node)];
+      h.fabric = fabric;
+      connect_in_node(zone, t.pool_of(static_cast<int>(r)).deployment, static_cast<int>(r), h);
+      connect_to_fabric(zone, t.network, nics, static_cast<int>(r), h);
+    }
   }
   zone->seal();
   return out;

@@ -11,14 +11,32 @@ namespace sg4 = simgrid::s4u;
 
 std::string replica_mailbox(int r) { return fmt::format("replica{}", r); }
 
+namespace {
+void send(int r, ReplicaMessage* msg) { sg4::Mailbox::by_name(replica_mailbox(r))->put_init(msg, 0)->detach(); }
+}  // namespace
+
+void send_release(int r, SessionId s) {
+  auto* msg = new ReplicaMessage{};
+  msg->release = true;
+  msg->round.session = s;
+  send(r, msg);
+}
+
+void send_wake(int r) {
+  auto* msg = new ReplicaMessage{};
+  msg->wake = true;
+  send(r, msg);
+}
+
 ReplicaActor::ReplicaActor(int index, ReplicaHosts hosts, Scheduler& scheduler, std::vector<double> split_times,
-                           RunWatchdog* watchdog)
+                           RunWatchdog* watchdog, const std::vector<ReplicaHosts>* all)
     : index_(index),
       hosts_(std::move(hosts)),
       scheduler_(scheduler),
       steps_(hosts_),
       split_times_(std::move(split_times)),
-      watchdog_(watchdog) {}
+      watchdog_(watchdog),
+      all_(all) {}
 
 // When to wake without an event: a prefetch the scheduler asked for, or, during a fast-forwarded stretch, the next
 // end of the metrics window.
@@ -48,7 +66,7 @@ void ReplicaActor::start_plan(double now, bool gpu_free) {
     logger.debug("t={:.6f} replica {} starts transfer {} of session {}: {:.0f} B {}", now, index_, t.id, t.session,
                  t.bytes, t.to_host() ? "to the host" : "to HBM");
     if (watchdog_) watchdog_->on_event(now);
-    transfers_.emplace_back(start_transfer(hosts_, t), t.id);
+    transfers_.push_back(Transfer{start_transfer(hosts_, t, all_), t.id, t.local() ? -1 : t.from.replica, t.session});
   }
   if (plan.has_step && watchdog_) watchdog_->on_event(now);
   if (plan.has_step) step_ = steps_.start(plan.cost, plan.load_bytes);
@@ -62,6 +80,11 @@ void ReplicaActor::on_message(ReplicaMessage* msg, double now) {
   }
   if (msg->flush) {
     holding_ = false;
+    return;
+  }
+  if (msg->release || msg->wake) {
+    if (msg->release) scheduler_.release(msg->round.session, now);
+    delete msg;
     return;
   }
   holding_ = holding_ || msg->hold;
@@ -95,7 +118,7 @@ void ReplicaActor::operator()() {
       tags_.emplace_back(Tag::kStep, 0);
     }
     for (std::size_t i = 0; i < transfers_.size(); ++i) {
-      activities_.push_back(transfers_[i].first);
+      activities_.push_back(transfers_[i].exec);
       tags_.emplace_back(Tag::kTransfer, i);
     }
     if (activities_.empty()) break;  // shut down with work that can never run: reported as unfinished sessions
@@ -115,9 +138,10 @@ void ReplicaActor::operator()() {
     } else if (tag == Tag::kStep) {
       on_step_done(now);
     } else {
-      const std::uint64_t id = transfers_[i].second;
+      const Transfer t = transfers_[i];
       transfers_.erase(transfers_.begin() + static_cast<std::ptrdiff_t>(i));
-      scheduler_.on_transfer_done(id, now);
+      scheduler_.on_transfer_done(t.id, now);
+      if (t.source >= 0) send_release(t.source, t.session);  // its source may let go of it now
     }
   }
 }

@@ -26,7 +26,17 @@ struct ReplicaMessage {
   /// instant's rounds, whatever order SimGrid runs actors in.
   bool hold = false;
   bool flush = false;
+  /// Another replica pulled the KV of `round.session`, which departed from here: let go of it. Sent by the puller,
+  /// allocated with new and deleted by the receiver.
+  bool release = false;
+  /// Nothing to do but plan again: the frontend changed this replica's scheduler (a session departed).
+  bool wake = false;
 };
+
+/// @brief Tells replica `r` that session `s`'s KV landed elsewhere (a ReplicaMessage with `release`).
+void send_release(int r, SessionId s);
+/// @brief Makes replica `r` plan again.
+void send_wake(int r);
 
 /// @brief The mailbox name of replica `r`.
 std::string replica_mailbox(int r);
@@ -37,8 +47,9 @@ class ReplicaActor {
   /// `split_times` (the metrics window's ends) split a fast-forwarded stretch, so that work is attributed to either
   /// side of them exactly. `watchdog`, if given, counts every forward step (or fast-forwarded stretch) and KV
   /// transfer started, and throws RunLimitExceeded out of the actor body when the run goes over its limits.
+  /// `all` holds every replica's hosts, for pulls from other replicas (null: none happen).
   ReplicaActor(int index, ReplicaHosts hosts, Scheduler& scheduler, std::vector<double> split_times = {},
-               RunWatchdog* watchdog = nullptr);
+               RunWatchdog* watchdog = nullptr, const std::vector<ReplicaHosts>* all = nullptr);
   /// @brief The actor body.
   void operator()();
 
@@ -55,7 +66,13 @@ class ReplicaActor {
   Scheduler& scheduler_;
   StepLauncher steps_;
   simgrid::s4u::ExecPtr step_;
-  std::vector<std::pair<simgrid::s4u::ExecPtr, std::uint64_t>> transfers_;
+  struct Transfer {
+    simgrid::s4u::ExecPtr exec;
+    std::uint64_t id = 0;
+    int source = -1;  ///< the replica a pull comes from; -1 for a local move
+    SessionId session = 0;
+  };
+  std::vector<Transfer> transfers_;
   std::unordered_map<SessionId, simgrid::s4u::Semaphore*> waiters_;
   std::vector<simgrid::s4u::ActivityPtr> activities_;
   std::vector<std::pair<Tag, std::size_t>> tags_;
@@ -64,6 +81,7 @@ class ReplicaActor {
   double wake_at_ = 0;
   std::vector<double> split_times_;
   RunWatchdog* watchdog_;
+  const std::vector<ReplicaHosts>* all_;
 };
 
 }  // namespace kvsim

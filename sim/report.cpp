@@ -27,6 +27,28 @@ std::string window_note(double end_s, double duration_s, double in_flight) {
   return "";
 }
 
+// A cluster's pools and network: per pool its hardware, busy time, queueing and the KV it pulled, then the
+// network's moves and TTFT split into queue, prefill and transfer.
+void print_cluster(std::ostream& out, const Scenario& s, std::map<std::string, double>& m) {
+  const Topology& t = s.topology;
+  out << fmt::format("  {:<20} NIC {} per node each way, latency {}; {:.0f} KV moves ({:.0f} prefill-to-decode "
+                     "handoffs), {}, mean {} each\n",
+                     "network", format_bandwidth(t.network.bandwidth), format_seconds(t.network.latency_s),
+                     m["network.moves"], m["network.handoffs"], format_bytes(m["network.bytes"]),
+                     format_seconds(m["network.transfer_mean_s"]));
+  out << fmt::format("  {:<20} queue {} + prefill {} + transfer {} (means)\n", "TTFT split",
+                     format_seconds(m["ttft_split.queue_mean_s"]), format_seconds(m["ttft_split.prefill_mean_s"]),
+                     format_seconds(m["ttft_split.transfer_mean_s"]));
+  for (const Pool& p : t.pools) {
+    const std::string k = "pool." + p.name + ".";
+    out << fmt::format("  pool {:<15} {} x {} x {} (tp {}), {}: busy {:.0f}%, queue mean {}, TTFT p90 {}, KV in {}\n",
+                       p.name, p.replicas, p.deployment.tensor_parallel, p.deployment.gpu.name,
+                       p.deployment.tensor_parallel, pool_role_name(p.role), 100 * m[k + "utilization"],
+                       format_seconds(m[k + "queue_mean_s"]), format_seconds(m[k + "ttft_p90_s"]),
+                       format_bytes(m[k + "network_bytes_in"]));
+  }
+}
+
 }  // namespace
 
 void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
@@ -82,6 +104,7 @@ void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
   out << fmt::format("  {:<20} TTFT <= {}: {}; decode >= {:.3g} tok/s: {}\n", "SLO attainment",
                      format_seconds(s.slo.ttft), pct(m["slo.ttft_attainment"]), s.slo.decode_rate,
                      pct(m["slo.decode_rate_attainment"]));
+  if (s.topology.declared) print_cluster(out, s, m);
 }
 
 }  // namespace kvsim

@@ -11,6 +11,7 @@
 #include "engine/offload_policy.hpp"
 #include "engine/sched/scheduler.hpp"
 #include "engine/units.hpp"
+#include "sim/cluster_config.hpp"
 #include "sim/fitted_file.hpp"
 #include "sim/plausible.hpp"
 #include "sim/plugin_keys.hpp"
@@ -192,17 +193,7 @@ void set_host_memory(const ValueMap& v, const Catalog& cat, Scenario& s, Diagnos
                                                       s.deployment.gpu.name)));
     return;
   }
-  const int tp = s.deployment.tensor_parallel;
-  if (tp <= node->gpus) {
-    const int per_node = node->gpus / tp;
-    s.deployment.host_memory = node->host_memory / per_node;
-    s.host_memory_origin = fmt::format("{}'s {} / {} replica{} per node", node->name,
-                                       format_bytes_binary(node->host_memory), per_node, per_node > 1 ? "s" : "");
-  } else {
-    const int nodes = (tp + node->gpus - 1) / node->gpus;
-    s.deployment.host_memory = node->host_memory * nodes;
-    s.host_memory_origin = fmt::format("{} x {}'s {}", nodes, node->name, format_bytes_binary(node->host_memory));
-  }
+  s.deployment.host_memory = node_host_memory(*node, s.deployment.tensor_parallel, s.host_memory_origin);
 }
 
 // model.compute_dtype picks the GPU's peak; a dtype the GPU does not list is refused at the key.
@@ -399,6 +390,11 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
       const bool tp = err.starts_with("tensor_parallel");
       diag.add(tp ? v.at("hardware.tensor_parallel", err) : Diagnostic{file.string(), "hardware", 0, 0, "", err});
     }
+  }
+  if (diag.empty()) build_topology(s, catalog, diag);
+  if (s.topology.declared) {
+    s.replicas = s.topology.replica_count();
+    s.gpu_count = s.topology.gpu_count();
   }
   diag.throw_if_any();
   return s;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cluster/topology.hpp"
 #include "engine/cost_model.hpp"
 #include "engine/registry.hpp"
 #include "sim/catalog.hpp"
@@ -48,8 +49,9 @@ struct Scenario {
   ModelSpec model;
   std::string compute_dtype = "auto";  ///< model.compute_dtype as written; deployment.compute_dtype is its choice
   Deployment deployment;               ///< one replica
-  int gpu_count = 1;
-  int replicas = 1;
+  int gpu_count = 1;  ///< over all pools
+  int replicas = 1;   ///< over all pools
+  Topology topology;  ///< the pools (one mixed pool of `deployment` without a cluster section)
   WorkloadSpec workload;
   SchedulerSpec scheduler;
   std::string router = "least-loaded";  ///< router.type, from the router registry

@@ -262,6 +262,39 @@ std::vector<KeySpec> scheduler_keys() {
   return keys;
 }
 
+// A scenario with `cluster.pools` serves from several pools of replicas joined by a network (docs/cluster.md); one
+// without is one mixed pool built from `hardware`.
+std::vector<KeySpec> cluster_keys() {
+  KeySpec replicas = integer("cluster.pools.*.replicas", "", "replicas in the pool", {1, kMaxReplicas});
+  replicas.required = true;
+  return {
+      choice("cluster.pools.*.role", "mixed", {"mixed", "prefill", "decode"},
+             "mixed: whole rounds; prefill: only prefills, whose KV then moves to a decode replica over the network; "
+             "decode: decodes rounds prefilled elsewhere (and, with cluster.pd.later_rounds decode, prefills later "
+             "rounds' questions)"),
+      replicas,
+      str("cluster.pools.*.gpu", "", "GPU of the pool from platforms/gpus.yaml (default: hardware.gpu)"),
+      integer("cluster.pools.*.tensor_parallel", "0", "GPUs per replica of the pool (0 = hardware.tensor_parallel)",
+              {0, kTensorParallel.max}),
+      str("cluster.pools.*.node", "",
+          "node type from platforms/nodes.yaml the pool's replicas are packed onto (default: hardware.node, else the "
+          "node built around the GPU); replicas on one node share its CPU memory and its NIC"),
+      str("cluster.pools.*.scheduler", "", "the pool's scheduler.type (default: scheduler.type)"),
+      str("cluster.pools.*.step_model", "", "the pool's step_model.type (default: step_model.type)"),
+      quantity("cluster.network.bandwidth", Dim::kBandwidth, "50GBps",
+               "NIC bandwidth of each node, each direction (400 Gb/s RDMA = 50 GB/s); KV moving between nodes "
+               "shares the sending node's NIC and the receiving node's",
+               kBandwidth),
+      quantity("cluster.network.latency", Dim::kTime, "5us", "latency of one KV move between nodes", {0, 10}),
+      choice("cluster.pd.transfer", "whole", {"whole", "layerwise"},
+             "whole: a prefilled round's KV moves once its prefill ends; layerwise: each layer's KV moves as soon "
+             "as that layer is computed, overlapping the prefill"),
+      choice("cluster.pd.later_rounds", "decode", {"decode", "prefill"},
+             "where a later round of a session prefills its question: on the decode replica holding its KV, or on a "
+             "prefill replica (the KV moves back, or is recomputed when scheduler.kv_offload.policy is recompute)"),
+  };
+}
+
 std::vector<KeySpec> all_keys() {
   std::vector<KeySpec> keys{
       str("model.catalog", "yi-34b-200k", "model from platforms/models.yaml (`model: NAME` is short for this)"),
@@ -277,7 +310,7 @@ std::vector<KeySpec> all_keys() {
                         "tensor-core dtype, which picks the GPU's peak FLOP/s (gpus.yaml flops_<dtype>). auto: fp8 "
                         "or fp4 weights compute in that dtype on a GPU that lists it (W8A8, as vLLM runs FP8), "
                         "fp16 weights in fp16, anything else in bf16; a dtype the GPU lacks is refused"));
-  for (auto* group : {&compression_keys, &hardware_keys, &workload_keys, &scheduler_keys}) {
+  for (auto* group : {&compression_keys, &hardware_keys, &workload_keys, &scheduler_keys, &cluster_keys}) {
     for (auto& k : (*group)()) keys.push_back(std::move(k));
   }
   keys.push_back(quantity("slo.ttft", Dim::kTime, "30s", "time to first token a user accepts (Table 1, 'not too long')",

@@ -128,29 +128,65 @@ Diagnostic ValueMap::at(const std::string& path, std::string message) const {
 
 Schema::Schema(std::vector<KeySpec> keys) : keys_(std::move(keys)) {}
 
+namespace {
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  for (std::size_t start = 0;;) {
+    const auto dot = path.find('.', start);
+    out.push_back(path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) return out;
+    start = dot + 1;
+  }
+}
+
+// Whether the first `n` segments of `path` match those of the declared `pattern`, where a `*` segment matches any
+// one name (cluster.pools.*.role).
+bool leading_match(const std::vector<std::string_view>& pattern, const std::vector<std::string_view>& path,
+                   std::size_t n) {
+  if (pattern.size() < n || path.size() < n) return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (pattern[i] != "*" && pattern[i] != path[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
 const KeySpec* Schema::find(const std::string& path) const {
   for (const auto& k : keys_) {
     if (k.path == path) return &k;
+  }
+  const auto p = segments(path);
+  for (const auto& k : keys_) {
+    if (k.path.find('*') == std::string::npos) continue;
+    const auto pattern = segments(k.path);
+    if (pattern.size() == p.size() && leading_match(pattern, p, p.size())) return &k;
   }
   return nullptr;
 }
 
 bool Schema::is_section(const std::string& path) const {
+  const auto p = segments(path);
   for (const auto& k : keys_) {
-    if (k.path.size() > path.size() && k.path.starts_with(path) && k.path[path.size()] == '.') return true;
+    const auto pattern = segments(k.path);
+    if (pattern.size() > p.size() && leading_match(pattern, p, p.size())) return true;
   }
   return false;
 }
 
 std::vector<std::string> Schema::children(const std::string& section) const {
   std::set<std::string> out;
-  const std::string prefix = section.empty() ? "" : section + ".";
+  const auto p = section.empty() ? std::vector<std::string_view>{} : segments(section);
   for (const auto& k : keys_) {
-    if (!k.path.starts_with(prefix)) continue;
-    const std::string rest = k.path.substr(prefix.size());
-    out.insert(rest.substr(0, rest.find('.')));
+    const auto pattern = segments(k.path);
+    if (pattern.size() > p.size() && leading_match(pattern, p, p.size())) out.insert(std::string(pattern[p.size()]));
   }
   return {out.begin(), out.end()};
+}
+
+std::string Schema::concrete(const KeySpec& spec, const std::string& instance_path) {
+  const auto star = spec.path.find('*');
+  if (star == std::string::npos) return spec.path;
+  return instance_path + spec.path.substr(star + 1);
 }
 
 std::optional<Value> Schema::parse_scalar(const KeySpec& spec, const std::string& text, std::string& error) {

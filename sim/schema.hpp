@@ -31,7 +31,10 @@ enum class KeyType {
 
 /// @brief A declared key.
 struct KeySpec {
-  std::string path;  ///< dotted path relative to the document root, e.g. "hardware.gpu"
+  /// Dotted path relative to the document root, e.g. "hardware.gpu". A `*` segment stands for any one name chosen
+  /// by the user (`cluster.pools.*.role`): each such name is an instance, and the key's value is kept under the
+  /// concrete path (`cluster.pools.prefill.role`).
+  std::string path;
   KeyType type = KeyType::kString;
   Dim dim = Dim::kCount;
   std::string default_value;  ///< as a user would write it; empty = no default
@@ -78,7 +81,14 @@ class Schema {
  public:
   explicit Schema(std::vector<KeySpec> keys);
   const std::vector<KeySpec>& keys() const { return keys_; }
+  /// @brief The key declared for `path`, exactly or through a `*` segment; null if none.
   const KeySpec* find(const std::string& path) const;
+  /// @brief The concrete path of wildcard key `spec` for the instance at `instance_path` (the concrete path up to
+  /// and including the `*` segment's name): concrete(cluster.pools.*.role, "cluster.pools.p") = cluster.pools.p.role.
+  static std::string concrete(const KeySpec& spec, const std::string& instance_path);
+  /// @brief The concrete instance paths (up to the `*` segment) that `values` holds any key of, for `section`
+  /// ("cluster.pools"): "cluster.pools.prefill", "cluster.pools.decode".
+  static std::vector<std::string> instances(const ValueMap& values, const std::string& section);
   /// @brief True if `path` is a declared key or a prefix (section) of one.
   bool is_section(const std::string& path) const;
   /// @brief Child names directly under `section` ("" = root), for "did you mean" and listings.

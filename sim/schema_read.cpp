@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 
 #include "sim/schema.hpp"
 
@@ -59,7 +60,13 @@ struct Walker {
       const std::string& key = *name;
       const std::string path = section.empty() ? key : section + "." + key;
       if (const KeySpec* spec = schema.find(path)) {
-        leaf(*spec, kv.second);
+        if (spec->path == path) {
+          leaf(*spec, kv.second);
+        } else {  // an instance of a wildcard key: kept under its concrete path
+          KeySpec instance = *spec;
+          instance.path = path;
+          leaf(instance, kv.second);
+        }
       } else if (schema.is_section(path)) {
         section_value(path, kv.second);
       } else {
@@ -225,6 +232,20 @@ void Walker::distribution(const KeySpec& spec, const YAML::Node& map) {
 
 }  // namespace
 
+namespace {
+void fill_default(const KeySpec& k, const std::string& path, ValueMap& out, const std::string& file,
+                  const std::string& prefix, Diagnostics& diag) {
+  if (out.has(path) || out.origins.count(path)) return;
+  if (!k.default_value.empty()) {
+    std::string err;
+    if (auto v = Schema::parse_scalar(k, k.default_value, err)) out.values[path] = *v;
+  } else if (k.required) {
+    const std::string shown = prefix.empty() ? path : prefix + "." + path;
+    diag.add(Diagnostic{file, shown, 0, 0, "", "missing required key; expected " + describe_type(k)});
+  }
+}
+}  // namespace
+
 ValueMap Schema::read(const YAML::Node& root, const std::string& file, Diagnostics& diag,
                       const std::string& prefix) const {
   Walker w{*this, file, prefix, diag, {}};
@@ -235,16 +256,27 @@ ValueMap Schema::read(const YAML::Node& root, const std::string& file, Diagnosti
     diag.add(Diagnostic{file, "(document)", 0, 0, "", "expected a map of keys; the file is empty"});
   }
   for (const auto& k : keys_) {
-    if (w.out.has(k.path) || w.out.origins.count(k.path)) continue;
-    if (!k.default_value.empty()) {
-      std::string err;
-      if (auto v = parse_scalar(k, k.default_value, err)) w.out.values[k.path] = *v;
-    } else if (k.required) {
-      const std::string shown = prefix.empty() ? k.path : prefix + "." + k.path;
-      diag.add(Diagnostic{file, shown, 0, 0, "", "missing required key; expected " + describe_type(k)});
+    const auto star = k.path.find(".*");
+    if (star == std::string::npos) {
+      fill_default(k, k.path, w.out, file, prefix, diag);
+      continue;
+    }
+    for (const auto& instance : instances(w.out, k.path.substr(0, star))) {
+      fill_default(k, concrete(k, instance), w.out, file, prefix, diag);
     }
   }
   return w.out;
+}
+
+std::vector<std::string> Schema::instances(const ValueMap& values, const std::string& section) {
+  std::set<std::string> out;
+  const std::string head = section + ".";
+  for (const auto& [path, origin] : values.origins) {
+    if (!path.starts_with(head)) continue;
+    const auto dot = path.find('.', head.size());
+    if (dot != std::string::npos) out.insert(path.substr(0, dot));
+  }
+  return {out.begin(), out.end()};
 }
 
 }  // namespace kvsim

@@ -45,7 +45,7 @@ SchedulerRegistry::Entry fcfs_reserve_scheduler() {
 
 void FcfsReserveScheduler::on_round_arrival(const RoundRequest& r, double now) {
   const auto found = sessions_.find(r.session);
-  const std::int64_t context = found == sessions_.end() ? 0 : found->second.context;
+  const std::int64_t context = found == sessions_.end() ? r.context_tokens : found->second.context;
   const std::int64_t end_tokens = context + r.prompt_tokens + r.answer_tokens;
   const KvFit fit = kv_fit(cost_, hbm_.block_tokens(), context + r.prompt_tokens + 1, end_tokens);
   if (!fit.fits()) {
@@ -57,15 +57,21 @@ void FcfsReserveScheduler::on_round_arrival(const RoundRequest& r, double now) {
         format_bytes(cost_.kv_capacity_bytes()), format_bytes(cost_.deployment().hbm_total()),
         format_bytes(cost_.weight_bytes()), fit.pool_blocks, fit.block_tokens));
   }
+  const bool fresh = found == sessions_.end();
   Session& s = sessions_[r.session];
   s.id = r.session;
+  if (fresh) arrive_from_elsewhere(s, r);
   s.round = r;
   s.has_round = true;
   s.prefill_started = false;
   s.prompt_done = 0;
   s.decoded = 0;
   waiting_.push_back(&s);
-  sink_.on_round_arrival(s.id, r.round, now);
+  if (r.leg == Leg::kDecode) {
+    sink_.on_leg_arrival(s.id, r.round, now);
+  } else {
+    sink_.on_round_arrival(s.id, r.round, now);
+  }
 }
 
 const Plan& FcfsReserveScheduler::schedule(double now, bool gpu_free) {
@@ -124,7 +130,9 @@ void FcfsReserveScheduler::admit(double now) {
         const std::int64_t need = kv_blocks(s, s.kv);
         hbm_.allocate(need);
         set_blocks(s, need);
-        if (policy_->layerwise() && s.tier == Tier::kDdr) {
+        if (s.remote >= 0) {
+          start_pull(s, now);
+        } else if (policy_->layerwise() && s.tier == Tier::kDdr) {
           s.where = Where::kSwappingIn;  // loaded by its first step, overlapped with the compute
           s.load_in_step = true;
         } else {
@@ -233,8 +241,14 @@ void FcfsReserveScheduler::finish_round(Session& s, double now) {
   s.admitted = false;
   s.last_used = now;
   s.expected_return = now + s.round.expected_think_s;
-  sink_.on_round_done(s.id, s.round.answer_tokens, now);
   finished_.push_back(FinishedRound{s.id, s.round.round, s.round.last});
+  if (s.round.leg == Leg::kPrefill) {  // the KV waits here, pinned, for its decode replica to pull it
+    sink_.on_handoff(s.id, now);
+    s.pinned = true;
+    return;
+  }
+  // A decode leg's first token was made by the prefill replica.
+  sink_.on_round_done(s.id, s.round.answer_tokens + (s.round.leg == Leg::kDecode ? 1 : 0), now);
   if (!s.round.last) {
     offload_idle(s, now);
     return;

@@ -45,6 +45,9 @@ class FcfsReserveScheduler final : public Scheduler {
   const DdrLedger& nvme() const override { return nvme_; }
   const PrefixCache& prefix() const override { return prefix_; }
   KvCensus census() const override;
+  Departure depart(SessionId s, bool move, double now) override;
+  void release(SessionId s, double now) override;
+  bool moves_sessions() const override { return true; }
 
  private:
   /// kOffloaded: at rest in DDR or NVMe (see Session::tier); kDemoting: moving from DDR to NVMe.
@@ -72,6 +75,10 @@ class FcfsReserveScheduler final : public Scheduler {
     std::int64_t decoded = 0;
     double last_used = 0;
     double expected_return = 0;
+    int remote = -1;                ///< its KV is on this replica's `remote` replica, to pull on admission
+    Tier remote_tier = Tier::kHbm;  ///< and in which tier there
+    bool pinned = false;            ///< departed: its KV stays put until the replica that pulls it lets it go
+    bool release_pending = false;   ///< released while a transfer of its own was in flight: freed when it lands
   };
   struct InFlight {
     SessionId session;
@@ -82,6 +89,7 @@ class FcfsReserveScheduler final : public Scheduler {
     bool prefix = false;                ///< moves prefix cache blocks (session: the loading round, or none)
     std::vector<std::uint64_t> blocks;  ///< those blocks
     double start_s = 0;
+    int remote = -1;  ///< a pull from another replica (session moved here)
   };
 
   std::int64_t pending_prefill(const Session& s) const {
@@ -110,6 +118,10 @@ class FcfsReserveScheduler final : public Scheduler {
   StepCost stretch_cost(std::int64_t from, std::int64_t count) const;
   void credit_steps(std::int64_t steps, double now);
   void finish_round(Session& s, double now);
+  void arrive_from_elsewhere(Session& s, const RoundRequest& r);
+  void start_pull(Session& s, double now);
+  void pull_done(Session& s, const InFlight& t, double now);
+  void forget(Session& s, std::int64_t moved_tokens, double now);
   void set_blocks(Session& s, std::int64_t blocks);
   void report(double now);
   void offload_idle(Session& s, double now);

@@ -34,7 +34,7 @@ void FcfsReserveScheduler::collect_victims(bool waiting_tier, const Session* exc
   for (const auto& [id, s] : sessions_) {
     const bool idle = !s.has_round;
     const bool waiting = s.has_round && !s.admitted;
-    if (&s == exclude || s.where != Where::kHbm || s.blocks == 0 || (waiting_tier ? !waiting : !idle)) continue;
+    if (&s == exclude || s.pinned || s.where != Where::kHbm || s.blocks == 0 || (waiting_tier ? !waiting : !idle)) continue;
     candidates_.push_back(victim_info(s));
   }
   victims_->order(candidates_);
@@ -96,7 +96,9 @@ void FcfsReserveScheduler::on_transfer_done(std::uint64_t id, double now) {
     return;
   }
   Session& s = sessions_.at(t.session);
-  if (t.demotion) {
+  if (t.remote >= 0) {
+    pull_done(s, t, now);
+  } else if (t.demotion) {
     ddr_.release(s.ddr_bytes);
     s.tier = Tier::kNvme;
     s.where = Where::kOffloaded;
@@ -115,6 +117,7 @@ void FcfsReserveScheduler::on_transfer_done(std::uint64_t id, double now) {
     if (s.has_round && s.admitted) --stalled_;
     sink_.on_swap_done(s.id, t.to_host, t.bytes, now);
   }
+  if (s.release_pending) return forget(s, s.kv, now);
   report(now);
 }
 
@@ -137,7 +140,8 @@ void FcfsReserveScheduler::demote_lru(double keep_free, double now) {
   while (ddr_.free_bytes() < keep_free) {
     Session* oldest = nullptr;
     for (auto& [id, s] : sessions_) {
-      const bool idle_in_ddr = !s.has_round && s.where == Where::kOffloaded && s.tier == Tier::kDdr;
+      const bool idle_in_ddr =
+          !s.has_round && !s.pinned && s.remote < 0 && s.where == Where::kOffloaded && s.tier == Tier::kDdr;
       if (idle_in_ddr &&
           (!oldest || s.last_used < oldest->last_used || (s.last_used == oldest->last_used && s.id < oldest->id))) {
         oldest = &s;
@@ -166,9 +170,11 @@ void FcfsReserveScheduler::set_blocks(Session& s, std::int64_t blocks) {
 KvCensus FcfsReserveScheduler::census() const {
   KvCensus c;
   for (const auto& [id, s] : sessions_) {
+    if (s.remote >= 0 && s.where == Where::kOffloaded) continue;  // its KV is still the other replica's
     const bool offloaded = s.where == Where::kOffloaded || s.where == Where::kDemoting;
     (offloaded ? c.kv_tokens_ddr : c.kv_tokens_hbm) += s.kv - s.shared;
     c.blocks += s.blocks;
+    if (s.remote >= 0) continue;  // pulling: the bytes in flight are held at the source
     if (s.ddr_bytes > 0 && (s.tier == Tier::kDdr || s.where == Where::kDemoting)) c.ddr_bytes += s.ddr_bytes;
     if (s.ddr_bytes > 0 && (s.tier == Tier::kNvme || s.where == Where::kDemoting)) c.nvme_bytes += s.ddr_bytes;
   }

@@ -36,6 +36,21 @@ struct SchedulerConfig {
   bool fast_forward = true;
 };
 
+/// @brief A KV memory tier: a host-side tier (where an offloaded copy lives) or a GPU's HBM.
+enum class Tier : std::uint8_t { kDdr, kNvme, kHbm };
+
+/// @brief One end of a KV move: a tier of a replica.
+struct KvPlace {
+  static constexpr int kThisReplica = -1;
+  int replica = kThisReplica;  ///< the scheduler's own replica, or another replica's index
+  Tier tier = Tier::kHbm;
+};
+
+/// @brief Which part of a round a replica runs: all of it, or under prefill/decode disaggregation only its prefill
+/// (the replica keeps the KV, pinned, for a decode replica to pull) or only its decode (the prefill ran elsewhere and
+/// made the first token; the KV is pulled from there).
+enum class Leg : std::uint8_t { kWhole, kPrefill, kDecode };
+
 /// @brief A round of a session arriving at the replica.
 struct RoundRequest {
   SessionId session = 0;
@@ -47,16 +62,20 @@ struct RoundRequest {
   /// Hash ids of the prompt's blocks, in order (may be empty; must outlive the round). Used by the prefix cache
   /// for the only round of a one-round session (each round of a stateless trace session is one).
   std::span<const std::uint64_t> prefix_blocks;
+  Leg leg = Leg::kWhole;
+  /// A session new to this replica that already has a context elsewhere (it moved, or its round was prefilled on
+  /// another replica): `context_tokens` tokens precede the prompt, of which `remote_kv_tokens` have KV at `remote`,
+  /// pulled over the network on admission; the rest are prefilled again.
+  std::int64_t context_tokens = 0;
+  std::int64_t remote_kv_tokens = 0;
+  KvPlace remote;
 };
 
-/// @brief A KV memory tier: a host-side tier (where an offloaded copy lives) or a GPU's HBM.
-enum class Tier : std::uint8_t { kDdr, kNvme, kHbm };
-
-/// @brief One end of a KV move: a tier of a replica.
-struct KvPlace {
-  static constexpr int kThisReplica = -1;
-  int replica = kThisReplica;  ///< the scheduler's own replica, or another replica's index
-  Tier tier = Tier::kHbm;
+/// @brief What a replica gives up when a session's next round goes elsewhere (Scheduler::depart).
+struct Departure {
+  std::int64_t context_tokens = 0;  ///< the session's context
+  std::int64_t kv_tokens = 0;       ///< KV kept for the next replica to pull (0: dropped, to be recomputed)
+  Tier tier = Tier::kHbm;           ///< where that KV is pulled from
 };
 
 /// @brief One KV move to start, between two places.
@@ -176,6 +195,15 @@ class Scheduler {
   /// demand left of that step, which the executor runs in place of the stretch. Its end is the next step boundary.
   /// Only called when steps_in_flight() > 1.
   virtual StepCost split_stretch(double done_fraction, double now) = 0;
+  /// @brief Session `s` is idle here and its next round goes to another replica. With `move` (a prefill handed to
+  /// its decode replica) its KV stays where it is, pinned, until release(); otherwise the offload policy decides, as
+  /// for an eviction, whether the KV is kept for the next replica to pull or dropped (then the session is forgotten
+  /// here at once). The default refuses: a scheduler that cannot hand sessions over says so.
+  virtual Departure depart(SessionId s, bool move, double now);
+  /// @brief The departed session's KV landed on the replica that pulled it: free it and forget the session.
+  virtual void release(SessionId s, double now);
+  /// @brief True when depart() and release() are implemented (clusters that move sessions need them).
+  virtual bool moves_sessions() const { return false; }
   /// @brief True when nothing is queued, running or moving.
   virtual bool idle() const = 0;
   /// @brief The occupancy reported to the sink (and read by routers).
