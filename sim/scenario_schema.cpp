@@ -222,8 +222,8 @@ void append(std::vector<KeySpec>& keys, std::vector<KeySpec> more) {
 std::vector<KeySpec> scheduler_keys() {
   std::vector<KeySpec> keys =
       plugin_keys("scheduler.type", "fcfs-reserve", "scheduler", schedulers(), "the replica scheduler");
-  append(keys, plugin_keys("router.type", "least-loaded", "router", routers(),
-                           "which replica a new session goes to; it stays there, where its KV lives"));
+  append(keys, plugin_keys("router.type", "session-affinity", "router", routers(),
+                           "which replica each round goes to; session-affinity keeps a session where its KV lives"));
   append(keys, plugin_keys("step_model.type", "roofline", "step_model", step_models(),
                            "how long a forward step takes (the executor runs its demand per resource)"));
   keys.push_back(str("step_model.profile", "",
