@@ -99,6 +99,12 @@ TEST(PlanCli, PruningLeavesTheFrontierAndASecondRunResumes) {
     EXPECT_EQ(u.at("meets_slo"), "0") << c.at("pools");
     EXPECT_GE(num(u, "ttft_p90_s"), num(c, "ttft_lb_s"));
   }
+  // One run at a time: the same tables (the waves, not --jobs, decide what is pruned).
+  const fs::path serial = fresh_dir("plan_serial");
+  std::string one = std::regex_replace(tight, std::regex("--jobs 2"), "--jobs 1");
+  ASSERT_EQ(run(one + " --out " + serial.string()).code, 0);
+  EXPECT_EQ(slurp(serial / "candidates.csv"), slurp(pruned / "candidates.csv"));
+  EXPECT_EQ(slurp(serial / "frontier.csv"), slurp(pruned / "frontier.csv"));
   // Again in the same directory: nothing runs, the tables are the same.
   const std::string log = slurp(pruned / "points.jsonl"), table = slurp(pruned / "candidates.csv");
   const auto again = run(tight + " --out " + pruned.string());
