@@ -212,6 +212,9 @@ PlanSetup make_setup(const PlanOptions& opt) {
   s.slos = parse_slos(opt.slo);
   const Catalog cat = Catalog::load(opt.platforms.empty() ? Catalog::default_dir() : fs::path(opt.platforms));
   const PlanSpace space = parse_space(opt, cat);
+  for (const auto& b : space.budget) {
+    s.budget += fmt::format("{}{} x {}", s.budget.empty() ? "" : " + ", b.count, b.gpu);
+  }
   check_sets(opt.sets);
   s.base = load_yaml_file(opt.scenario);
   s.sets = opt.sets;
@@ -275,10 +278,7 @@ int run_plan(const PlanOptions& opt) {
   write_file_atomic(s.out / "candidates.csv", candidates_csv(s.all));
   write_file_atomic(s.out / "frontier.csv", frontier_csv(s.all, frontier));
   PlanHeadline h;
-  for (const auto& b : parse_gpu_budget(
-           opt.gpus, Catalog::load(opt.platforms.empty() ? Catalog::default_dir() : fs::path(opt.platforms)))) {
-    h.budget += fmt::format("{}{} x {}", h.budget.empty() ? "" : " + ", b.count, b.gpu);
-  }
+  h.budget = s.budget;
   for (const auto& sl : s.slos)
     h.slos += (h.slos.empty() ? "" : ", ") + sl.name + (sl.at_most ? " <= " : " >= ") + sl.text;
   h.out = s.out.string();

@@ -24,6 +24,7 @@ inline constexpr std::size_t kPlanWave = 8;
 struct PlanSetup {
   std::filesystem::path out;
   std::vector<Slo> slos;
+  std::string budget;             ///< "8 x a100-sxm-80g", for the summary
   YAML::Node base;                ///< the scenario document as read
   std::string base_gpu;           ///< its GPU's catalog name
   std::vector<std::string> sets;  ///< the user's --set, then seed= when --seed is given
