@@ -17,6 +17,7 @@
 #include "sim/plugin_keys.hpp"
 #include "sim/profile_bundle.hpp"
 #include "sim/scenario_checks.hpp"
+#include "sim/scenario_override.hpp"
 #include "sim/trace_input.hpp"
 #include "sim/yaml_load.hpp"
 
@@ -400,5 +401,9 @@ Scenario build_scenario(YAML::Node root, const fs::path& file, const std::vector
 }
 
 }  // namespace
+
+void apply_scenario_override(YAML::Node& root, const std::string& text, Diagnostics& diag) {
+  apply_override(root, text, diag);
+}
 
 }  // namespace kvsim

@@ -12,6 +12,7 @@
 #include "sim/cli/commands.hpp"
 #include "sim/cli/compare_cmd.hpp"
 #include "sim/cli/compare_runner.hpp"
+#include "sim/cli/plan_cmd.hpp"
 #include "sim/cli/plot_cmd.hpp"
 #include "sim/cli/replay_cmd.hpp"
 #include "sim/cli/sweep_cmd.hpp"
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
   kvsim::cli::add_sweep_command(app, sweep);
   kvsim::cli::CapacityOptions capacity;
   kvsim::cli::add_capacity_command(app, capacity);
+  kvsim::cli::PlanOptions plan;
+  kvsim::cli::add_plan_command(app, plan);
   kvsim::cli::PlotOptions plot;
   kvsim::cli::add_plot_command(app, plot);
   kvsim::cli::ReplayOptions replay;
@@ -74,6 +77,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("sweep")) return kvsim::cli::run_sweep(sweep);
     capacity.log_level = log_level;
     if (app.got_subcommand("capacity")) return kvsim::cli::run_capacity(capacity);
+    plan.log_level = log_level;
+    if (app.got_subcommand("plan")) return kvsim::cli::run_plan(plan);
     if (app.got_subcommand("plot")) return kvsim::cli::run_plot(plot);
     if (app.got_subcommand("replay")) return kvsim::cli::run_replay(replay);
     if (app.got_subcommand("trace")) return kvsim::cli::run_trace(app, trace);
