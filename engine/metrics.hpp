@@ -109,6 +109,9 @@ class RunMetrics {
   const std::vector<SessionRow>& sessions() const { return sessions_; }
   const std::vector<TimelineRow>& timeline() const { return timeline_; }
   const std::vector<TransferRow>& transfers() const { return transfers_; }
+  /// @brief Rounds arrived and not yet finished, by session (at most one per session): TTFT so far, for the early
+  /// stop's monitor.
+  const std::unordered_map<SessionId, RoundRow>& open_rounds() const { return open_rounds_; }
 
   /// @brief The summary as flat dotted keys (e.g. "ttft.p90_s") in a stable order.
   std::vector<std::pair<std::string, double>> summary() const;
