@@ -140,6 +140,9 @@ class RunMetrics {
   const std::vector<NetworkRow>& network() const { return network_; }
   /// @brief True for a cluster run (Capacities::pools given).
   bool cluster() const { return !caps_.pools.empty(); }
+  /// @brief Rounds arrived and not yet finished, by session (at most one per session): TTFT so far, for the early
+  /// stop's monitor.
+  const std::unordered_map<SessionId, RoundRow>& open_rounds() const { return open_rounds_; }
 
   /// @brief The summary as flat dotted keys (e.g. "ttft.p90_s") in a stable order.
   std::vector<std::pair<std::string, double>> summary() const;

@@ -95,6 +95,7 @@ nlohmann::ordered_json summary_json(const Scenario& s, const RunResult& r) {
                    {"attention_flops", attention_flops_name(s.scheduler.attention_flops)},
                    {"seed", s.seed}};
   j["kv_pool"] = {{"blocks_per_replica", r.kv_pool_blocks}, {"block_tokens", r.kv_block_tokens}};
+  if (!r.stopped_early.empty()) j["stopped_early"] = {{"reason", r.stopped_early}, {"at_s", r.stopped_at_s}};
   for (const auto& [key, value] : r.metrics->summary()) {
     const auto dot = key.find('.');
     if (dot == std::string::npos) {

@@ -9,7 +9,9 @@
 namespace kvsim {
 namespace sg4 = simgrid::s4u;
 
-std::string replica_mailbox(int r) { return fmt::format("replica{}", r); }
+std::string replica_mailbox(int r) {
+  return fmt::format("replica{}", r);
+}
 
 namespace {
 void send(int r, ReplicaMessage* msg) { sg4::Mailbox::by_name(replica_mailbox(r))->put_init(msg, 0)->detach(); }
@@ -109,6 +111,7 @@ void ReplicaActor::operator()() {
   ReplicaMessage* msg = nullptr;
   sg4::CommPtr receive = inbox->get_async<ReplicaMessage>(&msg);
   while (!(shutdown_ && scheduler_.idle() && !step_ && transfers_.empty())) {
+    if (watchdog_) watchdog_->check_stop();
     start_plan(sg4::Engine::get_clock(), !step_ && !holding_);
     activities_.clear();
     tags_.clear();

@@ -58,6 +58,10 @@ void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
   const auto& d = s.deployment;
   auto pct = [](double x) { return fmt::format("{:.0f}%", 100 * x); };
   out << fmt::format("kvsim run: {} (seed {})\n", s.file.string(), s.seed);
+  if (!r.stopped_early.empty()) {
+    out << fmt::format("  stopped early at {}: {}; the figures below cover the run up to then\n",
+                       format_seconds(r.stopped_at_s), r.stopped_early);
+  }
   if (s.topology.declared) {
     out << fmt::format("  {} ({}, weights {}) on a cluster of {} GPUs in {} pool{} ({} replicas, below), policy {}\n",
                        s.model.name, kv_text(s, cost), format_bytes(cost.weight_bytes()), s.gpu_count,
@@ -77,9 +81,10 @@ void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
   out << fmt::format("  simulated {} ({} sessions started); statistics over [{}, {}]{}\n\n", format_seconds(r.end_s),
                      r.sessions_started, format_seconds(s.workload.warmup), format_seconds(s.workload.duration),
                      window_note(r.end_s, s.workload.duration, m["sessions_in_flight_at_window_end"]));
-  out << fmt::format("  {:<20} {:.2f} sessions/h ({:.0f} sessions, {:.0f} rounds completed; {:.2f}/h ended in the window)\n",
-                     "session throughput", m["session_throughput_per_hour"], m["sessions_completed"],
-                     m["rounds_completed"], m["session_completion_rate_per_hour"]);
+  out << fmt::format(
+      "  {:<20} {:.2f} sessions/h ({:.0f} sessions, {:.0f} rounds completed; {:.2f}/h ended in the window)\n",
+      "session throughput", m["session_throughput_per_hour"], m["sessions_completed"], m["rounds_completed"],
+      m["session_completion_rate_per_hour"]);
   out << fmt::format("  {:<20} mean resident {:.2f}, max {:.0f}, mean active rounds {:.2f}   [bound: HBM capacity]\n",
                      "concurrency", m["concurrency.mean_resident"], m["concurrency.max_resident"],
                      m["concurrency.mean_active"]);
@@ -90,17 +95,17 @@ void print_report(std::ostream& out, const Scenario& s, const RunResult& r) {
                      format_seconds(m["decode.mean_s"]), format_seconds(m["decode.tpot_p50_s"]));
   out << fmt::format("  {:<20} p50 {}, p90 {}, p99 {}\n", "time to first token", format_seconds(m["ttft.p50_s"]),
                      format_seconds(m["ttft.p90_s"]), format_seconds(m["ttft.p99_s"]));
-  out << fmt::format("  {:<20} out {}, in {}, {:.0f} transfers, {} on the link, stall mean {} p99 {}   [bound: host link]\n",
-                     "context switching", format_bytes(m["swap.bytes_out"]), format_bytes(m["swap.bytes_in"]),
-                     m["swap.count"], format_seconds(m["swap.total_s"]), format_seconds(m["swap.stall_mean_s"]),
-                     format_seconds(m["swap.stall_p99_s"]));
+  out << fmt::format(
+      "  {:<20} out {}, in {}, {:.0f} transfers, {} on the link, stall mean {} p99 {}   [bound: host link]\n",
+      "context switching", format_bytes(m["swap.bytes_out"]), format_bytes(m["swap.bytes_in"]), m["swap.count"],
+      format_seconds(m["swap.total_s"]), format_seconds(m["swap.stall_mean_s"]), format_seconds(m["swap.stall_p99_s"]));
   out << fmt::format("  {:<20} {:.0f} tokens of dropped KV prefilled again\n", "recompute", m["recompute.tokens"]);
   if (m["prefix.blocks_looked_up"] > 0) {
-    out << fmt::format("  {:<20} {:.1f}% of {:.0f} prompt blocks hit in HBM, {:.1f}% in DDR; {:.0f} tokens not "
-                       "prefilled; {} of cached blocks offloaded\n",
-                       "prefix cache", 100 * m["prefix.hit_ratio_hbm"], m["prefix.blocks_looked_up"],
-                       100 * m["prefix.hit_ratio_ddr"], m["prefix.tokens_saved"],
-                       format_bytes(m["prefix.bytes_offloaded"]));
+    out << fmt::format(
+        "  {:<20} {:.1f}% of {:.0f} prompt blocks hit in HBM, {:.1f}% in DDR; {:.0f} tokens not "
+        "prefilled; {} of cached blocks offloaded\n",
+        "prefix cache", 100 * m["prefix.hit_ratio_hbm"], m["prefix.blocks_looked_up"], 100 * m["prefix.hit_ratio_ddr"],
+        m["prefix.tokens_saved"], format_bytes(m["prefix.bytes_offloaded"]));
   }
   out << fmt::format("  {:<20} prefill {}, decode {}, stalled on swap {}, idle {}\n", "GPU time",
                      pct(m["time_breakdown.prefill"]), pct(m["time_breakdown.decode"]),

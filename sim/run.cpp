@@ -4,6 +4,7 @@
 #include <simgrid/s4u.hpp>
 
 #include <cmath>
+#include <optional>
 
 #include "engine/auditor.hpp"
 #include "engine/cluster/router.hpp"
@@ -15,6 +16,7 @@
 #include "engine/units.hpp"
 #include "sim/clients.hpp"
 #include "sim/context_check.hpp"
+#include "sim/early_stop_monitor.hpp"
 #include "sim/fitted_file.hpp"
 #include "sim/platform.hpp"
 #include "sim/replica_actor.hpp"
@@ -104,8 +106,10 @@ namespace {
 // How the replica actors ended, when one of them stopped the run.
 struct Failure {
   std::string message;
-  bool input = false;  // an impossible round: the user's scenario
-  std::string limit;   // the watchdog's flag, when it stopped the run
+  bool input = false;    // an impossible round: the user's scenario
+  std::string limit;     // the watchdog's flag, when it stopped the run
+  bool stopped = false;  // the early stop ended it
+  int replicas_stopped = 0;
 };
 
 void start_replicas(const Scenario& s, const std::vector<ReplicaHosts>& hosts, const std::vector<Scheduler*>& raw,
@@ -118,6 +122,11 @@ void start_replicas(const Scenario& s, const std::vector<ReplicaHosts>& hosts, c
       } catch (const RunLimitExceeded& e) {
         failure = {e.what(), true, e.flag()};
         sg4::Actor::kill_all();
+      } catch (const RunStoppedEarly&) {
+        // Each replica leaves by itself (killing one in the middle of its activities crashes SimGrid 3.32); the
+        // last one ends the users' actors.
+        failure.stopped = true;
+        if (++failure.replicas_stopped == s.replicas) sg4::Actor::kill_all();
       } catch (const ImpossibleRound& e) {
         failure = {e.what(), true, ""};
         sg4::Actor::kill_all();
@@ -168,14 +177,23 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
       trace ? trace->block_tokens : 0);
   ClientSide clients(s.workload, s.seed, frontend, cpus, *result.metrics);
   clients.start();
+  std::optional<EarlyStopMonitor> monitor;
+  if (options.early_stop.enabled()) {
+    monitor.emplace(s, options.early_stop, *result.metrics, watchdog).start(cpus.front());
+  }
   engine.run();
   result.end_s = sg4::Engine::get_clock();
   result.metrics->finish(result.end_s);
+  if (failure.stopped) {
+    result.stopped_early = monitor->reason();
+    result.stopped_at_s = monitor->stopped_at();
+  }
   result.sessions_started = clients.sessions_started();
   result.kv_pool_blocks = set.raw.front()->hbm().total_blocks();
   result.kv_block_tokens = set.raw.front()->hbm().block_tokens();
   result.kv_pool_bytes = double(result.kv_pool_blocks) * set.raw.front()->hbm().bytes_per_block();
   throw_failure(s, failure);
+  if (!result.stopped_early.empty()) return result;  // sessions were cut short on purpose
   if (options.audit) {
     for (const auto& a : set.auditors) a->finish(result.end_s);
     set.moves.finish(result.end_s);

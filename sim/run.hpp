@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "engine/early_stop.hpp"
 #include "engine/metrics.hpp"
 #include "engine/trace_events.hpp"
 #include "sim/run_size.hpp"
@@ -20,6 +21,10 @@ struct RunResult {
   std::int64_t kv_pool_blocks = 0;  ///< KV blocks of each replica's pool (vllm-v1: num_gpu_blocks - 1, the null block)
   std::int64_t kv_block_tokens = 0;
   double kv_pool_bytes = 0;  ///< bytes of that pool, in the units of ReplicaState::hbm_kv_bytes
+  /// Why RunOptions::early_stop ended the run before its sessions finished (empty: it ran to the end). A stopped
+  /// run's metrics cover what was simulated up to stopped_at_s; its verdict is the reason, not its summary.
+  std::string stopped_early;
+  double stopped_at_s = 0;
 };
 
 /// @brief Refuses deployments that can never work, with the arithmetic: a session longer than the model's context
@@ -46,11 +51,14 @@ struct RunOptions {
   TraceEventWriter* trace = nullptr;
   /// Refuse a run estimated over these before it starts, and stop one that goes over them (exit code 2).
   RunLimits limits;
+  /// End the run as soon as one of these SLO targets is certainly missed (engine/early_stop.hpp; a daemon actor
+  /// checks at regular simulated times); off when it has no target. RunResult::stopped_early says why.
+  EarlyStop early_stop;
 };
 
-/// @brief Runs the scenario to completion. Throws InputError for a run estimated over options.limits (before it
-/// starts) or stopped by the watchdog, for an impossible round found during the run, and std::runtime_error for an
-/// internal failure (such as sessions left unfinished).
+/// @brief Runs the scenario to completion, or until options.early_stop stops it. Throws InputError for a run estimated
+/// over options.limits (before it starts) or stopped by the watchdog, for an impossible round found during the run, and
+/// std::runtime_error for an internal failure (such as sessions left unfinished).
 RunResult run_scenario(const Scenario& s, const RunOptions& options = {});
 
 }  // namespace kvsim

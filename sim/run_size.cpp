@@ -192,7 +192,12 @@ double resident_bytes() {
   return resident * double(::sysconf(_SC_PAGESIZE));
 }
 
+void RunWatchdog::check_stop() const {
+  if (!stop_reason_.empty()) throw RunStoppedEarly(stop_reason_);
+}
+
 void RunWatchdog::on_event(double now) {
+  check_stop();
   if (++events_ > limits_.max_events) {
     stop("--max-events", fmt::format("{} events (forward steps and KV transfers)", count(double(events_))), now);
   }

@@ -57,13 +57,18 @@ RunLimits parse_run_limits(const std::string& max_events, const std::string& max
 double resident_bytes();
 
 /// @brief Enforces RunLimits during a run: the replica actors count each forward step and KV transfer they start,
-/// and every kCheckEvery events the resident memory is sampled. Over a limit, it throws RunLimitExceeded.
+/// and every kCheckEvery events the resident memory is sampled. Over a limit, it throws RunLimitExceeded. It also
+/// carries the early stop's request (request_stop) to the replica actors: their next event throws RunStoppedEarly.
 class RunWatchdog {
  public:
   static constexpr std::uint64_t kCheckEvery = 4096;
   explicit RunWatchdog(RunLimits limits) : limits_(limits) {}
   /// @brief One forward step or transfer started at simulated time `now`.
   void on_event(double now);
+  /// @brief Ends the run at the next forward step or transfer of any replica, for `reason`.
+  void request_stop(std::string reason) { stop_reason_ = std::move(reason); }
+  /// @brief Throws RunStoppedEarly once a stop was requested (a replica actor checks it each time it wakes).
+  void check_stop() const;
   std::uint64_t events() const { return events_; }
   double peak_memory() const { return peak_memory_; }
 
@@ -72,6 +77,13 @@ class RunWatchdog {
   RunLimits limits_;
   std::uint64_t events_ = 0;
   double peak_memory_ = 0;
+  std::string stop_reason_;
+};
+
+/// @brief A run ended on purpose by the early stop (RunWatchdog::request_stop); what() is the reason.
+class RunStoppedEarly : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 /// @brief A run stopped by the watchdog; `flag` is the limit it crossed.

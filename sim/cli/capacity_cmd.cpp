@@ -39,6 +39,7 @@ struct Probe {
   Judgement j;
   std::string failure;  ///< why a replicate could not run
   std::vector<nlohmann::json> summaries;
+  int stopped = 0;  ///< replicates stopped early (all or none: a probe with some is rerun without early stop)
 };
 
 // The search of one point of the other parameters.
@@ -47,12 +48,15 @@ struct Point {
   std::vector<Probe> probes;
 };
 
-std::string rate_text(double per_h) { return fmt::format("{:.6g}/h", per_h); }
+std::string rate_text(double per_h) {
+  return fmt::format("{:.6g}/h", per_h);
+}
 
 struct Grid {
   std::vector<SweepParam> params;
   std::vector<SweepPoint> points;
   std::vector<Slo> slos;
+  bool early_stop = false;  ///< children get --early-stop with the objectives
   double from_per_h = 0;
   double horizon_s = 0;
   std::uint64_t seed = 1;  ///< of replicate 0; replicate r runs replicate_seed(seed, r)
@@ -67,14 +71,22 @@ long replicate_seed(std::uint64_t base, int replicate) {
 }
 
 std::vector<std::string> probe_args(const CapacityOptions& opt, const Grid& g, std::size_t point, double rate,
-                                    int replicate, const fs::path& dir) {
-  RunChild c{opt.scenario, dir, opt.sets, replicate_seed(g.seed, replicate), opt.platforms, std::nullopt,
-             opt.log_level};
+                                    int replicate, const fs::path& dir, bool early_stop) {
+  RunChild c{opt.scenario,  dir,          opt.sets,     replicate_seed(g.seed, replicate),
+             opt.platforms, std::nullopt, opt.log_level};
   for (const auto& s : point_sets(g.params, g.points[point])) c.sets.push_back(s);
   c.sets.push_back(kTypeKey + "=poisson");
   c.sets.push_back(kRateKey + "=" + rate_text(rate));
   c.sets.push_back(fmt::format("{}={:.17g}s", kDurationKey, g.horizon_s));
-  return run_child_args(c);
+  std::vector<std::string> args = run_child_args(c);
+  if (early_stop) args.insert(args.end() - 2, "--early-stop=" + opt.slo);  // before `-- SCENARIO`
+  return args;
+}
+
+// Why a replicate's run was stopped early (its summary's stopped_early.reason), or "".
+std::string stop_reason(const nlohmann::json& summary) {
+  const auto it = summary.find("stopped_early");
+  return it == summary.end() ? "" : it->value("reason", std::string("?"));
 }
 
 // Reads the replicates' summaries; the probe has run when every replicate has.
@@ -95,8 +107,48 @@ Probe probe_of(double rate, const std::vector<Slo>& slos, const std::vector<Chil
     }
   }
   p.ran = true;
-  p.j = judge(slos, p.summaries);
+  std::string reason;
+  for (const auto& sum : p.summaries) {
+    if (!stop_reason(sum).empty() && p.stopped++ == 0) reason = stop_reason(sum);
+  }
+  // Every replicate certainly misses an objective: the means miss it, and the probe is a sure miss. (A probe with
+  // only some stopped was rerun whole, so p.stopped is 0 or all.)
+  p.j = p.stopped > 0 ? Judgement{Verdict::kMisses, false, "stopped early: " + reason} : judge(slos, p.summaries);
   return p;
+}
+
+// Whether a finished child's run was stopped early.
+bool stopped_early(const ChildJob& job, const ChildOutcome& outcome) {
+  if (!outcome.started || outcome.exit_code != 0) return false;
+  std::ifstream f(job.log.parent_path() / "summary.json");
+  const auto j = nlohmann::json::parse(f, nullptr, false);
+  return !j.is_discarded() && !stop_reason(j).empty();
+}
+
+// A probe whose replicates did not all stop early cannot be judged from the stopped ones' partial figures: those
+// are run again to the end, so that the probe's verdict is the one full runs give.
+void rerun_partial_stops(const CapacityOptions& opt, const Grid& g, const std::vector<std::size_t>& points,
+                         const std::vector<double>& rates, std::vector<ChildJob>& jobs,
+                         std::vector<ChildOutcome>& outcomes, int parallel) {
+  const auto reps = std::size_t(opt.replicates);
+  std::vector<std::size_t> again;
+  std::vector<ChildJob> rerun;
+  for (std::size_t k = 0; k < points.size(); ++k) {
+    std::vector<std::size_t> stopped;
+    for (std::size_t r = 0; r < reps; ++r) {
+      if (stopped_early(jobs[k * reps + r], outcomes[k * reps + r])) stopped.push_back(k * reps + r);
+    }
+    if (stopped.empty() || stopped.size() == reps) continue;
+    for (const std::size_t i : stopped) {
+      again.push_back(i);
+      const int r = int(i - k * reps);
+      rerun.push_back(
+          ChildJob{probe_args(opt, g, points[k], rates[k], r, jobs[i].log.parent_path(), false), jobs[i].log});
+    }
+  }
+  if (rerun.empty()) return;
+  const auto done = run_children(self_executable(), rerun, parallel, [](std::size_t, const ChildOutcome&) {});
+  for (std::size_t n = 0; n < again.size(); ++n) outcomes[again[n]] = done[n];
 }
 
 // Checks the input in-process for every point, so bad input exits 2 before anything runs; returns the seed.
@@ -133,19 +185,22 @@ std::string point_name(const Grid& g, std::size_t i) {
 // Starts every replicate of the next probe of every open point, then judges each point's probe.
 void probe_round(const CapacityOptions& opt, const Grid& g, std::vector<Point>& all, int parallel) {
   std::vector<std::size_t> active;
+  std::vector<double> rates;
   std::vector<ChildJob> jobs;
   for (std::size_t i = 0; i < all.size(); ++i) {
     if (all[i].search.done()) continue;
     const fs::path dir = g.out / "probes" / fmt::format("p{:04}-{:02}", i, all[i].probes.size());
     fs::remove_all(dir);
     active.push_back(i);
+    rates.push_back(all[i].search.next());
     for (int r = 0; r < opt.replicates; ++r) {
       const fs::path run_dir = dir / fmt::format("r{}", r);
       fs::create_directories(run_dir);
-      jobs.push_back(ChildJob{probe_args(opt, g, i, all[i].search.next(), r, run_dir), run_dir / "run.log"});
+      jobs.push_back(ChildJob{probe_args(opt, g, i, rates.back(), r, run_dir, g.early_stop), run_dir / "run.log"});
     }
   }
-  const auto outcomes = run_children(self_executable(), jobs, parallel, [](std::size_t, const ChildOutcome&) {});
+  auto outcomes = run_children(self_executable(), jobs, parallel, [](std::size_t, const ChildOutcome&) {});
+  if (g.early_stop) rerun_partial_stops(opt, g, active, rates, jobs, outcomes, parallel);
   const auto reps = std::size_t(opt.replicates);
   for (std::size_t k = 0; k < active.size(); ++k) {
     Point& pt = all[active[k]];
@@ -219,7 +274,9 @@ std::string status_of(const Point& p) {
   return p.search.broken() ? "failed" : p.search.estimate() ? "found" : "none";
 }
 
-std::string opt_rate(std::optional<double> r) { return r ? fmt::format(",{:.6g}", *r) : ","; }
+std::string opt_rate(std::optional<double> r) {
+  return r ? fmt::format(",{:.6g}", *r) : ",";
+}
 
 // The probe at the estimate, if any.
 const Probe* best_probe(const Point& p) {
@@ -250,13 +307,13 @@ std::string capacity_csv(const CapacityOptions& opt, const Grid& g, const std::v
 }
 
 std::string probes_csv(const Grid& g, const std::vector<Point>& all) {
-  std::string out = "point,probe,rate_per_hour,verdict,mean_meets" + stat_header(g) + ",why\n";
+  std::string out = "point,probe,rate_per_hour,verdict,mean_meets" + stat_header(g) + ",stopped_early,why\n";
   for (std::size_t i = 0; i < all.size(); ++i) {
     for (std::size_t k = 0; k < all[i].probes.size(); ++k) {
       const Probe& p = all[i].probes[k];
       out += fmt::format("{},{},{:.6g},{},{}", i, k, p.rate_per_h, p.ran ? verdict_name(p.j.verdict) : "failed",
                          p.ran && p.j.mean_meets ? 1 : 0);
-      out += stat_fields(g, &p) + "," + csv_field(p.ran ? p.j.why : p.failure) + "\n";
+      out += stat_fields(g, &p) + fmt::format(",{},", p.stopped) + csv_field(p.ran ? p.j.why : p.failure) + "\n";
     }
   }
   return out;
@@ -316,6 +373,9 @@ void add_capacity_command(CLI::App& app, CapacityOptions& opt) {
   cmd->add_option("--seed", opt.seed, "Seed of every probe's first replicate (default: the scenario's)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--platforms", opt.platforms, "Catalog directory");
+  cmd->add_flag("--no-early-stop", opt.no_early_stop,
+                "Run every probe to its end; by default a run stops once a TTFT objective is certainly missed or its "
+                "queue grows without bound (docs/sweeps.md, \"Early stop\")");
 }
 
 int run_capacity(const CapacityOptions& opt) {
@@ -326,6 +386,7 @@ int run_capacity(const CapacityOptions& opt) {
   check_output_place(g.out, flag, OutputPlace::kInside);  // before anything is loaded or run
   check_output_place(g.out / "probes", flag, OutputPlace::kInside);
   g.slos = parse_slos(opt.slo);
+  g.early_stop = !opt.no_early_stop && early_stop_for(g.slos).enabled();
   g.params = parse_sweep_params("--param", opt.params);
   g.points = sweep_points(g.params);
   g.from_per_h = parse_flag_quantity("--from", opt.from, Dim::kRate, 0) * 3600;

@@ -28,6 +28,7 @@ struct CapacityOptions {
   std::optional<long> seed;
   std::string platforms;
   std::string log_level = "warn";
+  bool no_early_stop = false;  ///< run every probe to the end, even once its verdict is certain
 };
 
 /// @brief Registers the subcommand on `app`.

@@ -5,12 +5,13 @@
 #include <chrono>
 #include <iostream>
 
+#include "sim/cli/slo.hpp"
 #include "sim/diagnostics.hpp"
 #include "sim/output.hpp"
 #include "sim/run.hpp"
 #include "sim/run_size.hpp"
-#include "sim/scenario.hpp"
 #include "sim/safe_output.hpp"
+#include "sim/scenario.hpp"
 #include "sim/schema_doc.hpp"
 #include "sim/trace_file.hpp"
 
@@ -21,7 +22,9 @@ Catalog load_catalog(const Commands& c) {
   return Catalog::load(c.platforms.empty() ? Catalog::default_dir() : std::filesystem::path(c.platforms));
 }
 
-RunLimits run_limits(const Commands& c) { return parse_run_limits(c.max_events, c.max_memory); }
+RunLimits run_limits(const Commands& c) {
+  return parse_run_limits(c.max_events, c.max_memory);
+}
 
 // Checks everything run checks before simulating, the run's estimated size against the limits included, and
 // prints the estimate.
@@ -56,11 +59,31 @@ void check_outputs(const Commands& c, const std::filesystem::path& out) {
   }
 }
 
+// --early-stop: capacity's objectives, of which the TTFT percentiles can stop a run.
+EarlyStop early_stop_option(const std::string& text) {
+  if (text.empty()) return {};
+  std::vector<Slo> slos;
+  try {
+    slos = parse_slos(text);
+  } catch (const InputError& e) {  // the same syntax as --slo, reported at this flag
+    std::vector<Diagnostic> items = e.items();
+    for (auto& d : items) d.key = "--early-stop";
+    throw InputError(std::move(items));
+  }
+  EarlyStop e = early_stop_for(slos);
+  if (!e.enabled()) {
+    throw InputError(std::vector<Diagnostic>{
+        {"", "--early-stop", 0, 0, text, "stops only on a TTFT percentile: give ttft_p50, ttft_p90 or ttft_p99"}});
+  }
+  return e;
+}
+
 int run_run(const Commands& c) {
   const std::filesystem::path out = out_dir(c);
   check_outputs(c, out);
   RunOptions options;
   options.limits = run_limits(c);
+  options.early_stop = early_stop_option(c.early_stop);
   note_stale_staging(remove_stale_staging_beside(out), std::cerr);
   const Catalog cat = load_catalog(c);
   std::vector<std::string> sets = c.sets;
@@ -76,8 +99,9 @@ int run_run(const Commands& c) {
   if (trace) trace->commit();
   if (!c.quiet) {
     print_report(std::cout, s, r);
-    std::cout << fmt::format("\n  outputs in {}/ (summary.json, sessions.csv, rounds.csv, timeline.csv, transfers.csv); {:.2f} s wall\n",
-                             out.string(), wall);
+    std::cout << fmt::format(
+        "\n  outputs in {}/ (summary.json, sessions.csv, rounds.csv, timeline.csv, transfers.csv); {:.2f} s wall\n",
+        out.string(), wall);
     if (trace) std::cout << fmt::format("  trace events in {} (open in https://ui.perfetto.dev)\n", c.trace_events);
   }
   return 0;
@@ -111,6 +135,9 @@ void add_commands(CLI::App& app, Commands& c) {
   run->add_flag("--quiet", c.quiet, "Print nothing on success");
   add_limit_flags(*run, c);
   run->add_flag("--audit,!--no-audit", c.audit, "Check invariants after every event (default: on in debug builds)");
+  run->add_option("--early-stop", c.early_stop,
+                  "End the run once one of these objectives (as capacity's --slo, e.g. ttft_p90=30s) is certainly "
+                  "missed, or its queue grows without bound; summary.json says why (docs/sweeps.md)");
 }
 
 int run_commands(const CLI::App& app, const Commands& c) {

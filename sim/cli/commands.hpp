@@ -22,6 +22,7 @@ struct Commands {
   std::string platforms;
   bool quiet = false;
   std::optional<bool> audit;
+  std::string early_stop;  ///< run: --early-stop objectives ("" for none)
 };
 
 /// @brief Registers schema, validate and run on `app`.

@@ -99,4 +99,15 @@ bool meets(const std::vector<Slo>& slos, const nlohmann::json& summary, std::str
   return true;
 }
 
+EarlyStop early_stop_for(const std::vector<Slo>& slos) {
+  EarlyStop e;
+  const std::string prefix = "ttft_p";
+  for (const auto& s : slos) {
+    if (s.name.rfind(prefix, 0) != 0) continue;
+    e.ttft.push_back(TtftTarget{s.name, std::stod(s.name.substr(prefix.size())), s.bound});
+  }
+  e.queue_growth = !e.ttft.empty();
+  return e;
+}
+
 }  // namespace kvsim::cli

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/early_stop.hpp"
+
 namespace kvsim::cli {
 
 /// @brief One objective: the metric at `pointer` in summary.json must be at most (or at least) `bound`.
@@ -29,5 +31,10 @@ std::vector<Slo> parse_slos(const std::string& text);
 /// @brief Whether `summary` meets every objective; a run that completed no round meets none. `why` receives the
 /// first objective missed, with its value.
 bool meets(const std::vector<Slo>& slos, const nlohmann::json& summary, std::string& why);
+
+/// @brief The early stop that judges a run on `slos` (RunOptions::early_stop, `kvsim run --early-stop`): each TTFT
+/// percentile objective becomes a target of rule (a), and rule (b) (a queue growing without bound) is on. Off
+/// (enabled() false) when no objective is a TTFT percentile: the other metrics can still recover.
+EarlyStop early_stop_for(const std::vector<Slo>& slos);
 
 }  // namespace kvsim::cli
