@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# On-demand cluster benchmark (not run in CI): wall time and peak RSS of scenarios/bench/cluster-64-replicas.yaml at
+# On-demand cluster benchmark (not run in CI): wall time and peak RSS of scenarios/bench/cluster-pd.yaml at
 # 16, 32 and 64 replicas (users scaled with them), and the ratios between them, measured in one run.
 # Targets (issue #17): 64 replicas, 2000 users, 1 simulated hour under 10 s and 500 MB; cost linear in replicas.
 # Usage: bench/cluster.sh [build-dir]
@@ -11,7 +11,7 @@ kvsim="$build/sim/kvsim"
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-scenario=scenarios/bench/cluster-64-replicas.yaml
+scenario=scenarios/bench/cluster-pd.yaml
 
 echo "| replicas | users | wall s | peak RSS MiB | rounds completed | network moves | wall s per replica |"
 echo "|---|---|---|---|---|---|---|"
@@ -20,7 +20,7 @@ for scale in 1 2 4; do
   replicas=$((prefill + decode))
   /usr/bin/time -f "%e %M" -o "$out/time" "$kvsim" run "$scenario" --quiet --out "$out/r$replicas" \
     --set cluster.pools.prefill.replicas=$prefill --set cluster.pools.decode.replicas=$decode \
-    --set workload.arrival.users=$users
+    --set workload.arrival.users=$users --set workload.duration=1h
   read -r wall rss_kb < "$out/time"
   rounds=$(sed -n 's/.*"rounds_completed": \([0-9.e+]*\).*/\1/p' "$out/r$replicas/summary.json")
   moves=$(sed -n 's/.*"moves": \([0-9.e+]*\).*/\1/p' "$out/r$replicas/summary.json")

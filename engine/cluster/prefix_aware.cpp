@@ -47,10 +47,10 @@ class PrefixIndex {
   std::unordered_map<Key, std::list<Key>::iterator, KeyHash> where_;  // looked up only, never iterated
 };
 
-/// @brief A candidate's rounds in flight: the queue a round joins there.
-long rounds_in_flight(const ReplicaLoad& r) {
-  return long(r.state.active_rounds) + r.state.waiting_rounds;
-}
+/// @brief A candidate's load: the live sessions the frontend placed there (for a trace's one-round requests, the
+/// requests in flight). The frontend's own count, not the scheduler's instantaneous occupancy, so the decision does
+/// not depend on how steps are grouped (fast-forward on or off gives the same run).
+long rounds_in_flight(const ReplicaLoad& r) { return r.sessions; }
 
 class PrefixAwareRouter final : public Router {
  public:
@@ -89,10 +89,7 @@ class PrefixAwareRouter final : public Router {
   }
   /// @brief Tie-break between equal scores: fewer rounds in flight, then fewer live sessions (the lower index wins
   /// the rest, as candidates are visited in order).
-  static bool lighter(const ReplicaLoad& a, const ReplicaLoad& b) {
-    if (rounds_in_flight(a) != rounds_in_flight(b)) return rounds_in_flight(a) < rounds_in_flight(b);
-    return a.sessions < b.sessions;
-  }
+  static bool lighter(const ReplicaLoad& a, const ReplicaLoad& b) { return rounds_in_flight(a) < rounds_in_flight(b); }
 
   PrefixIndex index_;
   double load_cap_;
@@ -103,8 +100,8 @@ RouterRegistry::Entry prefix_aware_router() {
   return {"prefix-aware",
           "every round to the candidate with the longest cached prefix of its prompt blocks (by the router's own "
           "index of the blocks it sent where; the replica holding the session's KV counts its context), among "
-          "those with at most router.load_cap more rounds in flight (running + waiting) than the least busy; ties "
-          "to fewer rounds in flight, fewer live sessions, then the lowest index",
+          "those with at most router.load_cap more live sessions (requests in flight) than the least busy; ties "
+          "to fewer live sessions, then the lowest index",
           {ParamSpec{.name = "index_blocks",
                      .dim = Dim::kCount,
                      .default_value = "100K",

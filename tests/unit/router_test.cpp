@@ -86,14 +86,14 @@ TEST(SessionAffinityRouter, LaterRoundsGoHomeFirstRoundsToFewestSessions) {
 
 // Default load cap 4. Blocks {1, 2, 3} first go to candidate 0 (all idle: lowest index), so the index holds them on
 // replica 10. A prompt {1, 2, 9} matches 2 blocks = 1024 tokens there and none on replica 11: it goes to replica 10
-// while that has at most 0 + 4 rounds in flight (2 running + 2 waiting), and to replica 11 at 5 (over the cap).
+// while that has at most 0 + 4 live sessions, and to replica 11 at 5 (over the cap).
 TEST(PrefixAwareRouter, LongestCachedPrefixWithinTheLoadCap) {
   const auto router = routers().make("prefix-aware");
   EXPECT_EQ(router->route(round_of(0, -1, 0, {1, 2, 3}), std::vector{load(10, 0), load(11, 0)}), 0u);
-  EXPECT_EQ(router->route(round_of(0, -1, 0, {1, 2, 9}), std::vector{load(10, 5, 2, 2), load(11, 0)}), 0u);
-  EXPECT_EQ(router->route(round_of(0, -1, 0, {1, 2, 9}), std::vector{load(10, 5, 2, 3), load(11, 0)}), 1u);
-  // With no prefix anywhere (block 42 never sent), fewer rounds in flight wins over fewer sessions.
-  EXPECT_EQ(router->route(round_of(0, -1, 0, {42}), std::vector{load(10, 0, 1), load(11, 3, 0)}), 1u);
+  EXPECT_EQ(router->route(round_of(0, -1, 0, {1, 2, 9}), std::vector{load(10, 4, 9, 9), load(11, 0)}), 0u);
+  EXPECT_EQ(router->route(round_of(0, -1, 0, {1, 2, 9}), std::vector{load(10, 5), load(11, 0)}), 1u);
+  // With no prefix anywhere (block 42 never sent), fewer live sessions wins, whatever the schedulers' queues.
+  EXPECT_EQ(router->route(round_of(0, -1, 0, {42}), std::vector{load(10, 1, 0), load(11, 0, 3, 3)}), 1u);
 }
 
 // The session's own KV is a prefix: replica 11, its home, scores its context. Replica 10 holds blocks {1, 2, 3} =
@@ -110,12 +110,12 @@ TEST(PrefixAwareRouter, HomeScoresAtLeastItsContext) {
 // An index of 3 (block, replica) pairs, least recently sent out first. Replica 10 is sent {1, 2}, then {1} again
 // (a 512-token match: it goes there and refreshes block 1), replica 11 (less busy, no match anywhere) {7} then {8}:
 // the fourth pair evicts (2, replica 10), the least recently sent, not (1, replica 10), the first inserted. So {1}
-// still goes to replica 10 (512 tokens over 1 more round in flight, within the cap) and {2} to replica 11 (no match
+// still goes to replica 10 (512 tokens over 1 more live session, within the cap) and {2} to replica 11 (no match
 // left: the less busy one).
 TEST(PrefixAwareRouter, IndexEvictsLeastRecentlySent) {
   const auto router = routers().make("prefix-aware", Params{{"index_blocks", 3}});
   const std::vector<ReplicaLoad> idle{load(10, 0), load(11, 0)};
-  const std::vector<ReplicaLoad> busy10{load(10, 0, 1), load(11, 0)};
+  const std::vector<ReplicaLoad> busy10{load(10, 1), load(11, 0)};
   ASSERT_EQ(router->route(round_of(0, -1, 0, {1, 2}), idle), 0u);
   ASSERT_EQ(router->route(round_of(0, -1, 0, {1}), busy10), 0u);
   ASSERT_EQ(router->route(round_of(0, -1, 0, {7}), busy10), 1u);
