@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace kvsim {
@@ -185,8 +185,8 @@ void MoveLedger::exported(SessionId s, std::int64_t tokens, double now) {
 
 void MoveLedger::finish(double now) const {
   for (const auto& [s, tokens] : in_flight_) {
-    throw AuditFailure(fmt::format("audit: t={:.9f} s: session {}'s {} KV tokens never left their source", now, s,
-                                   tokens));
+    throw AuditFailure(
+        fmt::format("audit: t={:.9f} s: session {}'s {} KV tokens never left their source", now, s, tokens));
   }
 }
 
@@ -234,12 +234,12 @@ void audit_summary(const RunMetrics& m) {
   auto check = [&](bool ok, const std::string& what) {
     if (!ok) throw AuditFailure("audit: summary disagrees with its rows: " + what);
   };
-  check(same(sum["rounds_completed"], double(counted)), fmt::format("rounds_completed {} vs {} counted rows",
-                                                                    sum["rounds_completed"], counted));
-  check(same(sum["swap.bytes_in"], in_transfers), fmt::format("swap.bytes_in {} vs transfers {}",
-                                                              sum["swap.bytes_in"], in_transfers));
-  check(same(sum["swap.bytes_out"], out_transfers), fmt::format("swap.bytes_out {} vs transfers {}",
-                                                                sum["swap.bytes_out"], out_transfers));
+  check(same(sum["rounds_completed"], double(counted)),
+        fmt::format("rounds_completed {} vs {} counted rows", sum["rounds_completed"], counted));
+  check(same(sum["swap.bytes_in"], in_transfers),
+        fmt::format("swap.bytes_in {} vs transfers {}", sum["swap.bytes_in"], in_transfers));
+  check(same(sum["swap.bytes_out"], out_transfers),
+        fmt::format("swap.bytes_out {} vs transfers {}", sum["swap.bytes_out"], out_transfers));
   check(same(in_rows, in_transfers), fmt::format("rounds' swap_in_bytes {} vs transfers {}", in_rows, in_transfers));
   const auto swaps = std::count_if(m.transfers().begin(), m.transfers().end(), [](auto& t) { return !t.demotion; });
   check(same(sum["swap.count"], double(swaps)), fmt::format("swap.count {} vs {} transfers", sum["swap.count"], swaps));

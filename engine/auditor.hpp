@@ -91,8 +91,8 @@ class Auditor final : public MetricsSink {
   std::int64_t written_ = 0;  ///< KV tokens written by steps (prompt, recomputed and generated tokens)
   std::int64_t dropped_ = 0;
   std::int64_t freed_ = 0;
-  std::int64_t imported_ = 0;  ///< KV tokens of sessions that came with KV held elsewhere
-  std::int64_t exported_ = 0;  ///< KV tokens of sessions that left with their KV
+  std::int64_t imported_ = 0;                        ///< KV tokens of sessions that came with KV held elsewhere
+  std::int64_t exported_ = 0;                        ///< KV tokens of sessions that left with their KV
   std::unordered_map<SessionId, bool> open_rounds_;  ///< session -> has an open round
 };
 

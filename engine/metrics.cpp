@@ -106,8 +106,8 @@ void RunMetrics::ReplicaSink::on_round_done(SessionId s, std::int64_t answer_tok
   row.prefill_s = row.prefill_end_s - row.prefill_start_s - row.overlapped_stall_s;
   if (row.decode_replica >= 0) row.kv_transfer_s = row.first_token_s - row.prefill_end_s;
   // Waiting before the first prefill step, less the stalls spent before it (a layerwise stall is inside the step).
-  row.queue_s = std::max(0.0, row.prefill_start_s - row.arrival_s - (row.swap_in_stall_s - row.overlapped_stall_s) -
-                                  row.move_stall_s);
+  row.queue_s = std::max(
+      0.0, row.prefill_start_s - row.arrival_s - (row.swap_in_stall_s - row.overlapped_stall_s) - row.move_stall_s);
   row.decode_s = now - row.first_token_s;
   row.decode_tokens_per_s = row.decode_s > 0 ? double(answer_tokens - 1) / row.decode_s : 0;
   auto& sess = m_.open_sessions_.at(s);

@@ -101,7 +101,7 @@ struct NetworkRow {
 struct PoolSpan {
   std::string name;
   std::string role;
-  int first = 0;     ///< its first replica
+  int first = 0;  ///< its first replica
   int replicas = 0;
   int gpus = 0;
 };
@@ -172,8 +172,8 @@ class RunMetrics {
     std::int64_t prefix_tokens_saved = 0;  ///< prompt tokens not prefilled thanks to the cache
     double prefix_bytes_offloaded = 0;     ///< cache blocks moved from HBM to DDR
     std::unordered_map<std::uint64_t, double> swap_started;  ///< (session << 1 | to_host) -> start time
-    std::unordered_map<SessionId, double> pull_started;       ///< session -> start of its pull over the network
-    std::vector<double> busy_s;                               ///< per replica, step time inside the window
+    std::unordered_map<SessionId, double> pull_started;      ///< session -> start of its pull over the network
+    std::vector<double> busy_s;                              ///< per replica, step time inside the window
   };
   void cluster_summary(std::vector<std::pair<std::string, double>>& out) const;
 

@@ -8,8 +8,8 @@
 namespace kvsim {
 namespace sg4 = simgrid::s4u;
 
-ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, Frontend& frontend,
-                       std::vector<sg4::Host*> hosts, RunMetrics& metrics)
+ClientSide::ClientSide(const WorkloadSpec& spec, std::uint64_t seed, Frontend& frontend, std::vector<sg4::Host*> hosts,
+                       RunMetrics& metrics)
     : spec_(spec),
       seed_(seed),
       factory_(spec, seed),

@@ -59,10 +59,10 @@ class ClientSide {
   std::vector<simgrid::s4u::Host*> hosts_;
   RunMetrics& metrics_;
   std::vector<int> home_;  ///< trace replay: the replica of each trace session's latest request (-1: none)
-  double trace_gap_s_;  ///< trace replay: the mean gap between a session's rounds, the think time schedulers expect
+  double trace_gap_s_;     ///< trace replay: the mean gap between a session's rounds, the think time schedulers expect
   SessionId next_id_ = 0;
-  long live_ = 0;           ///< session actors and users still running
-  long generators_ = 0;     ///< actors still starting sessions
+  long live_ = 0;        ///< session actors and users still running
+  long generators_ = 0;  ///< actors still starting sessions
   simgrid::s4u::MutexPtr mutex_;
   simgrid::s4u::ConditionVariablePtr all_done_;
 };

@@ -16,7 +16,9 @@ namespace kvsim {
 namespace {
 
 // A string key whose default is empty (so the schema fills no value).
-std::string text(const ValueMap& v, const std::string& key) { return v.has(key) ? v.string(key) : std::string(); }
+std::string text(const ValueMap& v, const std::string& key) {
+  return v.has(key) ? v.string(key) : std::string();
+}
 
 const NodeSpec* node_for(const Catalog& cat, const std::string& name, const std::string& gpu) {
   return name.empty() ? cat.node_of_gpu(gpu) : &cat.node(name);
@@ -104,9 +106,8 @@ Pool read_pool(const Scenario& s, const std::string& base, const Catalog& cat, D
   p.step_model = plugin_name(v, base + ".step_model", s.scheduler.step_model, step_models(), diag);
   set_pool_node(s, base, p, cat, diag);
   if (auto err = validate_deployment(p.deployment); !err.empty()) diag.add(v.at(base + ".tensor_parallel", err));
-  const bool named_ok = std::all_of(p.name.begin(), p.name.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_';
-  });
+  const bool named_ok = std::all_of(p.name.begin(), p.name.end(),
+                                    [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
   if (!named_ok) {
     diag.add(v.at(base + ".role", fmt::format("pool name '{}' may hold only letters, digits, '-' and '_'", p.name)));
   }
@@ -127,18 +128,22 @@ void check_roles(const Scenario& s, const Topology& t, Diagnostics& diag) {
     return std::string("cluster.pools");
   };
   if (decode > 0 && prefill == 0) {
-    diag.add(s.values.at(key(PoolRole::kDecode), "a decode pool needs a prefill pool to prefill its rounds; add a pool "
-                                                 "with role prefill, or make this one mixed"));
+    diag.add(s.values.at(key(PoolRole::kDecode),
+                         "a decode pool needs a prefill pool to prefill its rounds; add a pool "
+                         "with role prefill, or make this one mixed"));
   }
   if (prefill > 0 && decode == 0) {
-    diag.add(s.values.at(key(PoolRole::kPrefill), "a prefill pool needs a decode pool to decode its rounds; add a "
-                                                  "pool with role decode, or make this one mixed"));
+    diag.add(s.values.at(key(PoolRole::kPrefill),
+                         "a prefill pool needs a decode pool to decode its rounds; add a "
+                         "pool with role decode, or make this one mixed"));
   }
-  const bool mixed = std::any_of(t.pools.begin(), t.pools.end(), [](const Pool& p) { return p.role == PoolRole::kMixed; });
+  const bool mixed =
+      std::any_of(t.pools.begin(), t.pools.end(), [](const Pool& p) { return p.role == PoolRole::kMixed; });
   if (mixed && prefill > 0) {
-    diag.add(s.values.at(key(PoolRole::kMixed), "mixed pools and a prefill/decode split in one cluster are not "
-                                                "supported: a round would not know which to use; make every pool mixed "
-                                                "or split them all"));
+    diag.add(s.values.at(key(PoolRole::kMixed),
+                         "mixed pools and a prefill/decode split in one cluster are not "
+                         "supported: a round would not know which to use; make every pool mixed "
+                         "or split them all"));
   }
 }
 
@@ -160,7 +165,8 @@ void build_topology(Scenario& s, const Catalog& cat, Diagnostics& diag) {
   const ValueMap& v = s.values;
   Topology t;
   t.network = Network{v.quantity("cluster.network.bandwidth"), v.quantity("cluster.network.latency")};
-  t.pd = Disaggregation{v.string("cluster.pd.transfer") == "layerwise", v.string("cluster.pd.later_rounds") == "decode"};
+  t.pd =
+      Disaggregation{v.string("cluster.pd.transfer") == "layerwise", v.string("cluster.pd.later_rounds") == "decode"};
   const auto pools = Schema::instances(v, "cluster.pools");
   if (pools.empty()) {
     Pool p{"replicas", PoolRole::kMixed, s.deployment, s.replicas, s.scheduler.type, s.scheduler.step_model, 8};
@@ -176,8 +182,9 @@ void build_topology(Scenario& s, const Catalog& cat, Diagnostics& diag) {
   }
   t.declared = true;
   if (v.origins.count("hardware.count")) {
-    diag.add(v.at("hardware.count", "hardware.count and cluster.pools both give the GPUs; remove hardware.count (each "
-                                    "pool has replicas x tensor_parallel GPUs)"));
+    diag.add(v.at("hardware.count",
+                  "hardware.count and cluster.pools both give the GPUs; remove hardware.count (each "
+                  "pool has replicas x tensor_parallel GPUs)"));
   }
   for (const auto& base : pools) t.pools.push_back(read_pool(s, base, cat, diag));
   for (auto& p : t.pools) p.deployment.nvme_capacity = v.quantity("hardware.nvme.capacity") / t.replica_count();

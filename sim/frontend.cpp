@@ -25,8 +25,9 @@ int Frontend::route(Choice c, const SessionPlace& p, const RoundRequest& req) {
   loads_.clear();
   for (int r : cands) {
     const HbmLedger& hbm = replicas_[static_cast<std::size_t>(r)]->hbm();
-    loads_.push_back(ReplicaLoad{r, sessions_[static_cast<std::size_t>(r)], replicas_[static_cast<std::size_t>(r)]->state(),
-                                 hbm.total_blocks(), hbm.free_blocks()});
+    loads_.push_back(ReplicaLoad{r, sessions_[static_cast<std::size_t>(r)],
+                                 replicas_[static_cast<std::size_t>(r)]->state(), hbm.total_blocks(),
+                                 hbm.free_blocks()});
   }
   const RouteRequest route{p.id,
                            req.round,

@@ -21,10 +21,10 @@ namespace kvsim {
 /// @brief Where a session is, as the frontend knows it.
 struct SessionPlace {
   SessionId id = 0;
-  int home = -1;                ///< the replica holding its KV; -1 before its first round
-  std::int64_t context = 0;     ///< tokens of its conversation so far
-  int prefill_replica = -1;     ///< a round in its prefill leg: the replica running it
-  int decode_target = -1;       ///< layer-by-layer transfer: the decode replica chosen when the prefill started
+  int home = -1;             ///< the replica holding its KV; -1 before its first round
+  std::int64_t context = 0;  ///< tokens of its conversation so far
+  int prefill_replica = -1;  ///< a round in its prefill leg: the replica running it
+  int decode_target = -1;    ///< layer-by-layer transfer: the decode replica chosen when the prefill started
   int hint = -1;  ///< a trace's stateless request: the replica of the trace session's previous request, for affinity
 };
 

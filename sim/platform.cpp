@@ -129,7 +129,8 @@ void connect_to_fabric(sg4::NetZone* zone, const Network& net, std::vector<std::
   const auto n = static_cast<std::size_t>(h.node);
   if (nics.size() <= n) nics.resize(n + 1, {nullptr, nullptr});
   if (!nics[n].first) {
-    nics[n].first = zone->create_link(fmt::format("node{}.nic_tx", n), net.bandwidth)->set_latency(net.latency_s)->seal();
+    nics[n].first =
+        zone->create_link(fmt::format("node{}.nic_tx", n), net.bandwidth)->set_latency(net.latency_s)->seal();
     nics[n].second = link(zone, fmt::format("node{}.nic_rx", n), net.bandwidth);
   }
   route(zone, h.net, h.fabric, {nics[n].first}, false);

@@ -19,10 +19,10 @@ namespace kvsim {
 /// @brief The SimGrid resources of one model replica.
 struct ReplicaHosts {
   std::vector<simgrid::s4u::Host*> gpus;
-  std::vector<simgrid::s4u::Host*> hbms;  ///< HBM endpoints, one per GPU
-  simgrid::s4u::Host* cpu = nullptr;      ///< CPU DDR endpoint; replica and client actors run here
-  simgrid::s4u::Host* nvme = nullptr;     ///< NVMe tier endpoint, or null when the deployment has none
-  simgrid::s4u::Host* net = nullptr;      ///< where KV leaves or enters the replica for another replica
+  std::vector<simgrid::s4u::Host*> hbms;   ///< HBM endpoints, one per GPU
+  simgrid::s4u::Host* cpu = nullptr;       ///< CPU DDR endpoint; replica and client actors run here
+  simgrid::s4u::Host* nvme = nullptr;      ///< NVMe tier endpoint, or null when the deployment has none
+  simgrid::s4u::Host* net = nullptr;       ///< where KV leaves or enters the replica for another replica
   simgrid::s4u::Host* node_hub = nullptr;  ///< its node's switch: KV between replicas of one node goes through it
   simgrid::s4u::Host* fabric = nullptr;    ///< the network's switch: KV between nodes goes through it
   int node = 0;                            ///< the node it sits on

@@ -14,7 +14,9 @@ std::string replica_mailbox(int r) {
 }
 
 namespace {
-void send(int r, ReplicaMessage* msg) { sg4::Mailbox::by_name(replica_mailbox(r))->put_init(msg, 0)->detach(); }
+void send(int r, ReplicaMessage* msg) {
+  sg4::Mailbox::by_name(replica_mailbox(r))->put_init(msg, 0)->detach();
+}
 }  // namespace
 
 void send_release(int r, SessionId s) {

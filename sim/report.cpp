@@ -31,11 +31,11 @@ std::string window_note(double end_s, double duration_s, double in_flight) {
 // network's moves and TTFT split into queue, prefill and transfer.
 void print_cluster(std::ostream& out, const Scenario& s, std::map<std::string, double>& m) {
   const Topology& t = s.topology;
-  out << fmt::format("  {:<20} NIC {} per node each way, latency {}; {:.0f} KV moves ({:.0f} prefill-to-decode "
-                     "handoffs), {}, mean {} each\n",
-                     "network", format_bandwidth(t.network.bandwidth), format_seconds(t.network.latency_s),
-                     m["network.moves"], m["network.handoffs"], format_bytes(m["network.bytes"]),
-                     format_seconds(m["network.transfer_mean_s"]));
+  out << fmt::format(
+      "  {:<20} NIC {} per node each way, latency {}; {:.0f} KV moves ({:.0f} prefill-to-decode "
+      "handoffs), {}, mean {} each\n",
+      "network", format_bandwidth(t.network.bandwidth), format_seconds(t.network.latency_s), m["network.moves"],
+      m["network.handoffs"], format_bytes(m["network.bytes"]), format_seconds(m["network.transfer_mean_s"]));
   out << fmt::format("  {:<20} queue {} + prefill {} + transfer {} (means)\n", "TTFT split",
                      format_seconds(m["ttft_split.queue_mean_s"]), format_seconds(m["ttft_split.prefill_mean_s"]),
                      format_seconds(m["ttft_split.transfer_mean_s"]));

@@ -35,8 +35,8 @@ Capacities capacities(const Scenario& s) {
   for (const auto& p : s.topology.pools) {
     host_links += p.replicas * (p.deployment.host_link_shared ? 1 : p.deployment.tensor_parallel);
   }
-  Capacities caps{s.replicas,         s.gpu_count,  d.effective_flops(), d.effective_hbm_bandwidth(),
-                  d.host_link_bandwidth(), host_links, s.slo.ttft,          s.slo.decode_rate};
+  Capacities caps{s.replicas, s.gpu_count, d.effective_flops(), d.effective_hbm_bandwidth(), d.host_link_bandwidth(),
+                  host_links, s.slo.ttft,  s.slo.decode_rate};
   if (!s.topology.declared) return caps;
   for (std::size_t p = 0; p < s.topology.pools.size(); ++p) {
     const Pool& pool = s.topology.pools[p];
@@ -173,7 +173,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   start_replicas(s, hosts, set.raw, watchdog, failure);
   const auto& trace = s.workload.trace.trace;
   Frontend frontend(
-      s.topology, set.raw, [&] { return make_at(s, "router.type", [&] { return routers().make(s.router, s.router_params); }); },
+      s.topology, set.raw,
+      [&] { return make_at(s, "router.type", [&] { return routers().make(s.router, s.router_params); }); },
       trace ? trace->block_tokens : 0);
   ClientSide clients(s.workload, s.seed, frontend, cpus, *result.metrics);
   clients.start();

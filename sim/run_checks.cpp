@@ -153,17 +153,18 @@ void check_moves(const Scenario& s, const Pool& p, const CostModel& cost, const 
                               ? "cluster.pools." + p.name + ".scheduler"
                               : "scheduler.type";
   throw InputError(std::vector<Diagnostic>{s.values.at(
-      key, fmt::format("scheduler {} cannot hand a session's KV to another replica, which {} needs; use "
-                       "fcfs-reserve, or router.type session-affinity without prefill/decode pools",
-                       p.scheduler,
-                       s.topology.disaggregated() ? "prefill/decode disaggregation"
-                                                  : "router " + s.router + " (it may send a round away from its KV)"))});
+      key,
+      fmt::format("scheduler {} cannot hand a session's KV to another replica, which {} needs; use "
+                  "fcfs-reserve, or router.type session-affinity without prefill/decode pools",
+                  p.scheduler,
+                  s.topology.disaggregated() ? "prefill/decode disaggregation"
+                                             : "router " + s.router + " (it may send a round away from its KV)"))});
 }
 
 }  // namespace
 
 void check_deployment(const Scenario& s) {
-  check_context(s);  // first: no hardware makes a model attend past its context
+  check_context(s);               // first: no hardware makes a model attend past its context
   make_policy(s, policy_env(s));  // the plug-ins' factories may refuse their parameters or this workload
   make_at(s, "router.type", [&] { return routers().make(s.router, s.router_params); });
   for (const Pool& p : s.topology.pools) {

@@ -49,13 +49,13 @@ struct Scenario {
   ModelSpec model;
   std::string compute_dtype = "auto";  ///< model.compute_dtype as written; deployment.compute_dtype is its choice
   Deployment deployment;               ///< one replica
-  int gpu_count = 1;  ///< over all pools
-  int replicas = 1;   ///< over all pools
-  Topology topology;  ///< the pools (one mixed pool of `deployment` without a cluster section)
+  int gpu_count = 1;                   ///< over all pools
+  int replicas = 1;                    ///< over all pools
+  Topology topology;                   ///< the pools (one mixed pool of `deployment` without a cluster section)
   WorkloadSpec workload;
   SchedulerSpec scheduler;
   std::string router = "session-affinity";  ///< router.type, from the router registry
-  Params router_params;                 ///< its parameters (router.*)
+  Params router_params;                     ///< its parameters (router.*)
   SloSpec slo;
   std::shared_ptr<const ProfileTables> step_profile;  ///< step_model.profile, read; null unless it is set
   std::uint64_t seed = 1;

@@ -50,7 +50,9 @@ class PrefixIndex {
 /// @brief A candidate's load: the live sessions the frontend placed there (for a trace's one-round requests, the
 /// requests in flight). The frontend's own count, not the scheduler's instantaneous occupancy, so the decision does
 /// not depend on how steps are grouped (fast-forward on or off gives the same run).
-long rounds_in_flight(const ReplicaLoad& r) { return r.sessions; }
+long rounds_in_flight(const ReplicaLoad& r) {
+  return r.sessions;
+}
 
 class PrefixAwareRouter final : public Router {
  public:

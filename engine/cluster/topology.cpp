@@ -16,7 +16,9 @@ std::string pool_role_name(PoolRole role) {
   }
 }
 
-int Pool::replicas_per_node() const { return std::max(1, gpus_per_node / std::max(1, deployment.tensor_parallel)); }
+int Pool::replicas_per_node() const {
+  return std::max(1, gpus_per_node / std::max(1, deployment.tensor_parallel));
+}
 
 Topology Topology::single(const Deployment& d, int replicas) {
   Topology t;
@@ -44,7 +46,9 @@ int Topology::pool_index(int r) const {
   throw std::out_of_range("replica index past the last pool");
 }
 
-const Pool& Topology::pool_of(int r) const { return pools[static_cast<std::size_t>(pool_index(r))]; }
+const Pool& Topology::pool_of(int r) const {
+  return pools[static_cast<std::size_t>(pool_index(r))];
+}
 
 int Topology::first_replica(int p) const {
   int r = 0;

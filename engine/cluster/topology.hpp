@@ -39,7 +39,7 @@ struct Network {
 
 /// @brief How prefill/decode disaggregation moves a round.
 struct Disaggregation {
-  bool layerwise = false;            ///< KV moves layer by layer during the prefill, not after it
+  bool layerwise = false;              ///< KV moves layer by layer during the prefill, not after it
   bool later_rounds_on_decode = true;  ///< a later round prefills its question on the decode replica holding its KV
 };
 

@@ -34,7 +34,8 @@ void FcfsReserveScheduler::collect_victims(bool waiting_tier, const Session* exc
   for (const auto& [id, s] : sessions_) {
     const bool idle = !s.has_round;
     const bool waiting = s.has_round && !s.admitted;
-    if (&s == exclude || s.pinned || s.where != Where::kHbm || s.blocks == 0 || (waiting_tier ? !waiting : !idle)) continue;
+    if (&s == exclude || s.pinned || s.where != Where::kHbm || s.blocks == 0 || (waiting_tier ? !waiting : !idle))
+      continue;
     candidates_.push_back(victim_info(s));
   }
   victims_->order(candidates_);

@@ -6,13 +6,16 @@
 namespace kvsim {
 
 Departure Scheduler::depart(SessionId s, bool, double) {
-  throw std::logic_error(fmt::format("scheduler {} cannot hand session {} to another replica; use fcfs-reserve in "
-                                     "clusters that move sessions (prefill/decode pools, or a router other than "
-                                     "session-affinity)",
-                                     name(), s));
+  throw std::logic_error(
+      fmt::format("scheduler {} cannot hand session {} to another replica; use fcfs-reserve in "
+                  "clusters that move sessions (prefill/decode pools, or a router other than "
+                  "session-affinity)",
+                  name(), s));
 }
 
-void Scheduler::release(SessionId s, double now) { depart(s, true, now); }
+void Scheduler::release(SessionId s, double now) {
+  depart(s, true, now);
+}
 
 SchedulerRegistry& schedulers() {
   static SchedulerRegistry r("scheduler", {

@@ -133,7 +133,7 @@ struct Plan {
   double prefill_flops = 0;
   double decode_flops = 0;
   std::vector<TransferOrder> transfers;
-  double load_bytes = 0;  ///< KV loaded from DDR during this step, layer by layer (layerwise policy)
+  double load_bytes = 0;          ///< KV loaded from DDR during this step, layer by layer (layerwise policy)
   std::vector<KvStream> streams;  ///< KV sent to other replicas during this step, layer by layer
   /// Earliest time at which the scheduler wants to be asked again without any event (a prefetch); infinity if none.
   double wake_at_s = 0;

@@ -18,12 +18,12 @@ struct CapacityOptions {
   std::string slo;
   std::vector<std::string> params;
   std::vector<std::string> sets;
-  std::string from = "10/h";   ///< the first rate probed
-  double precision = 0.05;     ///< stop when each bracket's (high - low) / high is at most this
-  int max_runs = 30;           ///< probes per point at most
-  int replicates = 4;          ///< runs per probe; replicate r runs seed + r x 1000003
-  std::string horizon = "20h"; ///< workload.duration of every run (the scenario's warmup is kept)
-  int jobs = 0;                ///< 0: the number of cores
+  std::string from = "10/h";    ///< the first rate probed
+  double precision = 0.05;      ///< stop when each bracket's (high - low) / high is at most this
+  int max_runs = 30;            ///< probes per point at most
+  int replicates = 4;           ///< runs per probe; replicate r runs seed + r x 1000003
+  std::string horizon = "20h";  ///< workload.duration of every run (the scenario's warmup is kept)
+  int jobs = 0;                 ///< 0: the number of cores
   std::string out_dir;
   std::optional<long> seed;
   std::string platforms;

@@ -85,9 +85,9 @@ TEST(ClusterNetwork, MovesInOppositeDirectionsDoNotShare) {
 // The paper's example as a P/D pair: one A100 prefills, one decodes, on two nodes joined by a 25 GB/s NIC with
 // 10 us of latency (p asks for nodes of its own). Pools are numbered in name order: d is replica 0, p replica 1.
 std::vector<std::string> pd_pair(std::vector<std::string> sets) {
-  std::vector<std::string> out{"cluster.pools.p.role=prefill", "cluster.pools.p.replicas=1", "cluster.pools.p.own_nodes=true",
-                               "cluster.pools.d.role=decode",
-                               "cluster.pools.d.replicas=1", "cluster.network.bandwidth=25GBps",
+  std::vector<std::string> out{"cluster.pools.p.role=prefill",   "cluster.pools.p.replicas=1",
+                               "cluster.pools.p.own_nodes=true", "cluster.pools.d.role=decode",
+                               "cluster.pools.d.replicas=1",     "cluster.network.bandwidth=25GBps",
                                "cluster.network.latency=10us"};
   out.insert(out.end(), sets.begin(), sets.end());  // the test's own settings win
   return out;
@@ -117,7 +117,8 @@ TEST(PrefillDecode, LayerwiseTransferHidesAllButTheLastLayerBehindThePrefill) {
   // Layer by layer, 59 of Yi-34B's 60 layers' KV leaves during the 14.87 s prefill step (0.48 s of sending at
   // 25 GB/s: hidden); the last layer's 1/60, computed at the step's end, follows it: 12.31 GB / 60 / 25 GB/s = 8.2 ms.
   // The step, which sends over the network, pays the 10 us latency once, and the last layer's move once more.
-  const Scenario s = scenario(pd_pair({"workload.rounds=1", "workload.arrival.times=0s", "cluster.pd.transfer=layerwise"}));
+  const Scenario s =
+      scenario(pd_pair({"workload.rounds=1", "workload.arrival.times=0s", "cluster.pd.transfer=layerwise"}));
   const RunResult r = run_scenario(s, RunOptions{true});
   const RoundRow& row = r.metrics->rounds()[0];
   const CostModel cost(s.model, s.topology.pools[0].deployment, s.scheduler.attention_flops);
@@ -133,8 +134,8 @@ TEST(PrefillDecode, LayerwiseTransferHidesAllButTheLastLayerBehindThePrefill) {
 TEST(PrefillDecode, LayerwiseTransferSlowerThanThePrefillSetsTheStep) {
   // At 0.5 GB/s the 59 layers' KV takes 12.31 GB x 59/60 / 0.5 GB/s = 24.2 s, longer than the 14.87 s prefill: the
   // step lasts as long as its sending, then the last layer follows (246 ms).
-  const Scenario s = scenario(pd_pair({"workload.rounds=1", "workload.arrival.times=0s", "cluster.pd.transfer=layerwise",
-                                       "cluster.network.bandwidth=0.5GBps"}));
+  const Scenario s = scenario(pd_pair({"workload.rounds=1", "workload.arrival.times=0s",
+                                       "cluster.pd.transfer=layerwise", "cluster.network.bandwidth=0.5GBps"}));
   const RunResult r = run_scenario(s, RunOptions{true});
   const RoundRow& row = r.metrics->rounds()[0];
   const double streamed = 50100 * kKvPerToken * 59.0 / 60.0, kv_bytes = 50101 * kKvPerToken;
@@ -144,8 +145,8 @@ TEST(PrefillDecode, LayerwiseTransferSlowerThanThePrefillSetsTheStep) {
 TEST(PrefillDecode, LaterRoundsStayOnTheDecodeReplicaAndMoveNoMoreKv) {
   // Three rounds, later_rounds decode (the default): rounds 2 and 3 prefill their questions where the KV is, so
   // the network carries one handoff only, and the auditor finds every token at one end or in flight.
-  const RunResult r = run_scenario(scenario(pd_pair({"workload.rounds=3", "workload.arrival.times=0s"})),
-                                   RunOptions{true});
+  const RunResult r =
+      run_scenario(scenario(pd_pair({"workload.rounds=3", "workload.arrival.times=0s"})), RunOptions{true});
   ASSERT_EQ(r.metrics->rounds().size(), 3u);
   EXPECT_EQ(r.metrics->network().size(), 1u);
   EXPECT_EQ(paper_example::row(r, 0, 2).replica, 0);
@@ -172,16 +173,17 @@ TEST(PrefillDecode, LaterRoundsBackOnThePrefillPoolMoveTheKvBothWays) {
 TEST(PrefillDecode, RecomputePolicyDropsTheKvInsteadOfMovingItBack) {
   // The same with the recompute policy: round 2's context is prefilled again on the prefill replica (50,350 tokens
   // recomputed), and only the two handoffs cross the network.
-  const RunResult r = run_scenario(scenario(pd_pair({"workload.rounds=2", "workload.arrival.times=0s",
-                                                     "cluster.pd.later_rounds=prefill",
-                                                     "scheduler.kv_offload.policy=recompute"})),
-                                   RunOptions{true});
+  const RunResult r =
+      run_scenario(scenario(pd_pair({"workload.rounds=2", "workload.arrival.times=0s",
+                                     "cluster.pd.later_rounds=prefill", "scheduler.kv_offload.policy=recompute"})),
+                   RunOptions{true});
   EXPECT_EQ(r.metrics->network().size(), 2u);
   EXPECT_EQ(paper_example::row(r, 0, 2).recompute_tokens, 50350);
 }
 
 // Two mixed A100s on one DGX node, NVLink between them (300 GB/s per GPU), one session of 3 rounds.
-const std::vector<std::string> kTwoMixed{"workload.rounds=3", "workload.arrival.times=0s", "cluster.pools.m.replicas=2"};
+const std::vector<std::string> kTwoMixed{"workload.rounds=3", "workload.arrival.times=0s",
+                                         "cluster.pools.m.replicas=2"};
 
 TEST(ClusterRouting, RoundRobinMovesTheKvBeforeEachLaterRound) {
   // Rounds go to replicas 0, 1, 0: before rounds 2 and 3 the KV crosses NVLink, 50,350 then 50,700 tokens

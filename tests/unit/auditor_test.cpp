@@ -25,7 +25,7 @@ TEST(Auditor, ForwardsACorrectRunAndFindsNothing) {
   Auditor audit(0, sink);
   const CostModel cost(tiny_model(), tiny_gpu(10));
   FcfsReserveScheduler sched(cost, SchedulerConfig{64, 256, 4, true, 512, false}, 1e6, make_offload_policy("swap"),
-                         make_victim_policy("lru"), audit);
+                             make_victim_policy("lru"), audit);
   audit.attach(sched);
   double now = 0;
   for (int round = 0; round < 2; ++round) {
@@ -68,7 +68,7 @@ TEST(Auditor, CatchesAnUnbalancedKvLedger) {
   Auditor audit(0, sink);
   const CostModel cost(tiny_model(), tiny_gpu(10));
   FcfsReserveScheduler sched(cost, SchedulerConfig{64, 256, 4, true, 512, false}, 1e6, make_offload_policy("swap"),
-                         make_victim_policy("lru"), sink);
+                             make_victim_policy("lru"), sink);
   audit.attach(sched);
   audit.on_step(StepRecord{0, 1, 5, 0, 1, 0, 0, 0, 0});
   const auto msg = failure([&] { audit.on_state(sched.state(), 1.0); });
