@@ -63,23 +63,6 @@ std::vector<std::pair<int, ChildJob>> candidate_jobs(const PlanOptions& opt, con
   return jobs;
 }
 
-RunRecord record_of(std::size_t index, int replicate, std::uint64_t seed, const ChildJob& job, const ChildOutcome& o) {
-  RunRecord r{run_id(index, replicate), index, replicate, seed};
-  r.exit_code = o.started ? o.exit_code : -1;
-  r.wall_s = o.wall_s;
-  if (!o.started || o.exit_code != 0) {
-    r.error = child_error_text(job.log, o);
-    return r;
-  }
-  try {
-    r.metrics = read_policy_metrics(job.log.parent_path());
-    r.ok = true;
-  } catch (const std::exception& e) {
-    r.error = std::string("the run ended but its outputs cannot be read: ") + e.what();
-  }
-  return r;
-}
-
 // Judges a candidate whose replicates are all recorded: its means, and the SLOs on its summaries.
 void evaluate(const PlanOptions& opt, const PlanSetup& s, PlanOutcome& o,
               const std::map<std::string, RunRecord>& done) {
@@ -174,7 +157,7 @@ void plan_search(const PlanOptions& opt, PlanSetup& s) {
     }
     run_children(self_executable(), jobs, parallel, [&](std::size_t k, const ChildOutcome& o) {
       const auto [i, r] = who[k];
-      const RunRecord rec = record_of(i, r, s.seed + kReplicateStride * std::uint64_t(r), jobs[k], o);
+      const RunRecord rec = child_record(i, r, s.seed + kReplicateStride * std::uint64_t(r), jobs[k].log, o);
       append_line(s.out / "points.jsonl", record_line(g.params, g.points, rec));
       progress.done(!rec.ok);
       done[rec.id] = rec;

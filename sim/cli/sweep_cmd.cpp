@@ -147,23 +147,6 @@ std::vector<std::string> child_args(const SweepOptions& opt, const Plan& plan, c
   return run_child_args(c);
 }
 
-RunRecord record_of(const Todo& t, const fs::path& dir, const ChildJob& job, const ChildOutcome& o) {
-  RunRecord r{run_id(t.point, t.replicate), t.point, t.replicate, t.seed};
-  r.exit_code = o.started ? o.exit_code : -1;
-  r.wall_s = o.wall_s;
-  if (!o.started || o.exit_code != 0) {
-    r.error = child_error_text(job.log, o);
-    return r;
-  }
-  try {
-    r.metrics = read_policy_metrics(dir);
-    r.ok = true;
-  } catch (const std::exception& e) {
-    r.error = std::string("the run ended but its outputs cannot be read: ") + e.what();
-  }
-  return r;
-}
-
 // The runs not recorded yet (failed ones too with --retry-failed), in point and replicate order.
 std::vector<Todo> pending(const SweepOptions& opt, const Plan& plan, const std::set<std::string>& done) {
   std::vector<Todo> out;
@@ -225,7 +208,7 @@ std::string execute(const SweepOptions& opt, const Plan& plan, const std::vector
   }
   const int parallel = opt.jobs > 0 ? opt.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
   run_children(self_executable(), jobs, parallel, [&](std::size_t i, const ChildOutcome& o) {
-    commit(record_of(ran[i], plan.out / "runs" / run_id(ran[i].point, ran[i].replicate), jobs[i], o));
+    commit(child_record(ran[i].point, ran[i].replicate, ran[i].seed, jobs[i].log, o));
   });
   return lines;
 }

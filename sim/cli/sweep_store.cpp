@@ -90,6 +90,24 @@ std::pair<std::string, std::string> mean_ci_fields(const std::vector<const RunRe
 
 }  // namespace
 
+RunRecord child_record(std::size_t point, int replicate, std::uint64_t seed, const fs::path& log,
+                       const ChildOutcome& o) {
+  RunRecord r{run_id(point, replicate), point, replicate, seed};
+  r.exit_code = o.started ? o.exit_code : -1;
+  r.wall_s = o.wall_s;
+  if (!o.started || o.exit_code != 0) {
+    r.error = child_error_text(log, o);
+    return r;
+  }
+  try {
+    r.metrics = read_policy_metrics(log.parent_path());
+    r.ok = true;
+  } catch (const std::exception& e) {
+    r.error = std::string("the run ended but its outputs cannot be read: ") + e.what();
+  }
+  return r;
+}
+
 std::string run_id(std::size_t point, int replicate) {
   return fmt::format("p{:04}-r{}", point, replicate);
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/cli/compare_runner.hpp"
 #include "sim/cli/sweep_params.hpp"
 
 namespace kvsim::cli {
@@ -32,6 +33,11 @@ struct RunRecord {
 
 /// @brief The run id of point `point`, replicate `replicate`.
 std::string run_id(std::size_t point, int replicate);
+
+/// @brief The record of one finished child run of a sweep or plan (point `point`, replicate `replicate`): its exit,
+/// wall time, and the metrics read from the outputs beside its `log`, or why there are none.
+RunRecord child_record(std::size_t point, int replicate, std::uint64_t seed, const std::filesystem::path& log,
+                       const ChildOutcome& o);
 
 /// @brief One points.jsonl line (with its newline).
 std::string record_line(const std::vector<SweepParam>& params, const std::vector<SweepPoint>& points,
