@@ -171,6 +171,7 @@ nlohmann::ordered_json definition(const PlanOptions& opt, const PlanSetup& s) {
   j["replicates"] = opt.replicates;
   j["base_seed"] = s.seed;
   j["no_prune"] = opt.no_prune;
+  j["no_early_stop"] = opt.no_early_stop;
   return j;
 }
 
@@ -262,6 +263,9 @@ void add_plan_command(CLI::App& app, PlanOptions& opt) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--platforms", opt.platforms, "Catalog directory");
   cmd->add_flag("--no-prune", opt.no_prune, "Simulate every candidate that can run, ignoring the analytic bounds");
+  cmd->add_flag("--no-early-stop", opt.no_early_stop,
+                "Run every candidate to its end; by default a run stops once a TTFT objective is surely missed "
+                "(docs/sweeps.md, early stop), and the candidate is recorded as missing it");
 }
 
 int run_plan(const PlanOptions& opt) {

@@ -30,7 +30,8 @@ struct PlanOptions {
   std::string write_scenario;  ///< also write the winner's scenario here
   std::optional<long> seed;
   std::string platforms;
-  bool no_prune = false;  ///< simulate every candidate that can run (only fit and invalid ones are skipped)
+  bool no_prune = false;       ///< simulate every candidate that can run (only fit and invalid ones are skipped)
+  bool no_early_stop = false;  ///< run every candidate to its end, even once it has surely missed a TTFT objective
   std::string log_level = "warn";
 };
 

@@ -58,7 +58,10 @@ std::vector<std::pair<int, ChildJob>> candidate_jobs(const PlanOptions& opt, con
     fs::create_directories(dir);
     RunChild child{file.string(), dir,          {},           long(s.seed + kReplicateStride * std::uint64_t(r)),
                    opt.platforms, std::nullopt, opt.log_level};
-    jobs.emplace_back(r, ChildJob{run_child_args(child), dir / "run.log"});
+    std::vector<std::string> args = run_child_args(child);
+    // A candidate that has surely missed a TTFT objective stops there (before `-- SCENARIO`).
+    if (!opt.no_early_stop && early_stop_for(s.slos).enabled()) args.insert(args.end() - 2, "--early-stop=" + opt.slo);
+    jobs.emplace_back(r, ChildJob{std::move(args), dir / "run.log"});
   }
   return jobs;
 }
@@ -82,8 +85,17 @@ void evaluate(const PlanOptions& opt, const PlanSetup& s, PlanOutcome& o,
     p90.push_back(j.at("ttft").value("p90_s", 0.0));
     summaries.push_back(std::move(j));
   }
-  const Judgement jd = judge(s.slos, summaries);
   o.status = PlanStatus::kRan;
+  for (const auto& j : summaries) {
+    const auto stop = j.find("stopped_early");
+    if (stop == j.end()) continue;
+    o.per_gpu = mean_ci(per_gpu).mean;  // of the run up to the stop: not a frontier point
+    o.ttft_p90 = mean_ci(p90).mean;
+    o.meets = false;
+    o.why = "stopped early: " + stop->value("reason", std::string("?"));
+    return;
+  }
+  const Judgement jd = judge(s.slos, summaries);
   o.per_gpu = mean_ci(per_gpu).mean;
   o.ttft_p90 = mean_ci(p90).mean;
   o.meets = jd.mean_meets;
